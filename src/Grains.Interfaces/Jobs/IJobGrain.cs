@@ -1,0 +1,121 @@
+namespace JobGrains.Jobs;
+
+/// <summary>
+/// One job. The grain's key is the job's id; its durable state is the job's row in the
+/// <c>jobs</c> table, which it alone writes.
+/// </summary>
+[Alias("jobgrains.IJobGrain")]
+public interface IJobGrain : IGrainWithGuidKey
+{
+    /// <summary>
+    /// Stores the job and returns once its row is durable. Submitting again with the same
+    /// idempotency key and body returns the stored job; a different body is a conflict.
+    /// </summary>
+    [Alias("Submit")]
+    Task<SubmitResult> SubmitAsync(JobSubmission submission);
+
+    /// <summary>The job's current view, or null when no such job exists.</summary>
+    [Alias("Get")]
+    Task<JobView?> GetAsync();
+
+    /// <summary>
+    /// Starts a new attempt on <paramref name="silo"/> when the job is ready to run.
+    /// Returns null when it is not (already running elsewhere, cancelled, finished, unknown).
+    /// </summary>
+    [Alias("StartAttempt")]
+    Task<AttemptLease?> StartAttemptAsync(string silo);
+
+    /// <summary>
+    /// Records the outcome of attempt <see cref="AttemptOutcome.Attempt"/>. An outcome from any
+    /// attempt but the current one is rejected (false): the attempt number fences stale outcomes.
+    /// </summary>
+    [Alias("CompleteAttempt")]
+    Task<bool> CompleteAttemptAsync(AttemptOutcome outcome);
+
+    /// <summary>Stores the latest progress of the current attempt; reports from other attempts are ignored.</summary>
+    [Alias("ReportProgress")]
+    Task ReportProgressAsync(int attempt, JobProgress progress);
+
+    /// <summary>Moves a scheduled job whose time has come to <c>queued</c>. Called by the scheduler.</summary>
+    [Alias("Promote")]
+    Task PromoteAsync();
+}
+
+/// <summary>
+/// What <see cref="IJobGrain.SubmitAsync"/> answers: the job (absent when the submission was
+/// invalid) or why the submission was refused.
+/// </summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("jobgrains.SubmitResult")]
+public sealed record SubmitResult(
+    [property: Id(0)] SubmitStatus Status,
+    [property: Id(1)] JobView? Job,
+    [property: Id(2)] string? Problem = null);
+
+/// <summary>Whether a submission created a job.</summary>
+[GenerateSerializer]
+[Alias("jobgrains.SubmitStatus")]
+public enum SubmitStatus
+{
+    /// <summary>A new job was stored.</summary>
+    Created = 0,
+
+    /// <summary>The idempotency key already named this job with the same body; nothing changed.</summary>
+    Existing = 1,
+
+    /// <summary>The idempotency key already names a job with a different body; nothing changed.</summary>
+    Conflict = 2,
+
+    /// <summary>The submission breaks a rule (unknown type, limits, JSON); nothing was stored.</summary>
+    Invalid = 3,
+}
+
+/// <summary>Everything a worker needs to run one attempt.</summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("jobgrains.AttemptLease")]
+public sealed record AttemptLease
+{
+    [Id(0)] public required Guid JobId { get; init; }
+
+    /// <summary>The attempt number: the fencing token that its outcome must carry.</summary>
+    [Id(1)] public required int Attempt { get; init; }
+    [Id(2)] public required string Type { get; init; }
+    [Id(3)] public required string Instruction { get; init; }
+    [Id(4)] public int? TimeoutSeconds { get; init; }
+}
+
+/// <summary>How an attempt ended.</summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("jobgrains.AttemptOutcome")]
+public sealed record AttemptOutcome
+{
+    [Id(0)] public required int Attempt { get; init; }
+    [Id(1)] public required AttemptResult Result { get; init; }
+
+    /// <summary>The handler's JSON result, when it succeeded.</summary>
+    [Id(2)] public string? ResultJson { get; init; }
+    [Id(3)] public JobError? Error { get; init; }
+
+    public static AttemptOutcome Succeeded(int attempt, string resultJson) =>
+        new() { Attempt = attempt, Result = AttemptResult.Succeeded, ResultJson = resultJson };
+
+    public static AttemptOutcome Failed(int attempt, JobError error) =>
+        new() { Attempt = attempt, Result = AttemptResult.Failed, Error = error };
+}
+
+/// <summary>The kinds of attempt endings.</summary>
+[GenerateSerializer]
+[Alias("jobgrains.AttemptResult")]
+public enum AttemptResult
+{
+    Succeeded = 0,
+
+    /// <summary>The handler failed or timed out; counts against <c>maxAttempts</c>.</summary>
+    Failed = 1,
+
+    /// <summary>The attempt was cut short by its silo leaving; does not count against <c>maxAttempts</c>.</summary>
+    Disrupted = 2,
+}

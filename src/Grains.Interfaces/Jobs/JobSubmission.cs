@@ -1,0 +1,45 @@
+namespace JobGrains.Jobs;
+
+/// <summary>
+/// What a caller hands to the cluster: which handler runs (<see cref="Type"/>), with which
+/// JSON instruction, and under which limits.
+/// </summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("jobgrains.JobSubmission")]
+public sealed record JobSubmission
+{
+    /// <summary>The registered handler name, for example <c>echo</c>.</summary>
+    [Id(0)] public required string Type { get; init; }
+
+    /// <summary>The instruction as raw JSON text; stored as <c>jsonb</c>.</summary>
+    [Id(1)] public required string Instruction { get; init; }
+
+    /// <summary>The queue the job waits in; queues share capacity fairly.</summary>
+    [Id(2)] public string Queue { get; init; } = JobDefaults.Queue;
+
+    /// <summary>Higher runs first. FIFO within one priority.</summary>
+    [Id(3)] public int Priority { get; init; }
+
+    /// <summary>Attempts allowed before the job ends <c>failed</c>.</summary>
+    [Id(4)] public int MaxAttempts { get; init; } = JobDefaults.MaxAttempts;
+
+    /// <summary>Per-attempt timeout; null means no timeout.</summary>
+    [Id(5)] public int? TimeoutSeconds { get; init; }
+
+    /// <summary>Start no earlier than this; null means now.</summary>
+    [Id(6)] public DateTimeOffset? RunAt { get; init; }
+
+    /// <summary>The caller's idempotency key, if any: the same key with the same body is the same job.</summary>
+    [Id(7)] public string? IdempotencyKey { get; init; }
+}
+
+/// <summary>Defaults and limits shared by every entry point.</summary>
+public static class JobDefaults
+{
+    public const string Queue = "default";
+    public const int MaxAttempts = 3;
+    public const int MaxAttemptsLimit = 100;
+    public const int MaxTimeoutSeconds = 7 * 24 * 3600;
+    public const int MaxNameLength = 200;
+}

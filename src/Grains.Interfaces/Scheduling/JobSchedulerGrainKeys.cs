@@ -1,0 +1,8 @@
+namespace JobGrains.Scheduling;
+
+/// <summary>Keys of the scheduler grains.</summary>
+public static class JobSchedulerGrainKeys
+{
+    /// <summary>The one scheduler of the cluster.</summary>
+    public const long Default = 0;
+}

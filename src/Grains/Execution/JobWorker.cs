@@ -1,0 +1,235 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using JobGrains.Execution.Handlers;
+using JobGrains.Jobs;
+using JobGrains.Scheduling;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace JobGrains.Execution;
+
+/// <summary>
+/// Runs job attempts on this silo, up to <see cref="WorkerOptions.Slots"/> at once. It pulls work
+/// from the scheduler for its free slots, starts each attempt through the job's grain (which
+/// may refuse), runs the handler, and reports the outcome with the attempt number as fencing
+/// token. On silo stop it drains: no new work, a grace period for running attempts, and the
+/// rest handed back as disrupted.
+/// </summary>
+internal sealed partial class JobWorker(
+    IGrainFactory grains,
+    JobHandlerRegistry handlers,
+    IServiceScopeFactory scopes,
+    ILocalSiloDetails silo,
+    IOptions<WorkerOptions> options,
+    TimeProvider time,
+    ILogger<JobWorker> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
+{
+    private readonly WorkerOptions _options = options.Value;
+    private readonly CancellationTokenSource _stopPulling = new();
+    private readonly CancellationTokenSource _disrupt = new();
+    private readonly ConcurrentDictionary<long, Task> _attempts = new();
+    private long _attemptSequence;
+    private readonly SemaphoreSlim _slotFreed = new(0);
+    private int _busySlots;
+    private Task _pullLoop = Task.CompletedTask;
+
+    /// <summary>How this silo names itself in the <c>silo</c> column.</summary>
+    public string SiloName { get; } = silo.SiloAddress.ToParsableString();
+
+    public int Slots => _options.Slots;
+
+    public int Running => Volatile.Read(ref _busySlots);
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(JobWorker), ServiceLifecycleStage.Active, Start, DrainAsync);
+
+    private Task Start(CancellationToken cancellationToken)
+    {
+        _pullLoop = Task.Run(PullLoopAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private async Task PullLoopAsync()
+    {
+        var scheduler = grains.GetGrain<IJobSchedulerGrain>(JobSchedulerGrainKeys.Default);
+        var stopping = _stopPulling.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var free = _options.Slots - Volatile.Read(ref _busySlots);
+                if (free <= 0)
+                {
+                    await _slotFreed.WaitAsync(stopping);
+                    continue;
+                }
+
+                if (free < _options.Slots && _options.PullCoalescing > TimeSpan.Zero)
+                {
+                    // Under load, let a few more slots free up so one pull brings several jobs.
+                    await Task.Delay(_options.PullCoalescing, time, stopping);
+                    free = _options.Slots - Volatile.Read(ref _busySlots);
+                }
+
+                var request = new WorkRequest
+                {
+                    Silo = SiloName,
+                    Slots = _options.Slots,
+                    Running = _options.Slots - free,
+                    FreeSlots = free,
+                    WaitTimeout = _options.PullWait,
+                };
+                var assigned = await scheduler.PullAsync(request).WaitAsync(stopping);
+                foreach (var jobId in assigned)
+                {
+                    Interlocked.Increment(ref _busySlots);
+                    var key = Interlocked.Increment(ref _attemptSequence);
+                    _attempts[key] = RunAttemptAsync(key, jobId);
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // Draining.
+            }
+            catch (Exception e)
+            {
+                LogPullFailed(logger, e);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task RunAttemptAsync(long key, Guid jobId)
+    {
+        await Task.Yield();
+        try
+        {
+            var job = grains.GetGrain<IJobGrain>(jobId);
+            var lease = await job.StartAttemptAsync(SiloName);
+            if (lease is not null)
+            {
+                var outcome = await ExecuteAsync(job, lease);
+                await ReportOutcomeAsync(job, outcome);
+            }
+        }
+        catch (Exception e)
+        {
+            // The job row still says where it is; the scheduler's reconciliation picks it up again.
+            LogAttemptFailedToRun(logger, e, jobId);
+        }
+        finally
+        {
+            _attempts.TryRemove(key, out _);
+            Interlocked.Decrement(ref _busySlots);
+            _slotFreed.Release();
+        }
+    }
+
+    private async Task<AttemptOutcome> ExecuteAsync(IJobGrain job, AttemptLease lease)
+    {
+        using var attemptCancel = CancellationTokenSource.CreateLinkedTokenSource(_disrupt.Token);
+        var timeout = lease.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        var progress = new ProgressReporter(job, lease.Attempt, logger);
+        await using var scope = scopes.CreateAsyncScope();
+        using var logScope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = lease.JobId, ["Attempt"] = lease.Attempt });
+
+        var handler = handlers.Create(lease.Type, scope.ServiceProvider);
+        if (handler is null)
+        {
+            return AttemptOutcome.Failed(lease.Attempt, new JobError(JobErrorKinds.UnknownType, $"No handler for job type '{lease.Type}' on this silo."));
+        }
+
+        using var instruction = JsonDocument.Parse(lease.Instruction);
+        var context = new JobContext(lease.JobId, lease.Attempt, lease.Type, instruction.RootElement.Clone(), logger,
+            progress.ReportAsync, attemptCancel.Token);
+        var running = Task.Run(() => handler.RunAsync(context), CancellationToken.None);
+        try
+        {
+            // WaitAsync abandons a handler that ignores its token: the slot is freed at the
+            // timeout, and whatever the handler returns later goes nowhere.
+            var result = await running.WaitAsync(timeout, time);
+            await progress.FlushAsync();
+            return AttemptOutcome.Succeeded(lease.Attempt, result?.ToJsonString() ?? "null");
+        }
+        catch (TimeoutException) when (!running.IsCompleted)
+        {
+            await attemptCancel.CancelAsync();
+            return AttemptOutcome.Failed(lease.Attempt, new JobError(JobErrorKinds.Timeout, $"The attempt ran past its timeout of {lease.TimeoutSeconds} s."));
+        }
+        catch (OperationCanceledException) when (_disrupt.IsCancellationRequested)
+        {
+            return new AttemptOutcome { Attempt = lease.Attempt, Result = AttemptResult.Disrupted };
+        }
+        catch (Exception e)
+        {
+            // A handler's failure fails its attempt, never the silo.
+            LogHandlerFailed(logger, e, lease.JobId, lease.Attempt);
+            var kind = e is JobHandlerFailedException ? "failed" : JobErrorKinds.Exception;
+            return AttemptOutcome.Failed(lease.Attempt, new JobError(kind, e.Message));
+        }
+    }
+
+    /// <summary>Reports an outcome until it is stored or refused; it survives PostgreSQL being briefly away.</summary>
+    private async Task ReportOutcomeAsync(IJobGrain job, AttemptOutcome outcome)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await job.CompleteAttemptAsync(outcome);
+                return;
+            }
+            catch (Exception e) when (attempt < 60)
+            {
+                LogOutcomeRetry(logger, e, outcome.Attempt, attempt);
+                await Task.Delay(delay, time, CancellationToken.None);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
+            }
+        }
+    }
+
+    private async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        LogDraining(logger, Running, _options.DrainGrace);
+        await _stopPulling.CancelAsync();
+        await _pullLoop;
+
+        var inFlight = _attempts.Values.ToArray();
+        var finished = Task.WhenAll(inFlight);
+        if (await Task.WhenAny(finished, Task.Delay(_options.DrainGrace, time, cancellationToken)) != finished)
+        {
+            // Out of grace: cut the rest short; their outcomes hand them back as disrupted.
+            await _disrupt.CancelAsync();
+            await Task.WhenAny(finished, Task.Delay(TimeSpan.FromSeconds(3), time, CancellationToken.None));
+        }
+
+        LogDrained(logger, Running);
+    }
+
+    public void Dispose()
+    {
+        _stopPulling.Dispose();
+        _disrupt.Dispose();
+        _slotFreed.Dispose();
+    }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Pulling work from the scheduler failed; retrying")]
+    private static partial void LogPullFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Job {JobId} could not be run on this silo")]
+    private static partial void LogAttemptFailedToRun(ILogger logger, Exception exception, Guid jobId);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt}: the handler failed")]
+    private static partial void LogHandlerFailed(ILogger logger, Exception exception, Guid jobId, int attempt);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Storing the outcome of attempt {Attempt} failed (try {Try}); retrying")]
+    private static partial void LogOutcomeRetry(ILogger logger, Exception exception, int attempt, int @try);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Draining: {Running} attempts running, grace {Grace}")]
+    private static partial void LogDraining(ILogger logger, int running, TimeSpan grace);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "Drained; {Running} attempts still running")]
+    private static partial void LogDrained(ILogger logger, int running);
+}

@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace JobGrains.Execution;
+
+/// <summary>How many attempts a silo runs and how it drains. Bound from <c>JobGrains:Worker</c>.</summary>
+public sealed class WorkerOptions
+{
+    public const string Section = "JobGrains:Worker";
+
+    /// <summary>Attempts this silo runs at once (<c>JOBGRAINS_SLOTS</c>). Default 16.</summary>
+    [Range(1, 10_000)]
+    public int Slots { get; set; } = 16;
+
+    /// <summary>
+    /// How long a draining silo lets running attempts finish before it hands them back as
+    /// disrupted. Default 15 s, so that with the hand-back and leaving the cluster a drain
+    /// fits in the 25 s of a spot preemption notice.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan DrainGrace { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a pull for work waits at the scheduler when nothing is ready. Default 5 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:00:20")]
+    public TimeSpan PullWait { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Under load, how long the worker lets freed slots gather before it asks for more work,
+    /// so that one pull fetches several jobs. Default 2 ms.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan PullCoalescing { get; set; } = TimeSpan.FromMilliseconds(2);
+}

@@ -1,0 +1,60 @@
+using JobGrains.Execution;
+using JobGrains.Execution.Handlers;
+using JobGrains.Jobs;
+using JobGrains.Scheduling;
+using JobGrains.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
+
+namespace JobGrains.Hosting;
+
+/// <summary>Adds the job grains, the scheduler, the worker and the job store to a silo.</summary>
+public static class JobGrainsSiloBuilderExtensions
+{
+    /// <summary>
+    /// Everything a JobGrains silo runs besides Orleans' own providers. Options come from the
+    /// <c>JobGrains:*</c> sections of <paramref name="configuration"/>, the database from
+    /// <c>ConnectionStrings:JobGrains</c>; both are validated at start.
+    /// </summary>
+    public static ISiloBuilder AddJobGrains(this ISiloBuilder builder, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var services = builder.Services;
+
+        services.AddOptions<StorageOptions>()
+            .Bind(configuration.GetSection(StorageOptions.Section))
+            .Configure(o => o.ConnectionString = string.IsNullOrEmpty(o.ConnectionString)
+                ? configuration.GetConnectionString("JobGrains") ?? ""
+                : o.ConnectionString)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SchedulerOptions>().Bind(configuration.GetSection(SchedulerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => NpgsqlDataSource.Create(
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>().Value.ConnectionString));
+
+        services.AddSingleton<JobStore>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobStore>());
+        services.AddSingleton<ReadyJobForwarder>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReadyJobForwarder>());
+        services.AddSingleton<JobWorker>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobWorker>());
+        services.AddSingleton<JobHandlerRegistry>();
+        services.AddSingleton<SubmissionRules>();
+
+        if (configuration.GetValue("JobGrains:Jobs:BuiltInHandlers", defaultValue: true))
+        {
+            services.AddJobHandler<EchoHandler>("echo");
+            services.AddJobHandler<SleepHandler>("sleep");
+            services.AddJobHandler<FailHandler>("fail");
+        }
+
+        return builder;
+    }
+}

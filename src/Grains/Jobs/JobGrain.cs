@@ -1,0 +1,277 @@
+using JobGrains.Scheduling;
+using JobGrains.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace JobGrains.Jobs;
+
+/// <summary>
+/// One job: the only writer of its row in <c>jobs</c>. Every change is written first and
+/// takes effect in memory only once committed; <c>version</c> guards each write against any
+/// other writer, and the attempt number fences outcomes of attempts that are no longer current.
+/// </summary>
+internal sealed partial class JobGrain(
+    JobStore store,
+    SubmissionRules rules,
+    ReadyJobForwarder scheduler,
+    IOptions<JobOptions> options,
+    TimeProvider time,
+    ILogger<JobGrain> logger) : Grain, IJobGrain
+{
+    private readonly JobOptions _options = options.Value;
+    private JobRecord? _job;
+    private bool _loaded;
+
+    private Guid Id => this.GetPrimaryKey();
+
+    public async Task<SubmitResult> SubmitAsync(JobSubmission submission)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        if (rules.FindProblem(submission) is { } problem)
+        {
+            return new SubmitResult(SubmitStatus.Invalid, null, problem);
+        }
+
+        var digest = SubmissionRules.Digest(submission);
+        if (_job is null)
+        {
+            // No read first: a new id cannot exist yet, and the insert itself tells a duplicate.
+            var job = NewJob(submission, digest);
+            if (await store.InsertAsync(job))
+            {
+                _job = job;
+                _loaded = true;
+                LogSubmitted(logger, Id, job.Type, job.State);
+                AnnounceWhenPending(job);
+                return new SubmitResult(SubmitStatus.Created, job.ToView());
+            }
+
+            _job = await store.LoadAsync(Id);
+            _loaded = true;
+        }
+
+        // The key may already be bound to another id if a caller chose ids its own way.
+        var existing = _job ?? (submission.IdempotencyKey is { } key ? await store.LoadByIdempotencyKeyAsync(key) : null)
+            ?? throw new InvalidOperationException($"Job {Id} was neither stored nor found.");
+        var same = existing.SubmissionHash == digest && existing.IdempotencyKey == submission.IdempotencyKey;
+        return new SubmitResult(same ? SubmitStatus.Existing : SubmitStatus.Conflict, existing.ToView());
+    }
+
+    public async Task<JobView?> GetAsync()
+    {
+        await EnsureLoadedAsync();
+        return _job?.ToView();
+    }
+
+    public async Task<AttemptLease?> StartAttemptAsync(string silo)
+    {
+        await EnsureLoadedAsync();
+        var now = time.GetUtcNow();
+        if (_job is null || !IsReadyToStart(_job, now))
+        {
+            return null;
+        }
+
+        var running = _job with
+        {
+            State = JobState.Running,
+            Attempt = _job.Attempt + 1,
+            Silo = silo,
+            StartedAt = now,
+            UpdatedAt = now,
+            FinishedAt = null,
+            Progress = null,
+        };
+        if (!await WriteAsync(running))
+        {
+            return null;
+        }
+
+        LogAttemptStarted(logger, Id, running.Attempt, silo);
+        return new AttemptLease
+        {
+            JobId = Id,
+            Attempt = running.Attempt,
+            Type = running.Type,
+            Instruction = running.Instruction,
+            TimeoutSeconds = running.TimeoutSeconds,
+        };
+    }
+
+    public async Task<bool> CompleteAttemptAsync(AttemptOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        await EnsureLoadedAsync();
+        if (_job is not { State: JobState.Running } job || job.Attempt != outcome.Attempt)
+        {
+            LogStaleOutcome(logger, Id, outcome.Attempt, _job?.Attempt ?? 0, _job?.State);
+            return false;
+        }
+
+        var now = time.GetUtcNow();
+        var next = outcome.Result switch
+        {
+            AttemptResult.Succeeded => job with
+            {
+                State = JobState.Succeeded,
+                Result = outcome.ResultJson ?? "null",
+                Error = null,
+                FinishedAt = now,
+                UpdatedAt = now,
+            },
+            AttemptResult.Failed when job.CountedAttempts >= job.MaxAttempts => job with
+            {
+                State = JobState.Failed,
+                Error = outcome.Error,
+                FinishedAt = now,
+                UpdatedAt = now,
+            },
+            AttemptResult.Failed => job with
+            {
+                State = JobState.Scheduled,
+                Error = outcome.Error,
+                RunAt = now + _options.RetryDelay(job.CountedAttempts + 1),
+                UpdatedAt = now,
+            },
+            AttemptResult.Disrupted => job with
+            {
+                State = JobState.Queued,
+                Disrupted = job.Disrupted + 1,
+                UpdatedAt = now,
+            },
+            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome.Result, "Unknown attempt result."),
+        };
+
+        if (!await WriteAsync(next))
+        {
+            return false;
+        }
+
+        LogAttemptEnded(logger, Id, outcome.Attempt, outcome.Result, next.State);
+        AnnounceWhenPending(next);
+        if (next.State.IsTerminal())
+        {
+            DeactivateAfterLinger();
+        }
+
+        return true;
+    }
+
+    public async Task ReportProgressAsync(int attempt, JobProgress progress)
+    {
+        await EnsureLoadedAsync();
+        if (_job is { State: JobState.Running } job && job.Attempt == attempt && job.Progress != progress)
+        {
+            await WriteAsync(job with { Progress = progress, UpdatedAt = time.GetUtcNow() });
+        }
+    }
+
+    public async Task PromoteAsync()
+    {
+        await EnsureLoadedAsync();
+        if (_job is not { State: JobState.Scheduled } job)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        if (job.RunAt > now)
+        {
+            // Woken early (clocks differ between silos): hand it back to wait for its time.
+            AnnounceWhenPending(job);
+            return;
+        }
+
+        var queued = job with { State = JobState.Queued, UpdatedAt = now };
+        if (await WriteAsync(queued))
+        {
+            AnnounceWhenPending(queued);
+        }
+    }
+
+    private static bool IsReadyToStart(JobRecord job, DateTimeOffset now) =>
+        job.State == JobState.Queued || (job.State == JobState.Scheduled && job.RunAt <= now);
+
+    private JobRecord NewJob(JobSubmission submission, string digest)
+    {
+        var now = time.GetUtcNow();
+        return new JobRecord
+        {
+            Id = Id,
+            Type = submission.Type,
+            Queue = submission.Queue,
+            Priority = submission.Priority,
+            State = submission.RunAt > now ? JobState.Scheduled : JobState.Queued,
+            Instruction = submission.Instruction,
+            MaxAttempts = submission.MaxAttempts,
+            TimeoutSeconds = submission.TimeoutSeconds,
+            IdempotencyKey = submission.IdempotencyKey,
+            SubmissionHash = digest,
+            CreatedAt = now,
+            UpdatedAt = now,
+            RunAt = submission.RunAt,
+            Version = 1,
+        };
+    }
+
+    private async Task EnsureLoadedAsync()
+    {
+        if (!_loaded)
+        {
+            _job = await store.LoadAsync(Id);
+            _loaded = true;
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="next"/> over the current row. On a version conflict another writer
+    /// (a duplicate activation during a membership change) got there first: take its row as the
+    /// truth and report false.
+    /// </summary>
+    private async Task<bool> WriteAsync(JobRecord next)
+    {
+        if (await store.UpdateAsync(next))
+        {
+            _job = next with { Version = next.Version + 1 };
+            return true;
+        }
+
+        LogVersionConflict(logger, Id, next.Version);
+        _job = await store.LoadAsync(Id);
+        return false;
+    }
+
+    private void AnnounceWhenPending(JobRecord job)
+    {
+        if (job.State is JobState.Queued or JobState.Scheduled)
+        {
+            scheduler.Announce(new ReadyJob(job.Id, job.Queue, job.Priority, job.CreatedAt,
+                job.State == JobState.Scheduled ? job.RunAt : null));
+        }
+    }
+
+    private void DeactivateAfterLinger()
+    {
+        // Finished jobs are rarely asked about again; keep memory flat under a stream of jobs.
+        this.RegisterGrainTimer(() =>
+        {
+            DeactivateOnIdle();
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(_options.FinishedJobLinger, Timeout.InfiniteTimeSpan));
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Job {JobId} of type {Type} stored as {State}")]
+    private static partial void LogSubmitted(ILogger logger, Guid jobId, string type, JobState state);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Job {JobId} attempt {Attempt} started on {Silo}")]
+    private static partial void LogAttemptStarted(ILogger logger, Guid jobId, int attempt, string silo);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "Job {JobId} attempt {Attempt} ended {Result}; job is {State}")]
+    private static partial void LogAttemptEnded(ILogger logger, Guid jobId, int attempt, AttemptResult result, JobState state);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Job {JobId} rejected the outcome of attempt {Attempt}: current attempt is {CurrentAttempt}, state {State}")]
+    private static partial void LogStaleOutcome(ILogger logger, Guid jobId, int attempt, int currentAttempt, JobState? state);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Job {JobId} lost a write at version {Version} to another writer; reloaded")]
+    private static partial void LogVersionConflict(ILogger logger, Guid jobId, long version);
+}

@@ -1,0 +1,180 @@
+using JobGrains.Jobs;
+using JobGrains.Storage;
+using Orleans.Concurrency;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace JobGrains.Scheduling;
+
+/// <summary>
+/// Assigns ready jobs to silos that ask for work. Its memory (a <see cref="ReadySet"/>) is rebuilt
+/// from the <c>jobs</c> table on activation and reconciled with it periodically, so losing
+/// this grain or a notification loses no job. Reentrant: a pull waiting for work does not
+/// block the batches that bring it; all state is touched on the grain's single thread.
+/// </summary>
+[Reentrant]
+internal sealed partial class JobSchedulerGrain(
+    JobStore store,
+    IOptions<SchedulerOptions> options,
+    TimeProvider time,
+    ILogger<JobSchedulerGrain> logger) : Grain, IJobSchedulerGrain
+{
+    private readonly SchedulerOptions _options = options.Value;
+    private readonly ReadySet _pending = new();
+    private readonly List<WaitingPull> _waiting = [];
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var loaded = await ReconcileAsync(TimeSpan.Zero);
+        LogRebuilt(logger, loaded, _pending.ReadyCount, _pending.DelayedCount);
+        this.RegisterGrainTimer(PromoteDueJobs, new GrainTimerCreationOptions(_options.DelayedCheckPeriod, _options.DelayedCheckPeriod) { Interleave = true });
+        this.RegisterGrainTimer(ReconcileTick, new GrainTimerCreationOptions(_options.ReconcilePeriod, _options.ReconcilePeriod) { Interleave = true });
+    }
+
+    public Task EnqueueAsync(IReadOnlyList<ReadyJob> jobs)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        var now = time.GetUtcNow();
+        foreach (var job in jobs)
+        {
+            _pending.Add(job, now);
+        }
+
+        ServeWaitingPulls();
+        return Task.CompletedTask;
+    }
+
+    public async Task<IReadOnlyList<Guid>> PullAsync(WorkRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var assigned = new List<Guid>(Math.Max(0, request.FreeSlots));
+        while (assigned.Count < request.FreeSlots && _pending.TakeNext() is { } job)
+        {
+            assigned.Add(job.Id);
+        }
+
+        if (assigned.Count > 0 || request.FreeSlots <= 0 || request.WaitTimeout <= TimeSpan.Zero)
+        {
+            return assigned;
+        }
+
+        // Nothing ready: wait here until a batch brings work, or answer empty at the timeout.
+        var pull = new WaitingPull(request);
+        _waiting.Add(pull);
+        try
+        {
+            return await pull.Completion.Task.WaitAsync(request.WaitTimeout, time);
+        }
+        catch (TimeoutException)
+        {
+            _waiting.Remove(pull);
+            pull.Completion.TrySetResult(pull.Assigned);
+            return await pull.Completion.Task;
+        }
+    }
+
+    /// <summary>Deals ready jobs to waiting pulls one at a time, round robin, so silos share scarce work.</summary>
+    private void ServeWaitingPulls()
+    {
+        var dealing = true;
+        while (dealing && _waiting.Count > 0 && _pending.ReadyCount > 0)
+        {
+            dealing = false;
+            foreach (var pull in _waiting)
+            {
+                if (pull.Assigned.Count < pull.Request.FreeSlots && _pending.TakeNext() is { } job)
+                {
+                    pull.Assigned.Add(job.Id);
+                    dealing = true;
+                }
+            }
+        }
+
+        for (var i = _waiting.Count - 1; i >= 0; i--)
+        {
+            if (_waiting[i].Assigned.Count > 0)
+            {
+                _waiting[i].Completion.TrySetResult(_waiting[i].Assigned);
+                _waiting.RemoveAt(i);
+            }
+        }
+    }
+
+    private Task PromoteDueJobs()
+    {
+        foreach (var job in _pending.TakeDue(time.GetUtcNow()))
+        {
+            // The job grain writes 'queued' and announces itself back as ready.
+            _ = PromoteAsync(job.Id);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task PromoteAsync(Guid id)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IJobGrain>(id).PromoteAsync();
+        }
+        catch (Exception e)
+        {
+            // The row is still 'scheduled'; the next reconciliation brings it back.
+            LogPromoteFailed(logger, e, id);
+        }
+    }
+
+    private async Task ReconcileTick()
+    {
+        try
+        {
+            var added = await ReconcileAsync(_options.ReconcileSettleTime);
+            if (added > 0)
+            {
+                LogReconciled(logger, added);
+            }
+        }
+        catch (Exception e)
+        {
+            LogReconcileFailed(logger, e);
+        }
+    }
+
+    /// <summary>Adds the pending jobs of the table that this grain does not know; returns how many.</summary>
+    private async Task<int> ReconcileAsync(TimeSpan settledFor)
+    {
+        var rows = await store.LoadPendingAsync(settledFor, _options.ReconcileBatch);
+        var now = time.GetUtcNow();
+        var added = 0;
+        foreach (var row in rows)
+        {
+            var runAt = row.State == JobState.Scheduled ? row.RunAt : null;
+            if (_pending.Add(new ReadyJob(row.Id, row.Queue, row.Priority, row.CreatedAt, runAt), now))
+            {
+                added++;
+            }
+        }
+
+        ServeWaitingPulls();
+        return added;
+    }
+
+    private sealed class WaitingPull(WorkRequest request)
+    {
+        public WorkRequest Request { get; } = request;
+        public List<Guid> Assigned { get; } = [];
+        public TaskCompletionSource<IReadOnlyList<Guid>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Scheduler activated: loaded {Loaded} pending jobs ({Ready} ready, {Delayed} delayed)")]
+    private static partial void LogRebuilt(ILogger logger, int loaded, int ready, int delayed);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Reconciliation found {Added} pending jobs the scheduler did not know")]
+    private static partial void LogReconciled(ILogger logger, int added);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Reconciliation with the jobs table failed")]
+    private static partial void LogReconcileFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Could not promote scheduled job {JobId}")]
+    private static partial void LogPromoteFailed(ILogger logger, Exception exception, Guid jobId);
+}

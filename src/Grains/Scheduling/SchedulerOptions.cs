@@ -1,0 +1,28 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace JobGrains.Scheduling;
+
+/// <summary>How the scheduler keeps its memory in step with the <c>jobs</c> table. Bound from <c>JobGrains:Scheduler</c>.</summary>
+public sealed class SchedulerOptions
+{
+    public const string Section = "JobGrains:Scheduler";
+
+    /// <summary>How often delayed jobs are checked for their time. Default 100 ms.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:00:10")]
+    public TimeSpan DelayedCheckPeriod { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How often the table is read for pending jobs the scheduler missed. Default 10 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ReconcilePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Rows changed more recently than this are left to the normal path (they are on their way).
+    /// Default 5 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan ReconcileSettleTime { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most pending rows read per reconciliation, highest priority first. Default 50,000.</summary>
+    [Range(1, 10_000_000)]
+    public int ReconcileBatch { get; set; } = 50_000;
+}

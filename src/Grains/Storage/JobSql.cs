@@ -1,0 +1,154 @@
+using System.Text.Json;
+using JobGrains.Jobs;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace JobGrains.Storage;
+
+/// <summary>The SQL of the <c>jobs</c> table and the mapping between its rows and <see cref="JobRecord"/>.</summary>
+internal static class JobSql
+{
+    private const string Columns =
+        "id, type, queue, priority, state, instruction::text, result::text, error::text, progress::text, attempt, disrupted, " +
+        "max_attempts, timeout_seconds, idempotency_key, submission_hash, silo, created_at, updated_at, started_at, finished_at, run_at, version";
+
+    public const string SelectById = $"SELECT {Columns} FROM jobs WHERE id = $1";
+
+    public const string SelectByIdempotencyKey = $"SELECT {Columns} FROM jobs WHERE idempotency_key = $1";
+
+    public const string SelectPending = """
+        SELECT id, queue, priority, state, created_at, run_at FROM jobs
+        WHERE state IN ('queued', 'scheduled') AND updated_at <= $1
+        ORDER BY priority DESC, created_at
+        LIMIT $2
+        """;
+
+    // Many rows in one statement: unnest turns the parallel arrays back into rows.
+    private const string InsertManySql = """
+        INSERT INTO jobs (id, type, queue, priority, state, instruction, attempt, disrupted, max_attempts, timeout_seconds,
+                          idempotency_key, submission_hash, created_at, updated_at, run_at, version)
+        SELECT u.id, u.type, u.queue, u.priority, u.state, u.instruction, 0, 0, u.max_attempts, u.timeout_seconds,
+               u.idempotency_key, u.submission_hash, u.created_at, u.created_at, u.run_at, 1
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::jsonb[], $7::int[], $8::int[],
+                    $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[])
+             AS u(id, type, queue, priority, state, instruction, max_attempts, timeout_seconds,
+                  idempotency_key, submission_hash, created_at, run_at)
+        ON CONFLICT DO NOTHING
+        RETURNING id
+        """;
+
+    private const string UpdateManySql = """
+        UPDATE jobs AS j SET
+            state = u.state, priority = u.priority, attempt = u.attempt, disrupted = u.disrupted,
+            max_attempts = u.max_attempts, progress = u.progress, result = u.result, error = u.error,
+            silo = u.silo, updated_at = u.updated_at, started_at = u.started_at,
+            finished_at = u.finished_at, run_at = u.run_at, version = u.version + 1
+        FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[],
+                    $8::jsonb[], $9::jsonb[], $10::jsonb[], $11::text[], $12::timestamptz[], $13::timestamptz[],
+                    $14::timestamptz[], $15::timestamptz[])
+             AS u(id, version, state, priority, attempt, disrupted, max_attempts, progress, result, error,
+                  silo, updated_at, started_at, finished_at, run_at)
+        WHERE j.id = u.id AND j.version = u.version
+        RETURNING j.id
+        """;
+
+    private static readonly JsonSerializerOptions WireJson = new(JsonSerializerDefaults.Web);
+
+    public static NpgsqlBatchCommand InsertMany(IReadOnlyList<JobRecord> jobs)
+    {
+        var command = new NpgsqlBatchCommand(InsertManySql);
+        var p = command.Parameters;
+        p.Add(Array(jobs, j => j.Id, NpgsqlDbType.Uuid));
+        p.Add(Array(jobs, j => j.Type, NpgsqlDbType.Text));
+        p.Add(Array(jobs, j => j.Queue, NpgsqlDbType.Text));
+        p.Add(Array(jobs, j => j.Priority, NpgsqlDbType.Integer));
+        p.Add(Array(jobs, j => j.State.ToWire(), NpgsqlDbType.Text));
+        p.Add(Array(jobs, j => j.Instruction, NpgsqlDbType.Jsonb));
+        p.Add(Array(jobs, j => j.MaxAttempts, NpgsqlDbType.Integer));
+        p.Add(Array(jobs, j => j.TimeoutSeconds, NpgsqlDbType.Integer));
+        p.Add(Array(jobs, j => j.IdempotencyKey, NpgsqlDbType.Text));
+        p.Add(Array(jobs, j => j.SubmissionHash, NpgsqlDbType.Text));
+        p.Add(Array(jobs, j => j.CreatedAt.UtcDateTime, NpgsqlDbType.TimestampTz));
+        p.Add(Array(jobs, j => j.RunAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
+        return command;
+    }
+
+    public static NpgsqlBatchCommand UpdateMany(IReadOnlyList<JobRecord> jobs)
+    {
+        var command = new NpgsqlBatchCommand(UpdateManySql);
+        var p = command.Parameters;
+        p.Add(Array(jobs, j => j.Id, NpgsqlDbType.Uuid));
+        p.Add(Array(jobs, j => j.Version, NpgsqlDbType.Bigint));
+        p.Add(Array(jobs, j => j.State.ToWire(), NpgsqlDbType.Text));
+        p.Add(Array(jobs, j => j.Priority, NpgsqlDbType.Integer));
+        p.Add(Array(jobs, j => j.Attempt, NpgsqlDbType.Integer));
+        p.Add(Array(jobs, j => j.Disrupted, NpgsqlDbType.Integer));
+        p.Add(Array(jobs, j => j.MaxAttempts, NpgsqlDbType.Integer));
+        p.Add(Array(jobs, j => ToJson(j.Progress), NpgsqlDbType.Jsonb));
+        p.Add(Array(jobs, j => j.Result, NpgsqlDbType.Jsonb));
+        p.Add(Array(jobs, j => ToJson(j.Error), NpgsqlDbType.Jsonb));
+        p.Add(Array(jobs, j => j.Silo, NpgsqlDbType.Text));
+        p.Add(Array(jobs, j => j.UpdatedAt.UtcDateTime, NpgsqlDbType.TimestampTz));
+        p.Add(Array(jobs, j => j.StartedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
+        p.Add(Array(jobs, j => j.FinishedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
+        p.Add(Array(jobs, j => j.RunAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
+        return command;
+    }
+
+    /// <summary>Reads a row selected with the column list of <see cref="SelectById"/>.</summary>
+    public static JobRecord ReadRecord(NpgsqlDataReader reader)
+    {
+        var state = ParseState(reader.GetString(4));
+        return new JobRecord
+        {
+            Id = reader.GetGuid(0),
+            Type = reader.GetString(1),
+            Queue = reader.GetString(2),
+            Priority = reader.GetInt32(3),
+            State = state,
+            Instruction = reader.GetString(5),
+            Result = NullableString(reader, 6),
+            Error = FromJson<JobError>(NullableString(reader, 7)),
+            Progress = FromJson<JobProgress>(NullableString(reader, 8)),
+            Attempt = reader.GetInt32(9),
+            Disrupted = reader.GetInt32(10),
+            MaxAttempts = reader.GetInt32(11),
+            TimeoutSeconds = reader.IsDBNull(12) ? null : reader.GetInt32(12),
+            IdempotencyKey = NullableString(reader, 13),
+            SubmissionHash = NullableString(reader, 14),
+            Silo = NullableString(reader, 15),
+            CreatedAt = reader.GetFieldValue<DateTimeOffset>(16),
+            UpdatedAt = reader.GetFieldValue<DateTimeOffset>(17),
+            StartedAt = NullableTime(reader, 18),
+            FinishedAt = NullableTime(reader, 19),
+            RunAt = NullableTime(reader, 20),
+            Version = reader.GetInt64(21),
+        };
+    }
+
+    public static JobState ParseState(string text) =>
+        JobStates.TryParseWire(text, out var state) ? state : throw new InvalidDataException($"Unknown job state '{text}' in the jobs table.");
+
+    private static NpgsqlParameter Array<T>(IReadOnlyList<JobRecord> jobs, Func<JobRecord, T> column, NpgsqlDbType elementType)
+    {
+        var values = new T[jobs.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = column(jobs[i]);
+        }
+
+        return new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | elementType, Value = values };
+    }
+
+    private static string? ToJson<T>(T? value) where T : class =>
+        value is null ? null : JsonSerializer.Serialize(value, WireJson);
+
+    private static T? FromJson<T>(string? json) where T : class =>
+        json is null ? null : JsonSerializer.Deserialize<T>(json, WireJson);
+
+    private static string? NullableString(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
+}

@@ -1,0 +1,252 @@
+using System.Threading.Channels;
+using JobGrains.Jobs;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace JobGrains.Storage;
+
+/// <summary>
+/// Reads and writes <c>jobs</c> rows for every job grain on this silo. Writes from many grains
+/// share commits: each caller's write joins the next batch, and its task completes only after
+/// that batch has committed, so an acknowledged write is durable.
+/// </summary>
+internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly StorageOptions _options;
+    private readonly ILogger<JobStore> _logger;
+    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(
+        new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+    private readonly List<Task> _writers = [];
+
+    public JobStore(NpgsqlDataSource dataSource, IOptions<StorageOptions> options, ILogger<JobStore> logger)
+    {
+        _dataSource = dataSource;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <summary>Stores a new job. False when a row with its id or idempotency key already exists.</summary>
+    public Task<bool> InsertAsync(JobRecord job) => Enqueue(job, WriteKind.Insert);
+
+    /// <summary>
+    /// Writes <paramref name="job"/> over the row whose version is <c>job.Version</c>; the row's
+    /// version becomes <c>job.Version + 1</c>. False when the stored version differs (another
+    /// writer won), and nothing is written.
+    /// </summary>
+    public Task<bool> UpdateAsync(JobRecord job) => Enqueue(job, WriteKind.Update);
+
+    public async Task<JobRecord?> LoadAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(JobSql.SelectById);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        return await ReadSingleAsync(command, cancellationToken);
+    }
+
+    public async Task<JobRecord?> LoadByIdempotencyKeyAsync(string key, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(JobSql.SelectByIdempotencyKey);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+        return await ReadSingleAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// Jobs waiting to run (queued) or waiting for their time (scheduled), in the order the
+    /// scheduler serves them. <paramref name="settledFor"/> skips rows changed more recently,
+    /// which are still on their way to the scheduler by the normal path.
+    /// </summary>
+    public async Task<IReadOnlyList<PendingJob>> LoadPendingAsync(TimeSpan settledFor, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(JobSql.SelectPending);
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = DateTime.UtcNow - settledFor });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        var pending = new List<PendingJob>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var state = JobSql.ParseState(reader.GetString(3));
+            pending.Add(new PendingJob(
+                reader.GetGuid(0),
+                reader.GetString(1),
+                reader.GetInt32(2),
+                state,
+                reader.GetFieldValue<DateTimeOffset>(4),
+                reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5)));
+        }
+
+        return pending;
+    }
+
+    private static async Task<JobRecord?> ReadSingleAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? JobSql.ReadRecord(reader) : null;
+    }
+
+    private Task<bool> Enqueue(JobRecord job, WriteKind kind)
+    {
+        var write = new PendingWrite(job, kind);
+        if (!_writes.Writer.TryWrite(write))
+        {
+            throw new ObjectDisposedException(nameof(JobStore), "The job store is shut down.");
+        }
+
+        return write.Completion.Task;
+    }
+
+    /// <summary>Runs from before the silo takes work until after it has drained, so draining can still write.</summary>
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(JobStore), ServiceLifecycleStage.ApplicationServices, StartAsync, StopAsync);
+
+    private Task StartAsync(CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < _options.Writers; i++)
+        {
+            _writers.Add(Task.Run(WriteLoopAsync, CancellationToken.None));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Writes already accepted still commit: writers drain the channel before they end.
+        _writes.Writer.TryComplete();
+        await Task.WhenAll(_writers).WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _writes.Writer.TryComplete();
+        await Task.WhenAll(_writers);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<PendingWrite>(_options.MaxBatchSize);
+        var deferred = new List<PendingWrite>();
+        var idsInBatch = new HashSet<Guid>();
+        var reader = _writes.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            idsInBatch.Clear();
+            while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var write))
+            {
+                // One statement cannot tell which of two writes to the same row won, so a second
+                // write to a row waits for the next batch.
+                if (idsInBatch.Add(write.Job.Id))
+                {
+                    batch.Add(write);
+                }
+                else
+                {
+                    deferred.Add(write);
+                }
+            }
+
+            await CommitAsync(batch);
+            foreach (var write in deferred)
+            {
+                await CommitAsync([write]);
+            }
+
+            deferred.Clear();
+        }
+    }
+
+    private async Task CommitAsync(IReadOnlyList<PendingWrite> batch)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var written = await ExecuteBatchAsync(batch);
+            foreach (var write in batch)
+            {
+                write.Completion.TrySetResult(written.Contains(write.Job.Id));
+            }
+        }
+        catch (PostgresException e) when (batch.Count > 1 && e.SqlState.StartsWith("22", StringComparison.Ordinal))
+        {
+            // A data error (such as a JSON text that jsonb refuses) fails the whole statement;
+            // commit the writes one by one so only the bad one fails.
+            LogIsolatingDataError(_logger, batch.Count, e.SqlState);
+            foreach (var write in batch)
+            {
+                await CommitAsync([write]);
+            }
+        }
+        catch (Exception e)
+        {
+            LogBatchFailed(_logger, e, batch.Count);
+            foreach (var write in batch)
+            {
+                write.Completion.TrySetException(new JobStoreUnavailableException("The job store could not commit the write.", e));
+            }
+        }
+    }
+
+    private async Task<HashSet<Guid>> ExecuteBatchAsync(IReadOnlyList<PendingWrite> batch)
+    {
+        var inserts = new List<JobRecord>();
+        var updates = new List<JobRecord>();
+        foreach (var write in batch)
+        {
+            (write.Kind == WriteKind.Insert ? inserts : updates).Add(write.Job);
+        }
+
+        await using var connection = await _dataSource.OpenConnectionAsync();
+
+        // The statements of one NpgsqlBatch run in one implicit transaction: one commit for all.
+        await using var npgsqlBatch = new NpgsqlBatch(connection);
+        if (inserts.Count > 0)
+        {
+            npgsqlBatch.BatchCommands.Add(JobSql.InsertMany(inserts));
+        }
+
+        if (updates.Count > 0)
+        {
+            npgsqlBatch.BatchCommands.Add(JobSql.UpdateMany(updates));
+        }
+
+        var written = new HashSet<Guid>();
+        await using var reader = await npgsqlBatch.ExecuteReaderAsync();
+        do
+        {
+            while (await reader.ReadAsync())
+            {
+                written.Add(reader.GetGuid(0));
+            }
+        }
+        while (await reader.NextResultAsync());
+
+        return written;
+    }
+
+    private enum WriteKind
+    {
+        Insert,
+        Update,
+    }
+
+    private sealed class PendingWrite(JobRecord job, WriteKind kind)
+    {
+        public JobRecord Job { get; } = job;
+        public WriteKind Kind { get; } = kind;
+        public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "A batch of {Count} job writes failed to commit")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "A batch of {Count} job writes hit a data error ({SqlState}); committing them one by one")]
+    private static partial void LogIsolatingDataError(ILogger logger, int count, string sqlState);
+}
+
+/// <summary>A job that waits to run, as the scheduler needs it.</summary>
+internal sealed record PendingJob(Guid Id, string Queue, int Priority, JobState State, DateTimeOffset CreatedAt, DateTimeOffset? RunAt);
