@@ -36,6 +36,18 @@ public interface IJobGrain : IGrainWithGuidKey
     [Alias("ReportProgress")]
     Task ReportProgressAsync(int attempt, JobProgress progress);
 
+    /// <summary>
+    /// Cancels the job in any non-terminal state; a running handler sees its token cancelled.
+    /// Answers <see cref="JobCommandStatus.NotFound"/> or <see cref="JobCommandStatus.WrongState"/>
+    /// (already terminal) without changing anything.
+    /// </summary>
+    [Alias("Cancel")]
+    Task<JobCommandResult> CancelAsync();
+
+    /// <summary>Starts a new series of attempts for a failed or cancelled job; refused in other states.</summary>
+    [Alias("Retry")]
+    Task<JobCommandResult> RetryAsync();
+
     /// <summary>Moves a scheduled job whose time has come to <c>queued</c>. Called by the scheduler.</summary>
     [Alias("Promote")]
     Task PromoteAsync();
@@ -118,4 +130,25 @@ public enum AttemptResult
 
     /// <summary>The attempt was cut short by its silo leaving; does not count against <c>maxAttempts</c>.</summary>
     Disrupted = 2,
+}
+
+/// <summary>What a command on a job (cancel, retry) answers.</summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("jobgrains.JobCommandResult")]
+public sealed record JobCommandResult([property: Id(0)] JobCommandStatus Status, [property: Id(1)] JobView? Job);
+
+/// <summary>Whether a command on a job was carried out.</summary>
+[GenerateSerializer]
+[Alias("jobgrains.JobCommandStatus")]
+public enum JobCommandStatus
+{
+    /// <summary>Done; the job is in its new state.</summary>
+    Accepted = 0,
+
+    /// <summary>No such job.</summary>
+    NotFound = 1,
+
+    /// <summary>The job's state does not allow it; nothing changed.</summary>
+    WrongState = 2,
 }

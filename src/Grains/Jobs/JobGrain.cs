@@ -136,7 +136,7 @@ internal sealed partial class JobGrain(
             AttemptResult.Disrupted => job with
             {
                 State = JobState.Queued,
-                Disrupted = job.Disrupted + 1,
+                UncountedAttempts = job.UncountedAttempts + 1,
                 UpdatedAt = now,
             },
             _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome.Result, "Unknown attempt result."),

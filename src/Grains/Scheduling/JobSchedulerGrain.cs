@@ -1,6 +1,5 @@
 using JobGrains.Jobs;
 using JobGrains.Storage;
-using Orleans.Concurrency;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

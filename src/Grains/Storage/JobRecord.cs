@@ -15,7 +15,7 @@ internal sealed record JobRecord
     public JobError? Error { get; init; }
     public JobProgress? Progress { get; init; }
     public int Attempt { get; init; }
-    public int Disrupted { get; init; }
+    public int UncountedAttempts { get; init; }
     public int MaxAttempts { get; init; }
     public int? TimeoutSeconds { get; init; }
     public string? IdempotencyKey { get; init; }
@@ -31,7 +31,7 @@ internal sealed record JobRecord
     public long Version { get; init; }
 
     /// <summary>Attempts that count against <see cref="MaxAttempts"/>.</summary>
-    public int CountedAttempts => Attempt - Disrupted;
+    public int CountedAttempts => Attempt - UncountedAttempts;
 
     public JobView ToView() => new()
     {

@@ -9,7 +9,7 @@ namespace JobGrains.Storage;
 internal static class JobSql
 {
     private const string Columns =
-        "id, type, queue, priority, state, instruction::text, result::text, error::text, progress::text, attempt, disrupted, " +
+        "id, type, queue, priority, state, instruction::text, result::text, error::text, progress::text, attempt, uncounted_attempts, " +
         "max_attempts, timeout_seconds, idempotency_key, submission_hash, silo, created_at, updated_at, started_at, finished_at, run_at, version";
 
     public const string SelectById = $"SELECT {Columns} FROM jobs WHERE id = $1";
@@ -25,7 +25,7 @@ internal static class JobSql
 
     // Many rows in one statement: unnest turns the parallel arrays back into rows.
     private const string InsertManySql = """
-        INSERT INTO jobs (id, type, queue, priority, state, instruction, attempt, disrupted, max_attempts, timeout_seconds,
+        INSERT INTO jobs (id, type, queue, priority, state, instruction, attempt, uncounted_attempts, max_attempts, timeout_seconds,
                           idempotency_key, submission_hash, created_at, updated_at, run_at, version)
         SELECT u.id, u.type, u.queue, u.priority, u.state, u.instruction, 0, 0, u.max_attempts, u.timeout_seconds,
                u.idempotency_key, u.submission_hash, u.created_at, u.created_at, u.run_at, 1
@@ -39,14 +39,14 @@ internal static class JobSql
 
     private const string UpdateManySql = """
         UPDATE jobs AS j SET
-            state = u.state, priority = u.priority, attempt = u.attempt, disrupted = u.disrupted,
+            state = u.state, priority = u.priority, attempt = u.attempt, uncounted_attempts = u.uncounted_attempts,
             max_attempts = u.max_attempts, progress = u.progress, result = u.result, error = u.error,
             silo = u.silo, updated_at = u.updated_at, started_at = u.started_at,
             finished_at = u.finished_at, run_at = u.run_at, version = u.version + 1
         FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[],
                     $8::jsonb[], $9::jsonb[], $10::jsonb[], $11::text[], $12::timestamptz[], $13::timestamptz[],
                     $14::timestamptz[], $15::timestamptz[])
-             AS u(id, version, state, priority, attempt, disrupted, max_attempts, progress, result, error,
+             AS u(id, version, state, priority, attempt, uncounted_attempts, max_attempts, progress, result, error,
                   silo, updated_at, started_at, finished_at, run_at)
         WHERE j.id = u.id AND j.version = u.version
         RETURNING j.id
@@ -82,7 +82,7 @@ internal static class JobSql
         p.Add(Array(jobs, j => j.State.ToWire(), NpgsqlDbType.Text));
         p.Add(Array(jobs, j => j.Priority, NpgsqlDbType.Integer));
         p.Add(Array(jobs, j => j.Attempt, NpgsqlDbType.Integer));
-        p.Add(Array(jobs, j => j.Disrupted, NpgsqlDbType.Integer));
+        p.Add(Array(jobs, j => j.UncountedAttempts, NpgsqlDbType.Integer));
         p.Add(Array(jobs, j => j.MaxAttempts, NpgsqlDbType.Integer));
         p.Add(Array(jobs, j => ToJson(j.Progress), NpgsqlDbType.Jsonb));
         p.Add(Array(jobs, j => j.Result, NpgsqlDbType.Jsonb));
@@ -111,7 +111,7 @@ internal static class JobSql
             Error = FromJson<JobError>(NullableString(reader, 7)),
             Progress = FromJson<JobProgress>(NullableString(reader, 8)),
             Attempt = reader.GetInt32(9),
-            Disrupted = reader.GetInt32(10),
+            UncountedAttempts = reader.GetInt32(10),
             MaxAttempts = reader.GetInt32(11),
             TimeoutSeconds = reader.IsDBNull(12) ? null : reader.GetInt32(12),
             IdempotencyKey = NullableString(reader, 13),

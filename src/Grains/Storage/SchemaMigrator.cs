@@ -18,6 +18,27 @@ public static partial class SchemaMigrator
     /// <summary>The migrations shipped with this build, in the order they apply.</summary>
     public static IReadOnlyList<Migration> Migrations { get; } = LoadEmbeddedMigrations();
 
+    /// <summary>
+    /// <see cref="MigrateAsync"/>, waiting up to a minute for PostgreSQL when it is still
+    /// starting (as when a whole stack starts at once) instead of failing.
+    /// </summary>
+    public static async Task MigrateWhenReachableAsync(string connectionString, ILogger logger, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await MigrateAsync(connectionString, logger, cancellationToken);
+                return;
+            }
+            catch (NpgsqlException e) when (attempt < 60 && e.IsTransient)
+            {
+                LogWaitingForDatabase(logger, e, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+        }
+    }
+
     public static async Task MigrateAsync(string connectionString, ILogger logger, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(logger);
@@ -115,6 +136,9 @@ public static partial class SchemaMigrator
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Applied schema migration {Version} ({Name})")]
     private static partial void LogApplied(ILogger logger, int version, string name);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "PostgreSQL is not reachable yet (try {Attempt}); waiting")]
+    private static partial void LogWaitingForDatabase(ILogger logger, Exception exception, int attempt);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Created database {Database}")]
     private static partial void LogCreatedDatabase(ILogger logger, string database);

@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     error            jsonb,       -- {"kind": ..., "message": ...}
     progress         jsonb,       -- {"percent": ..., "message": ...}
     attempt          integer     NOT NULL DEFAULT 0,  -- attempts started; the fencing token
-    disrupted        integer     NOT NULL DEFAULT 0,  -- attempts cut short by a silo leaving; not counted against max_attempts
+    uncounted_attempts integer   NOT NULL DEFAULT 0,  -- disrupted attempts and those of earlier series: not counted against max_attempts
     max_attempts     integer     NOT NULL,
     timeout_seconds  integer,
     idempotency_key  text,

@@ -1,0 +1,47 @@
+using JobGrains.Cluster;
+using JobGrains.Jobs;
+
+namespace JobGrains.Client;
+
+/// <summary>
+/// The typed way for a .NET service to use JobGrains through an Orleans client: submit, get,
+/// list, cancel, retry and watch jobs. Register it with
+/// <see cref="JobGrainsClientExtensions.UseJobGrains"/>.
+/// </summary>
+public sealed class JobsClient(IClusterClient cluster)
+{
+    /// <summary>
+    /// Stores a job and returns once it is durable. With an idempotency key, a repeat returns the
+    /// stored job (<see cref="SubmitStatus.Existing"/>); a different body under the same key is
+    /// <see cref="SubmitStatus.Conflict"/>. Invalid submissions are answered, not thrown.
+    /// </summary>
+    /// <exception cref="JobStoreUnavailableException">PostgreSQL is unavailable; nothing was stored.</exception>
+    public Task<SubmitResult> SubmitAsync(JobSubmission submission)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        return cluster.GetGrain<IJobGrain>(JobIds.For(submission)).SubmitAsync(submission);
+    }
+
+    /// <summary>Submits many jobs at once; the results come in the order of <paramref name="submissions"/>.</summary>
+    public async Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IEnumerable<JobSubmission> submissions)
+    {
+        ArgumentNullException.ThrowIfNull(submissions);
+        return await Task.WhenAll(submissions.Select(SubmitAsync));
+    }
+
+    /// <summary>The job's current view; null when there is no such job.</summary>
+    public Task<JobView?> GetAsync(Guid id) => cluster.GetGrain<IJobGrain>(id).GetAsync();
+
+    /// <summary>A page of jobs, newest first.</summary>
+    /// <exception cref="InvalidCursorException"><see cref="JobQuery.After"/> is not a cursor of this service.</exception>
+    public Task<JobPage> ListAsync(JobQuery query) => cluster.GetGrain<IJobQueryGrain>(0).ListAsync(query ?? new JobQuery());
+
+    /// <summary>Cancels a job in any non-terminal state.</summary>
+    public Task<JobCommandResult> CancelAsync(Guid id) => cluster.GetGrain<IJobGrain>(id).CancelAsync();
+
+    /// <summary>Starts a new series of attempts for a failed or cancelled job.</summary>
+    public Task<JobCommandResult> RetryAsync(Guid id) => cluster.GetGrain<IJobGrain>(id).RetryAsync();
+
+    /// <summary>The silos and queues of the cluster.</summary>
+    public Task<ClusterView> GetClusterAsync() => cluster.GetGrain<IClusterGrain>(0).GetViewAsync();
+}

@@ -1,0 +1,48 @@
+using JobGrains.Jobs;
+
+namespace JobGrains.Events;
+
+/// <summary>
+/// Receives every job transition and progress report of the cluster, in batches. Gateways and
+/// .NET clients implement it and register with <see cref="IJobEventsGrain"/>. Within one job,
+/// views arrive in order; <see cref="JobView.Version"/> tells a stale view from a newer one.
+/// </summary>
+[Alias("jobgrains.IJobObserver")]
+public interface IJobObserver : IGrainObserver
+{
+    [Alias("OnJobsUpdated")]
+    Task OnJobsUpdatedAsync(IReadOnlyList<JobView> jobs);
+}
+
+/// <summary>
+/// The registry of job observers. An observer registers and then renews before
+/// <see cref="JobEventsGrainKeys.ObserverLease"/> runs out; silos push events to the observers
+/// registered here.
+/// </summary>
+[Alias("jobgrains.IJobEventsGrain")]
+public interface IJobEventsGrain : IGrainWithIntegerKey
+{
+    /// <summary>Registers or renews an observer.</summary>
+    [Alias("Subscribe")]
+    Task SubscribeAsync(IJobObserver observer);
+
+    [Alias("Unsubscribe")]
+    Task UnsubscribeAsync(IJobObserver observer);
+
+    /// <summary>The observers whose lease has not run out.</summary>
+    [Alias("GetObservers")]
+    [AlwaysInterleave]
+    Task<IReadOnlyList<IJobObserver>> GetObserversAsync();
+}
+
+/// <summary>Keys and timings of the observer registry.</summary>
+public static class JobEventsGrainKeys
+{
+    public const long Default = 0;
+
+    /// <summary>An observer that has not renewed for this long is dropped.</summary>
+    public static readonly TimeSpan ObserverLease = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often observers renew.</summary>
+    public static readonly TimeSpan RenewPeriod = TimeSpan.FromSeconds(20);
+}

@@ -1,0 +1,63 @@
+using JobGrains.Hosting;
+using Microsoft.Extensions.Configuration;
+using Orleans.Configuration;
+
+namespace JobGrains.Silo;
+
+/// <summary>
+/// The Orleans providers and runtime settings of a JobGrains silo, in one place, so that the
+/// silo host and the test cluster run the same ones.
+/// </summary>
+public static class JobGrainsCluster
+{
+    public const string ServiceId = "jobgrains";
+
+    /// <summary>The cluster id unless <c>JobGrains:ClusterId</c> says otherwise; silos and clients of one cluster share it.</summary>
+    public const string DefaultClusterId = "jobgrains";
+
+    /// <summary>PostgreSQL's ADO.NET invariant name, which the Orleans providers need (their default is SQL Server's).</summary>
+    public const string Invariant = "Npgsql";
+
+    /// <summary>
+    /// ADO.NET clustering, grain storage and reminders on PostgreSQL, the distributed grain
+    /// directory, membership tuned to notice a dead silo in seconds, and the job grains.
+    /// </summary>
+    public static ISiloBuilder AddJobGrainsCluster(this ISiloBuilder builder, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var connectionString = configuration.GetConnectionString("JobGrains")
+            ?? throw new InvalidOperationException("ConnectionStrings:JobGrains is not set.");
+
+        builder.UseAdoNetClustering(o =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = connectionString;
+        });
+        builder.AddAdoNetGrainStorageAsDefault(o =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = connectionString;
+        });
+        builder.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = connectionString;
+        });
+#pragma warning disable ORLEANSEXP003 // The test cluster turns this directory on; production must match it.
+        builder.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
+
+        builder.Configure<ClusterMembershipOptions>(o =>
+        {
+            // Defaults take ~18 s to declare a killed silo dead; spot machines come and go, so
+            // notice in a few seconds. 2 s probes with 2 misses stay safe on a busy 2-core host.
+            o.ProbeTimeout = TimeSpan.FromSeconds(2);
+            o.NumMissedProbesLimit = 2;
+            o.TableRefreshTimeout = TimeSpan.FromSeconds(5);
+            o.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(30);
+        });
+
+        return builder.AddJobGrains(configuration);
+    }
+}

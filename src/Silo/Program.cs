@@ -1,0 +1,43 @@
+using System.Net;
+using JobGrains.Silo;
+using JobGrains.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "HH:mm:ss.fff ";
+    o.UseUtcTimestamp = true;
+});
+builder.Services.AddOptions<SiloHostOptions>()
+    .Bind(builder.Configuration.GetSection(SiloHostOptions.Section))
+    .ValidateDataAnnotations()
+    .ValidateOnStart();
+
+// A drain (SIGTERM) must finish inside a spot machine's 30 s notice.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(25));
+
+var host = builder.Configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>() ?? new SiloHostOptions();
+builder.UseOrleans(silo =>
+{
+    silo.Configure<ClusterOptions>(o =>
+    {
+        o.ClusterId = builder.Configuration["JobGrains:ClusterId"] ?? JobGrainsCluster.DefaultClusterId;
+        o.ServiceId = JobGrainsCluster.ServiceId;
+    });
+    silo.Configure<SiloOptions>(o => o.SiloName = host.Name);
+    silo.ConfigureEndpoints(IPAddress.Parse(host.AdvertisedAddress), host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: false);
+    silo.AddJobGrainsCluster(builder.Configuration);
+});
+
+var app = builder.Build();
+var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("JobGrains.Silo");
+var connectionString = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString;
+await SchemaMigrator.MigrateWhenReachableAsync(connectionString, logger);
+await app.RunAsync();

@@ -1,0 +1,28 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace JobGrains.Silo;
+
+/// <summary>Who this silo is and where it listens. Bound from <c>JobGrains:Silo</c>.</summary>
+public sealed class SiloHostOptions
+{
+    public const string Section = "JobGrains:Silo";
+
+    /// <summary>A readable name (<c>silo-1</c>, ...). Default: the machine name.</summary>
+    [Required]
+    public string Name { get; set; } = Environment.MachineName;
+
+    /// <summary>The port for silo-to-silo traffic. Default 11111.</summary>
+    [Range(1, 65535)]
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>The port Orleans clients (gateways, other services) connect to. Default 11211.</summary>
+    [Range(1, 65535)]
+    public int GatewayPort { get; set; } = 11211;
+
+    /// <summary>The address other silos and clients reach this one at. Default 127.0.0.1.</summary>
+    [Required]
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Marks a spot (preemptible) machine, so that long work prefers other silos.</summary>
+    public bool Spot { get; set; }
+}
