@@ -96,6 +96,7 @@ public sealed record AttemptLease
     [Id(2)] public required string Type { get; init; }
     [Id(3)] public required string Instruction { get; init; }
     [Id(4)] public int? TimeoutSeconds { get; init; }
+    [Id(5)] public required string Queue { get; init; }
 }
 
 /// <summary>How an attempt ended.</summary>

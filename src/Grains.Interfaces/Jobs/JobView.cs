@@ -59,6 +59,9 @@ public static class JobErrorKinds
     /// <summary>No handler is registered for the job's type on the silo that took it.</summary>
     public const string UnknownType = "unknownType";
 
+    /// <summary>The job was cancelled while the attempt ran.</summary>
+    public const string Cancelled = "cancelled";
+
     /// <summary>The handler returned something that is not JSON.</summary>
     public const string InvalidResult = "invalidResult";
 }

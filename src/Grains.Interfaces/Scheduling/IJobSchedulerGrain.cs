@@ -18,6 +18,10 @@ public interface IJobSchedulerGrain : IGrainWithIntegerKey
     /// </summary>
     [Alias("Pull")]
     Task<IReadOnlyList<Guid>> PullAsync(WorkRequest request);
+
+    /// <summary>Jobs waiting per queue (ready and delayed).</summary>
+    [Alias("GetQueueDepths")]
+    Task<IReadOnlyDictionary<string, int>> GetQueueDepthsAsync();
 }
 
 /// <summary>A job that may be assigned now, or from <see cref="RunAt"/> on when that is set.</summary>

@@ -29,6 +29,7 @@ internal sealed partial class JobWorker(
     private readonly CancellationTokenSource _stopPulling = new();
     private readonly CancellationTokenSource _disrupt = new();
     private readonly ConcurrentDictionary<long, Task> _attempts = new();
+    private readonly ConcurrentDictionary<Guid, RunningAttempt> _running = new();
     private long _attemptSequence;
     private readonly SemaphoreSlim _slotFreed = new(0);
     private int _busySlots;
@@ -41,13 +42,32 @@ internal sealed partial class JobWorker(
 
     public int Running => Volatile.Read(ref _busySlots);
 
+    public bool Draining => _stopPulling.IsCancellationRequested;
+
+    public WorkerStatus Status() => new(
+        _options.Slots,
+        Running,
+        Draining,
+        _options.Spot,
+        _running.Values.GroupBy(a => a.Queue, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+
+    /// <summary>Fires the token of the attempt if it is the one running here.</summary>
+    public void CancelAttempt(Guid jobId, int attempt)
+    {
+        if (_running.TryGetValue(jobId, out var running) && running.Attempt == attempt)
+        {
+            running.Cancel.Cancel();
+        }
+    }
+
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(JobWorker), ServiceLifecycleStage.Active, Start, DrainAsync);
 
-    private Task Start(CancellationToken cancellationToken)
+    private async Task Start(CancellationToken cancellationToken)
     {
+        // Activate this silo's worker handle here first, so that it lives on this silo.
+        await grains.GetGrain<IWorkerGrain>(SiloName).GetStatusAsync();
         _pullLoop = Task.Run(PullLoopAsync, CancellationToken.None);
-        return Task.CompletedTask;
     }
 
     private async Task PullLoopAsync()
@@ -109,7 +129,7 @@ internal sealed partial class JobWorker(
             var lease = await job.StartAttemptAsync(SiloName);
             if (lease is not null)
             {
-                var outcome = await ExecuteAsync(job, lease);
+                var outcome = await RunHandlerAsync(job, lease);
                 await ReportOutcomeAsync(job, outcome);
             }
         }
@@ -126,9 +146,22 @@ internal sealed partial class JobWorker(
         }
     }
 
-    private async Task<AttemptOutcome> ExecuteAsync(IJobGrain job, AttemptLease lease)
+    private async Task<AttemptOutcome> RunHandlerAsync(IJobGrain job, AttemptLease lease)
     {
         using var attemptCancel = CancellationTokenSource.CreateLinkedTokenSource(_disrupt.Token);
+        _running[lease.JobId] = new RunningAttempt(lease.Attempt, lease.Queue, attemptCancel);
+        try
+        {
+            return await ExecuteAsync(job, lease, attemptCancel);
+        }
+        finally
+        {
+            _running.TryRemove(lease.JobId, out _);
+        }
+    }
+
+    private async Task<AttemptOutcome> ExecuteAsync(IJobGrain job, AttemptLease lease, CancellationTokenSource attemptCancel)
+    {
         var timeout = lease.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
         var progress = new ProgressReporter(job, lease.Attempt, logger);
         await using var scope = scopes.CreateAsyncScope();
@@ -160,6 +193,11 @@ internal sealed partial class JobWorker(
         catch (OperationCanceledException) when (_disrupt.IsCancellationRequested)
         {
             return new AttemptOutcome { Attempt = lease.Attempt, Result = AttemptResult.Disrupted };
+        }
+        catch (OperationCanceledException) when (attemptCancel.IsCancellationRequested)
+        {
+            // Cancelled by a caller: the job is already 'cancelled' and refuses this outcome.
+            return AttemptOutcome.Failed(lease.Attempt, new JobError(JobErrorKinds.Cancelled, "The job was cancelled."));
         }
         catch (Exception e)
         {
@@ -207,6 +245,8 @@ internal sealed partial class JobWorker(
 
         LogDrained(logger, Running);
     }
+
+    private sealed record RunningAttempt(int Attempt, string Queue, CancellationTokenSource Cancel);
 
     public void Dispose()
     {

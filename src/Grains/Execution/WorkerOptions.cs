@@ -23,6 +23,9 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:20")]
     public TimeSpan PullWait { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>A spot (preemptible) silo (<c>JobGrains:Silo:Spot</c>): long work prefers other silos.</summary>
+    public bool Spot { get; set; }
+
     /// <summary>
     /// Under load, how long the worker lets freed slots gather before it asks for more work,
     /// so that one pull fetches several jobs. Default 2 ms.

@@ -1,3 +1,4 @@
+using JobGrains.Events;
 using JobGrains.Execution;
 using JobGrains.Execution.Handlers;
 using JobGrains.Jobs;
@@ -31,7 +32,11 @@ public static class JobGrainsSiloBuilderExtensions
                 : o.ConnectionString)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WorkerOptions>()
+            .Bind(configuration.GetSection(WorkerOptions.Section))
+            .Configure(o => o.Spot |= configuration.GetValue<bool>("JobGrains:Silo:Spot"))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddOptions<SchedulerOptions>().Bind(configuration.GetSection(SchedulerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
@@ -43,6 +48,8 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobStore>());
         services.AddSingleton<ReadyJobForwarder>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReadyJobForwarder>());
+        services.AddSingleton<JobEventPublisher>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobEventPublisher>());
         services.AddSingleton<JobWorker>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobWorker>());
         services.AddSingleton<JobHandlerRegistry>();

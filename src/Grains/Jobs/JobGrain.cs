@@ -1,3 +1,5 @@
+using JobGrains.Events;
+using JobGrains.Execution;
 using JobGrains.Scheduling;
 using JobGrains.Storage;
 using Microsoft.Extensions.Logging;
@@ -14,6 +16,7 @@ internal sealed partial class JobGrain(
     JobStore store,
     SubmissionRules rules,
     ReadyJobForwarder scheduler,
+    JobEventPublisher events,
     IOptions<JobOptions> options,
     TimeProvider time,
     ILogger<JobGrain> logger) : Grain, IJobGrain
@@ -42,6 +45,7 @@ internal sealed partial class JobGrain(
                 _job = job;
                 _loaded = true;
                 LogSubmitted(logger, Id, job.Type, job.State);
+                events.Publish(job.ToView());
                 AnnounceWhenPending(job);
                 return new SubmitResult(SubmitStatus.Created, job.ToView());
             }
@@ -95,6 +99,7 @@ internal sealed partial class JobGrain(
             Type = running.Type,
             Instruction = running.Instruction,
             TimeoutSeconds = running.TimeoutSeconds,
+            Queue = running.Queue,
         };
     }
 
@@ -166,6 +171,77 @@ internal sealed partial class JobGrain(
         }
     }
 
+    public async Task<JobCommandResult> CancelAsync()
+    {
+        await EnsureLoadedAsync();
+        if (_job is null)
+        {
+            return new JobCommandResult(JobCommandStatus.NotFound, null);
+        }
+
+        if (_job.State.IsTerminal())
+        {
+            return new JobCommandResult(JobCommandStatus.WrongState, _job.ToView());
+        }
+
+        var before = _job;
+        var now = time.GetUtcNow();
+        var cancelled = before with
+        {
+            State = JobState.Cancelled,
+            Error = new JobError(JobErrorKinds.Cancelled, "Cancelled by a caller."),
+            FinishedAt = now,
+            UpdatedAt = now,
+        };
+        if (!await WriteAsync(cancelled))
+        {
+            return await CancelAsync();
+        }
+
+        if (before.State == JobState.Running && before.Silo is { } silo)
+        {
+            // The job is already cancelled (its row says so, and the attempt's outcome will be
+            // refused); stopping the handler frees the slot sooner.
+            await StopAttemptAsync(silo, before.Attempt);
+        }
+
+        DeactivateAfterLinger();
+        return new JobCommandResult(JobCommandStatus.Accepted, _job!.ToView());
+    }
+
+    public async Task<JobCommandResult> RetryAsync()
+    {
+        await EnsureLoadedAsync();
+        if (_job is null)
+        {
+            return new JobCommandResult(JobCommandStatus.NotFound, null);
+        }
+
+        if (_job.State is not (JobState.Failed or JobState.Cancelled))
+        {
+            return new JobCommandResult(JobCommandStatus.WrongState, _job.ToView());
+        }
+
+        var now = time.GetUtcNow();
+        var queued = _job with
+        {
+            State = JobState.Queued,
+            UncountedAttempts = _job.Attempt, // a new series: earlier attempts no longer count
+            Result = null,
+            Error = null,
+            Progress = null,
+            FinishedAt = null,
+            UpdatedAt = now,
+        };
+        if (!await WriteAsync(queued))
+        {
+            return await RetryAsync();
+        }
+
+        AnnounceWhenPending(queued);
+        return new JobCommandResult(JobCommandStatus.Accepted, queued.ToView());
+    }
+
     public async Task PromoteAsync()
     {
         await EnsureLoadedAsync();
@@ -233,6 +309,7 @@ internal sealed partial class JobGrain(
         if (await store.UpdateAsync(next))
         {
             _job = next with { Version = next.Version + 1 };
+            events.Publish(_job.ToView());
             return true;
         }
 
@@ -247,6 +324,18 @@ internal sealed partial class JobGrain(
         {
             scheduler.Announce(new ReadyJob(job.Id, job.Queue, job.Priority, job.CreatedAt,
                 job.State == JobState.Scheduled ? job.RunAt : null));
+        }
+    }
+
+    private async Task StopAttemptAsync(string silo, int attempt)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IWorkerGrain>(silo).CancelAttemptAsync(Id, attempt);
+        }
+        catch (Exception e)
+        {
+            LogStopAttemptFailed(logger, e, Id, attempt, silo);
         }
     }
 
@@ -271,6 +360,9 @@ internal sealed partial class JobGrain(
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Job {JobId} rejected the outcome of attempt {Attempt}: current attempt is {CurrentAttempt}, state {State}")]
     private static partial void LogStaleOutcome(ILogger logger, Guid jobId, int attempt, int currentAttempt, JobState? state);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Job {JobId} is cancelled, but its attempt {Attempt} on {Silo} could not be told to stop")]
+    private static partial void LogStopAttemptFailed(ILogger logger, Exception exception, Guid jobId, int attempt, string silo);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Job {JobId} lost a write at version {Version} to another writer; reloaded")]
     private static partial void LogVersionConflict(ILogger logger, Guid jobId, long version);

@@ -72,6 +72,9 @@ internal sealed partial class JobSchedulerGrain(
         }
     }
 
+    public Task<IReadOnlyDictionary<string, int>> GetQueueDepthsAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, int>>(_pending.DepthByQueue());
+
     /// <summary>Deals ready jobs to waiting pulls one at a time, round robin, so silos share scarce work.</summary>
     private void ServeWaitingPulls()
     {

@@ -91,9 +91,17 @@ internal sealed class ReadySet
         return job;
     }
 
-    /// <summary>Ready jobs per queue, for the cluster view.</summary>
-    public IReadOnlyDictionary<string, int> ReadyByQueue() =>
-        _queues.Values.ToDictionary(q => q.Name, q => q.Jobs.Count, StringComparer.Ordinal);
+    /// <summary>Waiting jobs (ready and delayed) per queue, for the cluster view.</summary>
+    public Dictionary<string, int> DepthByQueue()
+    {
+        var depths = _queues.Values.ToDictionary(q => q.Name, q => q.Jobs.Count, StringComparer.Ordinal);
+        foreach (var (job, _) in _delayed.UnorderedItems)
+        {
+            depths[job.Queue] = depths.GetValueOrDefault(job.Queue) + 1;
+        }
+
+        return depths;
+    }
 
     private sealed class QueueLine(string name)
     {

@@ -16,6 +16,11 @@ internal static class JobSql
 
     public const string SelectByIdempotencyKey = $"SELECT {Columns} FROM jobs WHERE idempotency_key = $1";
 
+    public static string SelectList(IReadOnlyList<string> conditions, int limitParameter) =>
+        $"SELECT {Columns} FROM jobs" +
+        (conditions.Count > 0 ? " WHERE " + string.Join(" AND ", conditions) : "") +
+        $" ORDER BY created_at DESC, id DESC LIMIT ${limitParameter}";
+
     public const string SelectPending = """
         SELECT id, queue, priority, state, created_at, run_at FROM jobs
         WHERE state IN ('queued', 'scheduled') AND updated_at <= $1

@@ -1,0 +1,31 @@
+using System.Text.Json;
+
+namespace JobGrains.Gateway.Api;
+
+/// <summary>
+/// The body of <c>POST /api/jobs</c> and one item of a batch. Members are nullable so that a
+/// missing field reads as a clear 400 rather than a default; unknown fields are refused.
+/// </summary>
+public sealed record SubmitJobRequest
+{
+    /// <summary>The registered handler name, for example <c>echo</c>. Required.</summary>
+    public string? Type { get; init; }
+
+    /// <summary>The instruction: any JSON value but null. Required.</summary>
+    public JsonElement? Instruction { get; init; }
+
+    /// <summary>The queue; default <c>default</c>.</summary>
+    public string? Queue { get; init; }
+
+    /// <summary>Higher runs first; default 0.</summary>
+    public int? Priority { get; init; }
+
+    /// <summary>Attempts allowed, 1 to 100; default 3.</summary>
+    public int? MaxAttempts { get; init; }
+
+    /// <summary>Per-attempt timeout in seconds; default none.</summary>
+    public int? TimeoutSeconds { get; init; }
+
+    /// <summary>Start no earlier than this (ISO 8601 with offset); default now.</summary>
+    public DateTimeOffset? RunAt { get; init; }
+}

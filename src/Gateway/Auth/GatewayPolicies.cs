@@ -1,0 +1,17 @@
+namespace JobGrains.Gateway.Auth;
+
+/// <summary>The authorization policies and the claim values behind them.</summary>
+internal static class GatewayPolicies
+{
+    /// <summary>The authentication scheme of API keys.</summary>
+    public const string ApiKeyScheme = "ApiKey";
+
+    /// <summary>Any valid key: list, get, watch, cluster view.</summary>
+    public const string Read = "jobs.read";
+
+    /// <summary>An admin key: submit, cancel, retry, drain.</summary>
+    public const string Admin = "jobs.admin";
+
+    public const string AdminRole = "admin";
+    public const string ReadOnlyRole = "reader";
+}

@@ -1,0 +1,45 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace JobGrains.Gateway.Options;
+
+/// <summary>Limits and browser access of the HTTP and SignalR endpoints. Bound from <c>JobGrains:Gateway</c>.</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "JobGrains:Gateway";
+
+    /// <summary>The largest request body accepted, in bytes; larger ones get 413. Default 1 MiB.</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public long MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The most jobs one <c>POST /api/jobs/batch</c> may hold. Default 1000.</summary>
+    [Range(1, 10_000)]
+    public int MaxBatchSize { get; set; } = 1000;
+
+    /// <summary>
+    /// Origins (scheme://host[:port]) of pages served elsewhere that may use the API and the hub.
+    /// Default none: the dashboard is served by the gateway itself and needs no CORS.
+    /// </summary>
+    public IList<string> CorsOrigins { get; } = [];
+
+    /// <summary>
+    /// How often the updates for the "all jobs" subscribers are flushed while the event rate is
+    /// high (only the latest view of each job is sent). Default 50 ms.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:00:05")]
+    public TimeSpan AllJobsFlushInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// Below this many updates per flush interval, "all jobs" updates are sent at once rather
+    /// than coalesced. Default 50.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int AllJobsImmediateLimit { get; set; } = 50;
+
+    /// <summary>The most jobs one hub connection may watch one by one. Default 1000.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxJobSubscriptionsPerConnection { get; set; } = 1000;
+
+    /// <summary>The <c>Retry-After</c> seconds sent with a 503 when PostgreSQL or the cluster is unavailable. Default 5.</summary>
+    [Range(1, 3600)]
+    public int RetryAfterSeconds { get; set; } = 5;
+}

@@ -1,0 +1,34 @@
+namespace JobGrains.Execution;
+
+/// <summary>
+/// The handle other grains use to reach the worker of one silo. Keyed by the silo's address;
+/// placed on that silo (its worker activates it first), so calls land next to the attempts.
+/// </summary>
+[Alias("jobgrains.IWorkerGrain")]
+internal interface IWorkerGrain : IGrainWithStringKey
+{
+    /// <summary>Cancels the attempt's token if it runs here; a no-op otherwise.</summary>
+    [Alias("CancelAttempt")]
+    [AlwaysInterleave]
+    Task CancelAttemptAsync(Guid jobId, int attempt);
+
+    [Alias("GetStatus")]
+    [AlwaysInterleave]
+    Task<WorkerStatus?> GetStatusAsync();
+
+    /// <summary>Drains this silo as SIGTERM does, then stops it.</summary>
+    [Alias("Drain")]
+    [AlwaysInterleave]
+    Task<bool> DrainAsync();
+}
+
+/// <summary>A worker's capacity and load.</summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("jobgrains.WorkerStatus")]
+internal sealed record WorkerStatus(
+    [property: Id(0)] int Slots,
+    [property: Id(1)] int Running,
+    [property: Id(2)] bool Draining,
+    [property: Id(3)] bool Spot,
+    [property: Id(4)] IReadOnlyDictionary<string, int> RunningByQueue);
