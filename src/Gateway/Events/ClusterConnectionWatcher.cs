@@ -1,0 +1,21 @@
+namespace JobGrains.Gateway.Events;
+
+/// <summary>
+/// Told by the Orleans client when the cluster connection is lost or regained. A silo that
+/// restarted, or a registry grain that moved, may have lost the gateway's observer, so it is
+/// registered again as soon as gateways are back.
+/// </summary>
+internal sealed partial class ClusterConnectionWatcher(ObserverRenewalSignal renewal, ILogger<ClusterConnectionWatcher> logger)
+    : IClusterConnectionStatusObserver
+{
+    public void NotifyClusterConnectionLost() => LogConnectionLost(logger);
+
+    public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
+    {
+        LogGatewayCountChanged(logger, previousNumberOfGateways, currentNumberOfGateways);
+        if (connectionRecovered || currentNumberOfGateways > previousNumberOfGateways)
+        {
+            renewal.Request();
+        }
+    }
+}

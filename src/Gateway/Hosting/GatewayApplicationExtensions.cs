@@ -1,0 +1,60 @@
+using JobGrains.Gateway.Api;
+using JobGrains.Gateway.Health;
+using JobGrains.Gateway.Hubs;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+
+namespace JobGrains.Gateway.Hosting;
+
+/// <summary>The gateway's request pipeline and endpoints.</summary>
+internal static class GatewayApplicationExtensions
+{
+    public static WebApplication UseJobGrainsGateway(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseDefaultFiles();
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            OnPrepareResponse = context =>
+            {
+                // The dashboard changes with the gateway; always revalidate.
+                context.Context.Response.Headers.CacheControl = "no-cache";
+                if (context.File.Name.EndsWith(".html", StringComparison.OrdinalIgnoreCase))
+                {
+                    context.Context.Response.Headers.ContentSecurityPolicy =
+                        "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
+                    context.Context.Response.Headers.XContentTypeOptions = "nosniff";
+                }
+            },
+        });
+        app.UseRouting();
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi().AllowAnonymous();
+        app.UseSwaggerUI(o =>
+        {
+            o.RoutePrefix = "docs";
+            o.DocumentTitle = "JobGrains API";
+            o.SwaggerEndpoint("/openapi/v1.json", "JobGrains v1");
+        });
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions
+        {
+            Predicate = _ => false,
+            ResponseWriter = HealthResponseWriter.WriteAsync,
+        }).AllowAnonymous().ExcludeFromDescription();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = r => r.Tags.Contains(GatewayBuilderExtensions.ReadyTag),
+            ResponseWriter = HealthResponseWriter.WriteAsync,
+        }).AllowAnonymous().ExcludeFromDescription();
+
+        app.MapJobEndpoints();
+        app.MapClusterEndpoints();
+        app.MapHub<JobsHub>(JobsHub.Path).RequireCors(GatewayBuilderExtensions.HubCorsPolicy);
+        return app;
+    }
+}

@@ -1,0 +1,108 @@
+using JobGrains.Client;
+using JobGrains.Gateway.Api;
+using JobGrains.Gateway.Auth;
+using JobGrains.Gateway.Errors;
+using JobGrains.Gateway.Events;
+using JobGrains.Gateway.Health;
+using JobGrains.Gateway.Json;
+using JobGrains.Gateway.OpenApi;
+using JobGrains.Gateway.Options;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace JobGrains.Gateway.Hosting;
+
+/// <summary>The gateway's services: options, the Orleans client, auth, JSON, SignalR, OpenAPI, health.</summary>
+internal static class GatewayBuilderExtensions
+{
+    public const string HubCorsPolicy = "hub";
+    public const string ReadyTag = "ready";
+
+    public static WebApplicationBuilder AddJobGrainsGateway(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+
+        services.AddOptions<GatewayOptions>()
+            .Bind(configuration.GetSection(GatewayOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<AuthOptions>()
+            .Bind(configuration.GetSection(AuthOptions.Section))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.AddOptions<ClusterConnectionOptions>()
+            .Bind(configuration.GetSection("JobGrains"))
+            .Configure(o => o.ConnectionString = configuration.GetConnectionString("JobGrains"))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        // The Orleans client's providers are configured now, so the settings are read now too.
+        var connectionString = configuration.GetConnectionString("JobGrains");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:JobGrains (env ConnectionStrings__JobGrains) is not set: the gateway finds the cluster through its PostgreSQL database.");
+        }
+
+        var clusterId = configuration["JobGrains:ClusterId"] is { Length: > 0 } id ? id : ClusterConnectionOptions.DefaultClusterId;
+        builder.UseOrleansClient(client => client.UseJobGrains(connectionString, clusterId));
+        services.AddSingleton<IClientConnectionRetryFilter, ClusterConnectionRetryFilter>();
+        services.AddSingleton<ObserverRenewalSignal>();
+        services.AddSingleton<IClusterConnectionStatusObserver, ClusterConnectionWatcher>();
+        services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddAuthentication(GatewayPolicies.ApiKeyScheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(GatewayPolicies.ApiKeyScheme, configureOptions: null);
+        services.AddSingleton<ApiKeyVerifier>();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(GatewayPolicies.Read, p => p.RequireAuthenticatedUser().RequireRole(GatewayPolicies.AdminRole, GatewayPolicies.ReadOnlyRole))
+            .AddPolicy(GatewayPolicies.Admin, p => p.RequireAuthenticatedUser().RequireRole(GatewayPolicies.AdminRole));
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<GatewayExceptionHandler>();
+        services.ConfigureHttpJsonOptions(o => GatewayJson.Configure(o.SerializerOptions));
+        services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<GatewayOptions>>((kestrel, gateway) => kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxBodyBytes);
+
+        services.AddSignalR(o =>
+        {
+            o.MaximumReceiveMessageSize = 32 * 1024;
+            o.EnableDetailedErrors = false;
+        }).AddJsonProtocol(o => GatewayJson.Configure(o.PayloadSerializerOptions));
+        var corsOrigins = configuration.GetSection($"{GatewayOptions.Section}:{nameof(GatewayOptions.CorsOrigins)}").Get<string[]>() ?? [];
+        services.AddCors(o => o.AddPolicy(HubCorsPolicy, p =>
+        {
+            if (corsOrigins.Length > 0)
+            {
+                p.WithOrigins(corsOrigins).AllowAnyHeader().AllowAnyMethod().AllowCredentials();
+            }
+        }));
+
+        services.AddSingleton<JobVersions>();
+        services.AddSingleton<JobWatchers>();
+        services.AddSingleton<AllJobsFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<AllJobsFeed>());
+        services.AddSingleton<JobEventsRelay>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobEventsRelay>());
+        services.AddSingleton<JobEventsSubscription>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobEventsSubscription>());
+        services.AddSingleton<JobTypeCheck>();
+
+        services.AddOpenApi(o =>
+        {
+            o.AddDocumentTransformer<ApiKeySecurityTransformer>();
+            o.AddSchemaTransformer<RawJsonSchemaTransformer>();
+        });
+
+        services.AddHealthChecks()
+            .AddCheck<PostgresHealthCheck>(PostgresHealthCheck.Name, tags: [ReadyTag], timeout: TimeSpan.FromSeconds(5))
+            .AddCheck<ClusterHealthCheck>(ClusterHealthCheck.Name, tags: [ReadyTag], timeout: TimeSpan.FromSeconds(5));
+        return builder;
+    }
+}

@@ -1,0 +1,94 @@
+using JobGrains.Client;
+using JobGrains.Gateway.Auth;
+using JobGrains.Gateway.Events;
+using JobGrains.Gateway.Options;
+using JobGrains.Jobs;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+
+namespace JobGrains.Gateway.Hubs;
+
+/// <summary>
+/// Live job updates at <c>/hubs/jobs</c>. A client subscribes to single jobs or to all jobs and
+/// receives <c>jobUpdated(jobView)</c>: a new subscriber to a job gets its current view at once,
+/// then every later change in order.
+/// </summary>
+[Authorize(Policy = GatewayPolicies.Read)]
+internal sealed partial class JobsHub(
+    JobsClient jobs,
+    JobWatchers watchers,
+    AllJobsFeed allJobs,
+    IOptions<GatewayOptions> options,
+    ILogger<JobsHub> logger) : Hub
+{
+    public const string Path = "/hubs/jobs";
+
+    /// <summary>The client method that receives a job view.</summary>
+    public const string JobUpdated = "jobUpdated";
+
+    /// <summary>Watches one job: its current view comes at once, then every change.</summary>
+    public async Task SubscribeJob(string id)
+    {
+        var jobId = ParseId(id);
+        if (!watchers.Add(Context.ConnectionId, jobId, options.Value.MaxJobSubscriptionsPerConnection))
+        {
+            throw new HubException($"A connection may watch at most {options.Value.MaxJobSubscriptionsPerConnection} jobs one by one; use SubscribeAll.");
+        }
+
+        JobView? view;
+        try
+        {
+            view = await jobs.GetAsync(jobId);
+        }
+        catch (Exception e) when (e is not HubException)
+        {
+            watchers.Remove(Context.ConnectionId, jobId);
+            LogSubscribeFailed(logger, jobId, e.GetType().Name, e.Message);
+            throw new HubException("The job could not be read right now; try again later.");
+        }
+
+        if (view is null)
+        {
+            watchers.Remove(Context.ConnectionId, jobId);
+            throw new HubException($"No job has the id {jobId}.");
+        }
+
+        await watchers.DeliverToAsync(Context.ConnectionId, view);
+    }
+
+    /// <summary>Stops watching one job.</summary>
+    public Task UnsubscribeJob(string id)
+    {
+        watchers.Remove(Context.ConnectionId, ParseId(id));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Watches every job; when the rate is high, only each job's latest view per flush interval is sent.</summary>
+    public async Task SubscribeAll()
+    {
+        if (allJobs.AddSubscriber(Context.ConnectionId))
+        {
+            await Groups.AddToGroupAsync(Context.ConnectionId, AllJobsFeed.Group);
+        }
+    }
+
+    /// <summary>Stops watching every job (single-job subscriptions stay).</summary>
+    public async Task UnsubscribeAll()
+    {
+        if (allJobs.RemoveSubscriber(Context.ConnectionId))
+        {
+            await Groups.RemoveFromGroupAsync(Context.ConnectionId, AllJobsFeed.Group);
+        }
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        watchers.RemoveConnection(Context.ConnectionId);
+        allJobs.RemoveSubscriber(Context.ConnectionId);
+        return base.OnDisconnectedAsync(exception);
+    }
+
+    private static Guid ParseId(string? id) =>
+        Guid.TryParse(id, out var jobId) ? jobId : throw new HubException("A job id is a GUID.");
+}
