@@ -27,6 +27,7 @@ public static class JobGrainsClientExtensions
 
         // The default refresh is a minute; silos come and go faster than that.
         builder.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+        builder.Services.AddSingleton<JobEventFeed>();
         builder.Services.AddSingleton<JobsClient>();
         return builder;
     }

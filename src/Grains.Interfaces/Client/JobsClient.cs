@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using JobGrains.Cluster;
 using JobGrains.Jobs;
 
@@ -8,7 +10,7 @@ namespace JobGrains.Client;
 /// list, cancel, retry and watch jobs. Register it with
 /// <see cref="JobGrainsClientExtensions.UseJobGrains"/>.
 /// </summary>
-public sealed class JobsClient(IClusterClient cluster)
+public sealed class JobsClient(IClusterClient cluster, JobEventFeed feed)
 {
     /// <summary>
     /// Stores a job and returns once it is durable. With an idempotency key, a repeat returns the
@@ -41,6 +43,72 @@ public sealed class JobsClient(IClusterClient cluster)
 
     /// <summary>Starts a new series of attempts for a failed or cancelled job.</summary>
     public Task<JobCommandResult> RetryAsync(Guid id) => cluster.GetGrain<IJobGrain>(id).RetryAsync();
+
+    /// <summary>The job's attempts, oldest first.</summary>
+    public Task<IReadOnlyList<AttemptView>> GetAttemptsAsync(Guid id) => cluster.GetGrain<IJobGrain>(id).GetAttemptsAsync();
+
+    /// <summary>
+    /// The job's current view, then every later change in order, ending after the terminal one.
+    /// Empty for an unknown job. Should a change notice be lost, the job is re-read every
+    /// <paramref name="recheckEvery"/> (default 5 s), so the watch always ends.
+    /// </summary>
+    public async IAsyncEnumerable<JobView> WatchAsync(Guid id, TimeSpan? recheckEvery = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var changes = Channel.CreateUnbounded<JobView>(new UnboundedChannelOptions { SingleReader = true });
+        await using var subscription = await feed.SubscribeAsync(views =>
+        {
+            foreach (var view in views)
+            {
+                if (view.Id == id)
+                {
+                    changes.Writer.TryWrite(view);
+                }
+            }
+        });
+
+        // Subscribed first, read second: nothing falls between, and versions drop the overlap.
+        var current = await GetAsync(id);
+        if (current is null)
+        {
+            yield break;
+        }
+
+        yield return current;
+        var recheck = recheckEvery ?? TimeSpan.FromSeconds(5);
+        while (!current.State.IsTerminal())
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(recheck);
+            JobView? next;
+            try
+            {
+                next = await changes.Reader.ReadAsync(wait.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                next = await GetAsync(id);
+            }
+
+            if (next is not null && next.Version > current.Version)
+            {
+                current = next;
+                yield return current;
+            }
+        }
+    }
+
+    /// <summary>Waits for the job to end and returns its final view; null for an unknown job.</summary>
+    public async Task<JobView?> WaitForCompletionAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        JobView? last = null;
+        await foreach (var view in WatchAsync(id, cancellationToken: cancellationToken))
+        {
+            last = view;
+        }
+
+        return last;
+    }
 
     /// <summary>The silos and queues of the cluster.</summary>
     public Task<ClusterView> GetClusterAsync() => cluster.GetGrain<IClusterGrain>(0).GetViewAsync();

@@ -18,6 +18,10 @@ public interface IJobGrain : IGrainWithGuidKey
     [Alias("Get")]
     Task<JobView?> GetAsync();
 
+    /// <summary>The job's attempts, oldest first (empty for an unknown job).</summary>
+    [Alias("GetAttempts")]
+    Task<IReadOnlyList<AttemptView>> GetAttemptsAsync();
+
     /// <summary>
     /// Starts a new attempt on <paramref name="silo"/> when the job is ready to run.
     /// Returns null when it is not (already running elsewhere, cancelled, finished, unknown).

@@ -67,6 +67,8 @@ internal sealed partial class JobGrain(
         return _job?.ToView();
     }
 
+    public async Task<IReadOnlyList<AttemptView>> GetAttemptsAsync() => await store.LoadAttemptsAsync(Id);
+
     public async Task<AttemptLease?> StartAttemptAsync(string silo)
     {
         await EnsureLoadedAsync();
@@ -86,7 +88,8 @@ internal sealed partial class JobGrain(
             FinishedAt = null,
             Progress = null,
         };
-        if (!await WriteAsync(running))
+        var attemptRow = new AttemptView { Attempt = running.Attempt, Silo = silo, StartedAt = now, Outcome = AttemptOutcomes.Running };
+        if (!await WriteAsync(running, attemptRow))
         {
             return null;
         }
@@ -147,7 +150,13 @@ internal sealed partial class JobGrain(
             _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome.Result, "Unknown attempt result."),
         };
 
-        if (!await WriteAsync(next))
+        var attemptRow = EndedAttempt(job, now, outcome.Result switch
+        {
+            AttemptResult.Succeeded => AttemptOutcomes.Succeeded,
+            AttemptResult.Failed => AttemptOutcomes.Failed,
+            _ => AttemptOutcomes.Disrupted,
+        }, outcome.Error);
+        if (!await WriteAsync(next, attemptRow))
         {
             return false;
         }
@@ -193,7 +202,8 @@ internal sealed partial class JobGrain(
             FinishedAt = now,
             UpdatedAt = now,
         };
-        if (!await WriteAsync(cancelled))
+        var attemptRow = before.State == JobState.Running ? EndedAttempt(before, now, AttemptOutcomes.Cancelled, cancelled.Error) : null;
+        if (!await WriteAsync(cancelled, attemptRow))
         {
             return await CancelAsync();
         }
@@ -265,6 +275,16 @@ internal sealed partial class JobGrain(
         }
     }
 
+    private static AttemptView EndedAttempt(JobRecord running, DateTimeOffset now, string outcome, JobError? error) => new()
+    {
+        Attempt = running.Attempt,
+        Silo = running.Silo,
+        StartedAt = running.StartedAt ?? now,
+        FinishedAt = now,
+        Outcome = outcome,
+        Error = error,
+    };
+
     private static bool IsReadyToStart(JobRecord job, DateTimeOffset now) =>
         job.State == JobState.Queued || (job.State == JobState.Scheduled && job.RunAt <= now);
 
@@ -304,9 +324,9 @@ internal sealed partial class JobGrain(
     /// (a duplicate activation during a membership change) got there first: take its row as the
     /// truth and report false.
     /// </summary>
-    private async Task<bool> WriteAsync(JobRecord next)
+    private async Task<bool> WriteAsync(JobRecord next, AttemptView? attempt = null)
     {
-        if (await store.UpdateAsync(next))
+        if (await store.UpdateAsync(next, attempt))
         {
             _job = next with { Version = next.Version + 1 };
             events.Publish(_job.ToView());

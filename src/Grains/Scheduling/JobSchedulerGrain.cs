@@ -28,6 +28,7 @@ internal sealed partial class JobSchedulerGrain(
         LogRebuilt(logger, loaded, _pending.ReadyCount, _pending.DelayedCount);
         this.RegisterGrainTimer(PromoteDueJobs, new GrainTimerCreationOptions(_options.DelayedCheckPeriod, _options.DelayedCheckPeriod) { Interleave = true });
         this.RegisterGrainTimer(ReconcileTick, new GrainTimerCreationOptions(_options.ReconcilePeriod, _options.ReconcilePeriod) { Interleave = true });
+        this.RegisterGrainTimer(RecoverLostAttempts, new GrainTimerCreationOptions(TimeSpan.Zero, _options.LostAttemptCheckPeriod) { Interleave = true });
     }
 
     public Task EnqueueAsync(IReadOnlyList<ReadyJob> jobs)
@@ -142,6 +143,43 @@ internal sealed partial class JobSchedulerGrain(
         }
     }
 
+    /// <summary>
+    /// Hands back, as disrupted, the attempts that the table says run on silos that membership
+    /// no longer counts as alive (killed without notice). Each goes through the job grain's
+    /// fenced outcome path, so a silo wrongly presumed dead cannot commit a second result.
+    /// </summary>
+    private async Task RecoverLostAttempts()
+    {
+        try
+        {
+            var hosts = await GrainFactory.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
+            var alive = hosts.Where(h => h.Status != SiloStatus.Dead).Select(h => h.SiloAddress.ToParsableString()).ToArray();
+            var lost = await store.LoadRunningElsewhereAsync(alive);
+            if (lost.Count == 0)
+            {
+                return;
+            }
+
+            LogRecoveringLostAttempts(logger, lost.Count);
+            await Task.WhenAll(lost.Select(async attempt =>
+            {
+                var outcome = new AttemptOutcome { Attempt = attempt.Attempt, Result = AttemptResult.Disrupted };
+                try
+                {
+                    await GrainFactory.GetGrain<IJobGrain>(attempt.JobId).CompleteAttemptAsync(outcome);
+                }
+                catch (Exception e)
+                {
+                    LogRecoverFailed(logger, e, attempt.JobId);
+                }
+            }));
+        }
+        catch (Exception e)
+        {
+            LogLostAttemptCheckFailed(logger, e);
+        }
+    }
+
     /// <summary>Adds the pending jobs of the table that this grain does not know; returns how many.</summary>
     private async Task<int> ReconcileAsync(TimeSpan settledFor)
     {
@@ -176,6 +214,15 @@ internal sealed partial class JobSchedulerGrain(
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Reconciliation with the jobs table failed")]
     private static partial void LogReconcileFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Re-queueing {Count} attempts whose silos are gone")]
+    private static partial void LogRecoveringLostAttempts(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Warning, Message = "Could not re-queue the lost attempt of job {JobId}")]
+    private static partial void LogRecoverFailed(ILogger logger, Exception exception, Guid jobId);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Checking for attempts on lost silos failed")]
+    private static partial void LogLostAttemptCheckFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Could not promote scheduled job {JobId}")]
     private static partial void LogPromoteFailed(ILogger logger, Exception exception, Guid jobId);

@@ -22,6 +22,10 @@ public sealed class SchedulerOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan ReconcileSettleTime { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often running attempts are checked against cluster membership for lost silos. Default 2 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan LostAttemptCheckPeriod { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Most pending rows read per reconciliation, highest priority first. Default 50,000.</summary>
     [Range(1, 10_000_000)]
     public int ReconcileBatch { get; set; } = 50_000;

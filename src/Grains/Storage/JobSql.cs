@@ -21,6 +21,9 @@ internal static class JobSql
         (conditions.Count > 0 ? " WHERE " + string.Join(" AND ", conditions) : "") +
         $" ORDER BY created_at DESC, id DESC LIMIT ${limitParameter}";
 
+    public const string SelectRunningElsewhere =
+        "SELECT id, attempt, silo FROM jobs WHERE state = 'running' AND (silo IS NULL OR NOT (silo = ANY($1)))";
+
     public const string SelectPending = """
         SELECT id, queue, priority, state, created_at, run_at FROM jobs
         WHERE state IN ('queued', 'scheduled') AND updated_at <= $1
@@ -42,7 +45,10 @@ internal static class JobSql
         RETURNING id
         """;
 
+    // The attempt rows ride in the same statement and apply only to the job rows whose version
+    // check passed, so the history never records a change that lost.
     private const string UpdateManySql = """
+        WITH updated AS (
         UPDATE jobs AS j SET
             state = u.state, priority = u.priority, attempt = u.attempt, uncounted_attempts = u.uncounted_attempts,
             max_attempts = u.max_attempts, progress = u.progress, result = u.result, error = u.error,
@@ -55,7 +61,21 @@ internal static class JobSql
                   silo, updated_at, started_at, finished_at, run_at)
         WHERE j.id = u.id AND j.version = u.version
         RETURNING j.id
+        ),
+        attempts AS (
+        INSERT INTO job_attempts (job_id, attempt, silo, started_at, finished_at, outcome, error)
+        SELECT a.job_id, a.attempt, a.silo, a.started_at, a.finished_at, a.outcome, a.error
+        FROM unnest($1::uuid[], $16::int[], $17::text[], $18::timestamptz[], $19::timestamptz[], $20::text[], $21::jsonb[])
+             AS a(job_id, attempt, silo, started_at, finished_at, outcome, error)
+        WHERE a.attempt IS NOT NULL AND a.job_id IN (SELECT id FROM updated)
+        ON CONFLICT (job_id, attempt) DO UPDATE SET
+            finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, error = EXCLUDED.error
+        )
+        SELECT id FROM updated
         """;
+
+    public const string SelectAttempts =
+        "SELECT attempt, silo, started_at, finished_at, outcome, error::text FROM job_attempts WHERE job_id = $1 ORDER BY attempt";
 
     private static readonly JsonSerializerOptions WireJson = new(JsonSerializerDefaults.Web);
 
@@ -78,8 +98,10 @@ internal static class JobSql
         return command;
     }
 
-    public static NpgsqlBatchCommand UpdateMany(IReadOnlyList<JobRecord> jobs)
+    public static NpgsqlBatchCommand UpdateMany(IReadOnlyList<(JobRecord Job, AttemptView? Attempt)> changes)
     {
+        var jobs = changes.Select(c => c.Job).ToList();
+        var attempts = changes.Select(c => c.Attempt).ToList();
         var command = new NpgsqlBatchCommand(UpdateManySql);
         var p = command.Parameters;
         p.Add(Array(jobs, j => j.Id, NpgsqlDbType.Uuid));
@@ -97,8 +119,24 @@ internal static class JobSql
         p.Add(Array(jobs, j => j.StartedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
         p.Add(Array(jobs, j => j.FinishedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
         p.Add(Array(jobs, j => j.RunAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
+        p.Add(Array(attempts, a => a?.Attempt, NpgsqlDbType.Integer));
+        p.Add(Array(attempts, a => a?.Silo, NpgsqlDbType.Text));
+        p.Add(Array(attempts, a => a?.StartedAt.UtcDateTime, NpgsqlDbType.TimestampTz));
+        p.Add(Array(attempts, a => a?.FinishedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
+        p.Add(Array(attempts, a => a?.Outcome, NpgsqlDbType.Text));
+        p.Add(Array(attempts, a => ToJson(a?.Error), NpgsqlDbType.Jsonb));
         return command;
     }
+
+    public static AttemptView ReadAttempt(NpgsqlDataReader reader) => new()
+    {
+        Attempt = reader.GetInt32(0),
+        Silo = NullableString(reader, 1),
+        StartedAt = reader.GetFieldValue<DateTimeOffset>(2),
+        FinishedAt = NullableTime(reader, 3),
+        Outcome = reader.GetString(4),
+        Error = FromJson<JobError>(NullableString(reader, 5)),
+    };
 
     /// <summary>Reads a row selected with the column list of <see cref="SelectById"/>.</summary>
     public static JobRecord ReadRecord(NpgsqlDataReader reader)
@@ -134,12 +172,12 @@ internal static class JobSql
     public static JobState ParseState(string text) =>
         JobStates.TryParseWire(text, out var state) ? state : throw new InvalidDataException($"Unknown job state '{text}' in the jobs table.");
 
-    private static NpgsqlParameter Array<T>(IReadOnlyList<JobRecord> jobs, Func<JobRecord, T> column, NpgsqlDbType elementType)
+    private static NpgsqlParameter Array<TRow, T>(IReadOnlyList<TRow> rows, Func<TRow, T> column, NpgsqlDbType elementType)
     {
-        var values = new T[jobs.Count];
+        var values = new T[rows.Count];
         for (var i = 0; i < values.Length; i++)
         {
-            values[i] = column(jobs[i]);
+            values[i] = column(rows[i]);
         }
 
         return new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | elementType, Value = values };

@@ -35,7 +35,21 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// version becomes <c>job.Version + 1</c>. False when the stored version differs (another
     /// writer won), and nothing is written.
     /// </summary>
-    public Task<bool> UpdateAsync(JobRecord job) => Enqueue(job, WriteKind.Update);
+    public Task<bool> UpdateAsync(JobRecord job, AttemptView? attempt = null) => Enqueue(job, WriteKind.Update, attempt);
+
+    public async Task<IReadOnlyList<AttemptView>> LoadAttemptsAsync(Guid jobId, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(JobSql.SelectAttempts);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = jobId });
+        var attempts = new List<AttemptView>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            attempts.Add(JobSql.ReadAttempt(reader));
+        }
+
+        return attempts;
+    }
 
     public async Task<JobRecord?> LoadAsync(Guid id, CancellationToken cancellationToken = default)
     {
@@ -128,15 +142,30 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return rows;
     }
 
+    /// <summary>The attempts the table says are running on silos other than <paramref name="aliveSilos"/>.</summary>
+    public async Task<IReadOnlyList<RunningAttemptRow>> LoadRunningElsewhereAsync(string[] aliveSilos, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(JobSql.SelectRunningElsewhere);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = aliveSilos });
+        var rows = new List<RunningAttemptRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new RunningAttemptRow(reader.GetGuid(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+        }
+
+        return rows;
+    }
+
     private static async Task<JobRecord?> ReadSingleAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? JobSql.ReadRecord(reader) : null;
     }
 
-    private Task<bool> Enqueue(JobRecord job, WriteKind kind)
+    private Task<bool> Enqueue(JobRecord job, WriteKind kind, AttemptView? attempt = null)
     {
-        var write = new PendingWrite(job, kind);
+        var write = new PendingWrite(job, kind, attempt);
         if (!_writes.Writer.TryWrite(write))
         {
             throw new ObjectDisposedException(nameof(JobStore), "The job store is shut down.");
@@ -244,10 +273,17 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     private async Task<HashSet<Guid>> ExecuteBatchAsync(IReadOnlyList<PendingWrite> batch)
     {
         var inserts = new List<JobRecord>();
-        var updates = new List<JobRecord>();
+        var updates = new List<(JobRecord, AttemptView?)>();
         foreach (var write in batch)
         {
-            (write.Kind == WriteKind.Insert ? inserts : updates).Add(write.Job);
+            if (write.Kind == WriteKind.Insert)
+            {
+                inserts.Add(write.Job);
+            }
+            else
+            {
+                updates.Add((write.Job, write.Attempt));
+            }
         }
 
         await using var connection = await _dataSource.OpenConnectionAsync();
@@ -284,10 +320,11 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         Update,
     }
 
-    private sealed class PendingWrite(JobRecord job, WriteKind kind)
+    private sealed class PendingWrite(JobRecord job, WriteKind kind, AttemptView? attempt)
     {
         public JobRecord Job { get; } = job;
         public WriteKind Kind { get; } = kind;
+        public AttemptView? Attempt { get; } = attempt;
         public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -297,6 +334,9 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "A batch of {Count} job writes hit a data error ({SqlState}); committing them one by one")]
     private static partial void LogIsolatingDataError(ILogger logger, int count, string sqlState);
 }
+
+/// <summary>A running attempt and the silo the table says runs it.</summary>
+internal sealed record RunningAttemptRow(Guid JobId, int Attempt, string? Silo);
 
 /// <summary>A job that waits to run, as the scheduler needs it.</summary>
 internal sealed record PendingJob(Guid Id, string Queue, int Priority, JobState State, DateTimeOffset CreatedAt, DateTimeOffset? RunAt);

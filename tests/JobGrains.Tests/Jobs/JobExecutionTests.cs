@@ -9,9 +9,13 @@ public sealed class JobExecutionTests(ClusterFixture fixture)
     private static JobSubmission Echo(string instruction, string? key = null) =>
         new() { Type = "echo", Instruction = instruction, IdempotencyKey = key };
 
-    private Task<JobView> FinishedAsync(Guid id) =>
-        Eventually.MatchesAsync(() => fixture.Jobs.GetAsync(id), j => j is { State: JobState.Succeeded or JobState.Failed or JobState.Cancelled },
-            $"job {id} to finish").ContinueWith(t => t.Result!, TaskScheduler.Default);
+    private async Task<JobView> FinishedAsync(Guid id)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var finished = await fixture.Jobs.WaitForCompletionAsync(id, timeout.Token);
+        Assert.NotNull(finished);
+        return finished;
+    }
 
     [Fact]
     public async Task Echo_job_is_stored_before_acknowledgement_and_succeeds_with_its_instruction_as_result()
