@@ -1,0 +1,185 @@
+using JobGrains.Jobs;
+using JobGrains.Tests.Infrastructure;
+
+namespace JobGrains.Tests.Jobs;
+
+[Collection(ClusterCollection.Name)]
+public sealed class JobLifecycleTests(ClusterFixture fixture)
+{
+    private static CancellationToken Within(int seconds) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
+
+    private async Task<Guid> SubmitAsync(JobSubmission submission)
+    {
+        var result = await fixture.Jobs.SubmitAsync(submission);
+        Assert.Equal(SubmitStatus.Created, result.Status);
+        return result.Job!.Id;
+    }
+
+    private async Task<JobView> WaitForStateAsync(Guid id, JobState state)
+    {
+        await foreach (var view in fixture.Jobs.WatchAsync(id, cancellationToken: Within(30)))
+        {
+            if (view.State == state)
+            {
+                return view;
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException($"Job {id} ended without reaching {state}.");
+    }
+
+    [Fact]
+    public async Task A_timeout_of_one_second_fails_a_five_second_sleep()
+    {
+        var id = await SubmitAsync(new JobSubmission { Type = "sleep", Instruction = """{"ms": 5000}""", TimeoutSeconds = 1, MaxAttempts = 1 });
+
+        var finished = await fixture.Jobs.WaitForCompletionAsync(id, Within(30));
+
+        Assert.Equal(JobState.Failed, finished!.State);
+        Assert.Equal(JobErrorKinds.Timeout, finished.Error?.Kind);
+        var attempt = Assert.Single(await fixture.Jobs.GetAttemptsAsync(id));
+        Assert.Equal(AttemptOutcomes.Failed, attempt.Outcome);
+        Assert.Equal(JobErrorKinds.Timeout, attempt.Error?.Kind);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_running_sleep_ends_it_cancelled_and_stops_its_handler()
+    {
+        var id = await SubmitAsync(new JobSubmission { Type = "sleep", Instruction = """{"ms": 60000}""" });
+        var running = await WaitForStateAsync(id, JobState.Running);
+
+        var cancel = await fixture.Jobs.CancelAsync(id);
+
+        Assert.Equal(JobCommandStatus.Accepted, cancel.Status);
+        Assert.Equal(JobState.Cancelled, cancel.Job!.State);
+        Assert.Equal(JobState.Cancelled, (await fixture.Jobs.WaitForCompletionAsync(id, Within(10)))!.State);
+        Assert.Equal(AttemptOutcomes.Cancelled, Assert.Single(await fixture.Jobs.GetAttemptsAsync(id)).Outcome);
+
+        // The handler saw its token: the silo's slot is free again.
+        await Eventually.MatchesAsync(
+            async () => (await fixture.Jobs.GetClusterAsync()).Silos.Single(s => s.Address == running.Silo).Running,
+            count => count == 0, "the cancelled attempt's slot to be freed");
+    }
+
+    [Fact]
+    public async Task Cancel_of_a_finished_job_is_refused_and_changes_nothing()
+    {
+        var id = await SubmitAsync(new JobSubmission { Type = "echo", Instruction = "1" });
+        var done = await fixture.Jobs.WaitForCompletionAsync(id, Within(30));
+
+        var cancel = await fixture.Jobs.CancelAsync(id);
+
+        Assert.Equal(JobCommandStatus.WrongState, cancel.Status);
+        Assert.Equal(done!.Version, (await fixture.Jobs.GetAsync(id))!.Version);
+        Assert.Equal(JobCommandStatus.NotFound, (await fixture.Jobs.CancelAsync(Guid.NewGuid())).Status);
+    }
+
+    [Fact]
+    public async Task A_cancelled_job_can_be_retried_and_keeps_its_earlier_attempts()
+    {
+        var id = await SubmitAsync(new JobSubmission { Type = "sleep", Instruction = """{"ms": 60000}""", MaxAttempts = 1 });
+        await WaitForStateAsync(id, JobState.Running);
+        await fixture.Jobs.CancelAsync(id);
+
+        var retry = await fixture.Jobs.RetryAsync(id);
+        Assert.Equal(JobCommandStatus.Accepted, retry.Status);
+        await WaitForStateAsync(id, JobState.Running);
+        await fixture.Jobs.CancelAsync(id);
+
+        var attempts = await fixture.Jobs.GetAttemptsAsync(id);
+        Assert.Equal([1, 2], attempts.Select(a => a.Attempt));
+        Assert.All(attempts, a => Assert.Equal(AttemptOutcomes.Cancelled, a.Outcome));
+        Assert.Equal(JobCommandStatus.WrongState, (await fixture.Jobs.RetryAsync((await SubmitAndFinishEchoAsync()).Id)).Status);
+    }
+
+    [Fact]
+    public async Task A_job_that_always_fails_ends_failed_after_max_attempts_with_each_attempt_in_its_history()
+    {
+        var id = await SubmitAsync(new JobSubmission { Type = "fail", Instruction = """{"message": "nope"}""", MaxAttempts = 3 });
+
+        var finished = await fixture.Jobs.WaitForCompletionAsync(id, Within(60));
+
+        Assert.Equal(JobState.Failed, finished!.State);
+        Assert.Equal(3, finished.Attempt);
+        var attempts = await fixture.Jobs.GetAttemptsAsync(id);
+        Assert.Equal(3, attempts.Count);
+        Assert.All(attempts, a => Assert.Equal("nope", a.Error?.Message));
+
+        // Retries wait a growing backoff: each attempt starts after the previous one ended.
+        for (var i = 1; i < attempts.Count; i++)
+        {
+            Assert.True(attempts[i].StartedAt >= attempts[i - 1].FinishedAt);
+        }
+
+        Assert.Equal(3L, await fixture.Database.ScalarAsync<long>("select count(*) from job_attempts where job_id = $1 and outcome = 'failed'", id));
+    }
+
+    [Fact]
+    public async Task Progress_reports_arrive_in_order_and_are_stored()
+    {
+        var id = await SubmitAsync(new JobSubmission { Type = "sleep", Instruction = """{"ms": 1000}""" });
+
+        var seen = new List<double>();
+        await foreach (var view in fixture.Jobs.WatchAsync(id, cancellationToken: Within(30)))
+        {
+            if (view.Progress is { } progress)
+            {
+                seen.Add(progress.Percent);
+            }
+        }
+
+        Assert.NotEmpty(seen);
+        Assert.Equal(seen.Order(), seen);
+        Assert.Equal(100, seen[^1]);
+        Assert.Equal(100.0, await fixture.Database.ScalarAsync<double>("select (progress->>'percent')::float8 from jobs where id = $1", id));
+    }
+
+    [Fact]
+    public async Task A_job_with_run_at_waits_in_scheduled_and_starts_no_earlier_than_asked()
+    {
+        var runAt = DateTimeOffset.UtcNow.AddSeconds(2);
+        var id = await SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", RunAt = runAt });
+        Assert.Equal(JobState.Scheduled, (await fixture.Jobs.GetAsync(id))!.State);
+
+        var states = new List<JobState>();
+        await foreach (var view in fixture.Jobs.WatchAsync(id, cancellationToken: Within(30)))
+        {
+            states.Add(view.State);
+        }
+
+        var attempt = Assert.Single(await fixture.Jobs.GetAttemptsAsync(id));
+        Assert.True(attempt.StartedAt >= runAt, $"started {attempt.StartedAt:O}, asked {runAt:O}");
+        Assert.Equal(JobState.Succeeded, states[^1]);
+        Assert.Equal([JobState.Scheduled, JobState.Queued, JobState.Running, JobState.Succeeded], states.Distinct());
+    }
+
+    [Fact]
+    public async Task Listing_pages_newest_first_without_gaps_or_duplicates()
+    {
+        var queue = "list-" + Guid.NewGuid().ToString("N")[..8];
+        var ids = new List<Guid>();
+        for (var i = 0; i < 7; i++)
+        {
+            ids.Add(await SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", Queue = queue }));
+        }
+
+        var listed = new List<Guid>();
+        string? after = null;
+        do
+        {
+            var page = await fixture.Jobs.ListAsync(new JobQuery { Queue = queue, Limit = 3, After = after });
+            listed.AddRange(page.Items.Select(j => j.Id));
+            after = page.Next;
+        }
+        while (after is not null);
+
+        Assert.Equal(Enumerable.Reverse(ids), listed);
+        await Assert.ThrowsAsync<InvalidCursorException>(() => fixture.Jobs.ListAsync(new JobQuery { After = "not-a-cursor" }));
+    }
+
+    private async Task<JobView> SubmitAndFinishEchoAsync()
+    {
+        var id = await SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}" });
+        return (await fixture.Jobs.WaitForCompletionAsync(id, Within(30)))!;
+    }
+}
