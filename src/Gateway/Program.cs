@@ -15,6 +15,10 @@ public sealed partial class Program
     public static async Task Main(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+
+        // Serves the dashboard from the project's wwwroot when run from the build output (as
+        // scripts/run.sh does); a published app has its own wwwroot and no such manifest.
+        builder.WebHost.UseStaticWebAssets();
         builder.AddJobGrainsGateway();
         var app = builder.Build();
         app.UseJobGrainsGateway();

@@ -21,7 +21,44 @@ internal static class GatewayBuilderExtensions
     public const string HubCorsPolicy = "hub";
     public const string ReadyTag = "ready";
 
+    /// <summary>Everything the gateway needs, including its own Orleans client to the cluster.</summary>
     public static WebApplicationBuilder AddJobGrainsGateway(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddJobGrainsGatewayServices().AddJobGrainsClusterClient();
+    }
+
+    /// <summary>
+    /// The gateway's Orleans client: it finds the silos through the cluster's PostgreSQL membership
+    /// table, keeps retrying while none answers, and tells the event registration when the
+    /// connection comes back.
+    /// </summary>
+    public static WebApplicationBuilder AddJobGrainsClusterClient(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var configuration = builder.Configuration;
+
+        // The Orleans client's providers are configured now, so the settings are read now too.
+        var connectionString = configuration.GetConnectionString("JobGrains");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:JobGrains (env ConnectionStrings__JobGrains) is not set: the gateway finds the cluster through its PostgreSQL database.");
+        }
+
+        var clusterId = configuration["JobGrains:ClusterId"] is { Length: > 0 } id ? id : ClusterConnectionOptions.DefaultClusterId;
+        builder.UseOrleansClient(client => client.UseJobGrains(connectionString, clusterId));
+        builder.Services.AddSingleton<IClientConnectionRetryFilter, ClusterConnectionRetryFilter>();
+        builder.Services.AddSingleton<IClusterConnectionStatusObserver, ClusterConnectionWatcher>();
+        return builder;
+    }
+
+    /// <summary>
+    /// The gateway's services without the Orleans client, which the host adds
+    /// (<see cref="AddJobGrainsClusterClient"/>) or, in tests, provides: an
+    /// <see cref="IClusterClient"/> and a <see cref="JobsClient"/>.
+    /// </summary>
+    public static WebApplicationBuilder AddJobGrainsGatewayServices(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
@@ -41,20 +78,8 @@ internal static class GatewayBuilderExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        // The Orleans client's providers are configured now, so the settings are read now too.
-        var connectionString = configuration.GetConnectionString("JobGrains");
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            throw new InvalidOperationException(
-                "ConnectionStrings:JobGrains (env ConnectionStrings__JobGrains) is not set: the gateway finds the cluster through its PostgreSQL database.");
-        }
-
-        var clusterId = configuration["JobGrains:ClusterId"] is { Length: > 0 } id ? id : ClusterConnectionOptions.DefaultClusterId;
-        builder.UseOrleansClient(client => client.UseJobGrains(connectionString, clusterId));
-        services.AddSingleton<IClientConnectionRetryFilter, ClusterConnectionRetryFilter>();
         services.AddSingleton<ObserverRenewalSignal>();
-        services.AddSingleton<IClusterConnectionStatusObserver, ClusterConnectionWatcher>();
-        services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<ClusterConnectionOptions>>().Value.ConnectionString!));
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddAuthentication(GatewayPolicies.ApiKeyScheme)

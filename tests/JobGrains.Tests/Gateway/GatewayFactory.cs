@@ -3,7 +3,10 @@ using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace JobGrains.Tests.Gateway;
 
-/// <summary>The real gateway (<see cref="JobGrains.Gateway.Program"/>) configured for a test cluster.</summary>
+/// <summary>
+/// The gateway's real entry point (<see cref="JobGrains.Gateway.Program"/>) with test settings,
+/// for what happens before it reaches a cluster: configuration checks at start.
+/// </summary>
 public sealed class GatewayFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<JobGrains.Gateway.Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)

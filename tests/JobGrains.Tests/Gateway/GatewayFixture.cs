@@ -1,53 +1,48 @@
 using System.Net.Http.Headers;
 using JobGrains.Gateway.Events;
 using JobGrains.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace JobGrains.Tests.Gateway;
 
 /// <summary>
-/// A real gateway on Kestrel (a loopback port, so that a browser can reach it too) in front of
-/// the shared test cluster's own instance: real PostgreSQL, real silos, the gateway's own Orleans
-/// client finding them through the membership table.
+/// A real gateway on Kestrel in front of a real two-silo cluster on a fresh PostgreSQL database
+/// (the shared <see cref="ClusterFixture"/>), for one collection of tests.
 /// </summary>
 public sealed class GatewayFixture : IAsyncLifetime
 {
     public const string AdminKey = "test-admin-key-5f1c0a8e9b7d4c3e";
     public const string ReadOnlyKey = "test-read-key-2b6e9d1f0c3a4b5d";
 
+    /// <summary>The body limit of this gateway: smaller than the default, so that tests stay quick.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
     public ClusterFixture Cluster { get; } = new();
 
-    public GatewayFactory Factory { get; private set; } = null!;
+    public GatewayServer Server { get; private set; } = null!;
 
-    /// <summary>The gateway's base address, for example <c>http://127.0.0.1:41234/</c>.</summary>
-    public Uri BaseAddress { get; private set; } = null!;
+    public Uri BaseAddress => Server.BaseAddress;
 
-    public IServiceProvider Services => Factory.Services;
+    public IServiceProvider Services => Server.Services;
 
     public async Task InitializeAsync()
     {
         await Cluster.InitializeAsync();
-        Factory = new GatewayFactory(new Dictionary<string, string?>
+        Server = await GatewayServer.StartAsync(Cluster.Client, Cluster.Jobs, new Dictionary<string, string?>
         {
             ["ConnectionStrings:JobGrains"] = Cluster.Database.ConnectionString,
             ["JobGrains:ClusterId"] = Cluster.ClusterId,
             ["JobGrains:Auth:Keys:0"] = AdminKey,
             ["JobGrains:Auth:ReadOnlyKeys:0"] = ReadOnlyKey,
-            ["JobGrains:Gateway:MaxBodyBytes"] = "65536",
-            ["Logging:LogLevel:Default"] = "Warning",
+            ["JobGrains:Gateway:MaxBodyBytes"] = MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["JobGrains:Gateway:MaxBatchSize"] = "200",
         });
-        Factory.UseKestrel(0);
-        Factory.StartServer();
-        var addresses = Factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
-        BaseAddress = new Uri(addresses.Addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
 
         // Events only flow once the gateway's observer is registered with the cluster.
-        await Factory.Services.GetRequiredService<JobEventsSubscription>().Registered.WaitAsync(TimeSpan.FromSeconds(60));
+        await Services.GetRequiredService<JobEventsSubscription>().Registered.WaitAsync(TimeSpan.FromSeconds(60));
     }
 
-    /// <summary>A client with the admin key (<paramref name="key"/> overrides it; null sends none).</summary>
+    /// <summary>A client that sends <paramref name="key"/> (the admin key unless told; null sends none).</summary>
     public HttpClient CreateClient(string? key = AdminKey, bool bearer = false)
     {
         var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
@@ -68,9 +63,9 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (Factory is not null)
+        if (Server is not null)
         {
-            await Factory.DisposeAsync();
+            await Server.DisposeAsync();
         }
 
         await Cluster.DisposeAsync();

@@ -9,6 +9,21 @@ public sealed class GatewaySmokeTests(GatewayFixture fixture, ITestOutputHelper 
     public async Task Smoke()
     {
         using var client = fixture.CreateClient();
+        try
+        {
+            await Run(client);
+        }
+        finally
+        {
+            foreach (var e in fixture.Server.Logs.Entries)
+            {
+                output.WriteLine(e);
+            }
+        }
+    }
+
+    private async Task Run(HttpClient client)
+    {
         var live = await client.GetStringAsync("health/ready");
         output.WriteLine(live);
         using var content = new StringContent("""{"type":"echo","instruction":{"a":1}}""", System.Text.Encoding.UTF8, "application/json");
