@@ -4,11 +4,13 @@ using JobGrains.Gateway.Auth;
 using JobGrains.Gateway.Errors;
 using JobGrains.Gateway.Events;
 using JobGrains.Gateway.Health;
+using JobGrains.Gateway.Hubs;
 using JobGrains.Gateway.Json;
 using JobGrains.Gateway.OpenApi;
 using JobGrains.Gateway.Options;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -99,7 +101,9 @@ internal static class GatewayBuilderExtensions
         {
             o.MaximumReceiveMessageSize = 32 * 1024;
             o.EnableDetailedErrors = false;
+            o.AddFilter<HubErrorFilter>();
         }).AddJsonProtocol(o => GatewayJson.Configure(o.PayloadSerializerOptions));
+        builder.Logging.AddFilter(HubErrorFilter.DispatcherCategory, LogLevel.None);
         var corsOrigins = configuration.GetSection($"{GatewayOptions.Section}:{nameof(GatewayOptions.CorsOrigins)}").Get<string[]>() ?? [];
         services.AddCors(o => o.AddPolicy(HubCorsPolicy, p =>
         {

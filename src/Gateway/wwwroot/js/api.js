@@ -1,0 +1,52 @@
+// REST calls with the API key; errors carry the ProblemDetails the gateway answers with.
+
+const KEY_STORAGE = "jobgrains.apiKey";
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export const apiKey = {
+  get: () => sessionStorage.getItem(KEY_STORAGE),
+  set: (key) => sessionStorage.setItem(KEY_STORAGE, key),
+  clear: () => sessionStorage.removeItem(KEY_STORAGE),
+
+  // A key in the URL fragment (#key=...) never reaches the server; take it and remove it from the address bar.
+  takeFromFragment() {
+    const params = new URLSearchParams(location.hash.replace(/^#/, ""));
+    const key = params.get("key");
+    if (key) {
+      this.set(key);
+      history.replaceState(null, "", location.pathname + location.search);
+    }
+  },
+};
+
+async function call(method, path, body) {
+  const headers = { "X-Api-Key": apiKey.get() ?? "" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+export const api = {
+  listJobs(filters, after) {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(filters)) if (value) query.set(name, value);
+    if (after) query.set("after", after);
+    return call("GET", `/api/jobs?${query}`);
+  },
+  getJob: (id) => call("GET", `/api/jobs/${encodeURIComponent(id)}`),
+  submitJob: (job) => call("POST", "/api/jobs", job),
+  cancelJob: (id) => call("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`),
+  retryJob: (id) => call("POST", `/api/jobs/${encodeURIComponent(id)}/retry`),
+  cluster: () => call("GET", "/api/cluster"),
+  drainSilo: (silo) => call("POST", `/api/cluster/silos/${encodeURIComponent(silo)}/drain`),
+};

@@ -1,0 +1,364 @@
+// The JobGrains dashboard: a server-side paged job list kept live by SignalR, a job's detail
+// with cancel and retry, the silos and queues (the only thing polled), and throughput.
+
+import { api, apiKey, ApiError } from "./api.js";
+import { LiveJobs } from "./live.js";
+import { TERMINAL, shortId, time, duration, json, el } from "./format.js";
+
+const $ = (id) => document.getElementById(id);
+const CLUSTER_POLL_MS = 2000;
+const RATE_WINDOW_MS = 5000;
+
+const state = {
+  filters: { state: "", type: "", queue: "", limit: "50" },
+  cursors: [null], // the 'after' cursor of each page visited
+  page: 0,
+  next: null,
+  rows: new Map(), // id -> { job, tr }
+  detail: null, // the job shown in detail
+  pending: new Map(), // views waiting for the next animation frame
+  frameRequested: false,
+  lastState: new Map(), // id -> last state seen, for throughput
+  finished: [],
+  started: [],
+  running: false,
+};
+
+let live;
+
+function toast(message) {
+  const box = $("toast");
+  box.textContent = message;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (box.hidden = true), 4000);
+}
+
+function isNewer(incoming, current) {
+  return !current || Date.parse(incoming.updatedAt) >= Date.parse(current.updatedAt);
+}
+
+function matchesFilters(job) {
+  const f = state.filters;
+  return (!f.state || job.state === f.state) && (!f.type || job.type === f.type) && (!f.queue || job.queue === f.queue);
+}
+
+// ---- job list -------------------------------------------------------------------------------
+
+function progressCell(job) {
+  const percent = job.state === "succeeded" ? 100 : Math.max(0, Math.min(100, job.progress?.percent ?? 0));
+  const fill = el("span");
+  fill.style.width = `${percent}%`; // through CSSOM: the page's CSP allows no inline style attributes
+  const bar = el("span", { className: "progress", title: `${percent.toFixed(0)}%` }, fill);
+  const text = el("span", { className: "progress-text" }, job.progress?.message ?? (job.progress ? `${percent.toFixed(0)}%` : ""));
+  return el("td", {}, bar, text);
+}
+
+function renderRow(job) {
+  const tr = el("tr", { dataset: { jobId: job.id, state: job.state }, onclick: () => showDetail(job.id) },
+    el("td", {}, el("code", { title: job.id }, shortId(job.id))),
+    el("td", {}, job.type),
+    el("td", {}, job.queue),
+    el("td", {}, el("span", { className: `state ${job.state}` }, job.state)),
+    progressCell(job),
+    el("td", {}, `${job.attempt} / ${job.maxAttempts}`),
+    el("td", { title: job.silo ?? "" }, job.silo ? job.silo.split("@")[0] : ""),
+    el("td", { title: job.createdAt }, time(job.createdAt)),
+    el("td", { className: "duration" }, duration(job)));
+  if (state.detail?.id === job.id) tr.classList.add("selected");
+  return tr;
+}
+
+function renderList(items) {
+  const body = $("jobs").tBodies[0];
+  state.rows.clear();
+  body.replaceChildren(...items.map((job) => {
+    const tr = renderRow(job);
+    state.rows.set(job.id, { job, tr });
+    return tr;
+  }));
+  $("jobs-empty").hidden = items.length > 0;
+  $("page-number").textContent = `page ${state.page + 1}`;
+  $("page-newer").disabled = state.page === 0;
+  $("page-older").disabled = !state.next;
+}
+
+async function loadPage() {
+  try {
+    const page = await api.listJobs(state.filters, state.cursors[state.page]);
+    state.next = page.next;
+    renderList(page.items);
+  } catch (error) {
+    handleError(error, "Could not list jobs");
+  }
+}
+
+// Puts a live view into the current page: updates its row, or inserts a new job on the first page.
+function applyToList(job) {
+  const row = state.rows.get(job.id);
+  const body = $("jobs").tBodies[0];
+  if (row) {
+    if (!isNewer(job, row.job)) return;
+    const tr = renderRow(job);
+    row.tr.replaceWith(tr);
+    state.rows.set(job.id, { job, tr });
+    return;
+  }
+
+  if (state.page !== 0 || !matchesFilters(job)) return;
+  const limit = Number(state.filters.limit);
+  const created = Date.parse(job.createdAt);
+  const rows = [...state.rows.values()];
+  const before = rows.find((r) => Date.parse(r.job.createdAt) < created);
+  if (!before && rows.length >= limit) return; // older than the whole full page
+  const tr = renderRow(job);
+  if (before) body.insertBefore(tr, before.tr);
+  else body.append(tr);
+  state.rows.set(job.id, { job, tr });
+  $("jobs-empty").hidden = true;
+  while (state.rows.size > limit) {
+    const last = body.lastElementChild;
+    state.rows.delete(last.dataset.jobId);
+    last.remove();
+    state.next ??= "more"; // there is an older page now; the real cursor comes with the next load
+  }
+}
+
+// ---- live updates ---------------------------------------------------------------------------
+
+function countThroughput(job) {
+  const previous = state.lastState.get(job.id);
+  const now = Date.now();
+  if (job.state !== previous) {
+    if (TERMINAL.has(job.state) && !TERMINAL.has(previous)) state.finished.push(now);
+    if (job.state === "running") state.started.push(now);
+    state.lastState.delete(job.id);
+    state.lastState.set(job.id, job.state);
+    if (state.lastState.size > 50000) state.lastState.delete(state.lastState.keys().next().value);
+  }
+}
+
+function onJob(job) {
+  countThroughput(job);
+  const pending = state.pending.get(job.id);
+  if (isNewer(job, pending)) state.pending.set(job.id, job);
+  if (!state.frameRequested) {
+    state.frameRequested = true;
+    requestAnimationFrame(flush);
+  }
+}
+
+// Applies the views of one frame at once, so that bursts of updates cost one layout.
+function flush() {
+  state.frameRequested = false;
+  const views = [...state.pending.values()];
+  state.pending.clear();
+  for (const job of views) {
+    applyToList(job);
+    if (state.detail?.id === job.id && isNewer(job, state.detail)) renderDetail(job);
+  }
+}
+
+function setLiveStatus(kind, text) {
+  const dot = $("live-status");
+  dot.className = `dot ${kind === "on" ? "" : kind}`;
+  dot.title = text;
+}
+
+function updateRates() {
+  const cutoff = Date.now() - RATE_WINDOW_MS;
+  for (const list of [state.finished, state.started]) while (list.length && list[0] < cutoff) list.shift();
+  $("stat-finished").textContent = (state.finished.length / (RATE_WINDOW_MS / 1000)).toFixed(1);
+  $("stat-started").textContent = (state.started.length / (RATE_WINDOW_MS / 1000)).toFixed(1);
+  for (const { job, tr } of state.rows.values()) {
+    if (job.state === "running") tr.querySelector(".duration").textContent = duration(job);
+  }
+}
+
+// ---- detail ---------------------------------------------------------------------------------
+
+function renderDetail(job) {
+  state.detail = job;
+  $("detail").hidden = false;
+  $("detail-id").textContent = job.id;
+  const fields = [
+    ["State", el("span", { className: `state ${job.state}`, id: "detail-state" }, job.state)],
+    ["Type", job.type], ["Queue", job.queue], ["Priority", String(job.priority)],
+    ["Attempt", `${job.attempt} of ${job.maxAttempts}`],
+    ["Progress", job.progress ? `${job.progress.percent.toFixed(0)}% ${job.progress.message ?? ""}` : ""],
+    ["Silo", job.silo ?? ""], ["Created", job.createdAt], ["Started", job.startedAt ?? ""],
+    ["Finished", job.finishedAt ?? ""], ["Run at", job.runAt ?? ""], ["Updated", job.updatedAt],
+  ];
+  $("detail-fields").replaceChildren(...fields.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
+  $("detail-instruction").textContent = json(job.instruction);
+  $("detail-result").textContent = json(job.result);
+  $("detail-error").textContent = job.error ? `${job.error.kind}: ${job.error.message}` : "";
+  $("detail-cancel").disabled = TERMINAL.has(job.state);
+  $("detail-retry").disabled = !(job.state === "failed" || job.state === "cancelled");
+  for (const { job: rowJob, tr } of state.rows.values()) tr.classList.toggle("selected", rowJob.id === job.id);
+}
+
+async function showDetail(id) {
+  try {
+    renderDetail(await api.getJob(id));
+    await live.watch(id);
+  } catch (error) {
+    handleError(error, "Could not open the job");
+  }
+}
+
+async function closeDetail() {
+  $("detail").hidden = true;
+  state.detail = null;
+  for (const { tr } of state.rows.values()) tr.classList.remove("selected");
+  await live.watch(null).catch(() => {});
+}
+
+async function command(action, done, failed) {
+  const job = state.detail;
+  if (!job) return;
+  try {
+    const view = await action(job.id);
+    if (view && isNewer(view, state.detail)) renderDetail(view);
+    toast(`Job ${shortId(job.id)}: ${done}.`);
+  } catch (error) {
+    handleError(error, failed);
+  }
+}
+
+// ---- cluster --------------------------------------------------------------------------------
+
+function renderCluster(cluster) {
+  $("silos").tBodies[0].replaceChildren(...cluster.silos.map((silo) => {
+    const status = silo.draining ? "draining" : silo.status;
+    const drain = silo.status === "active" && !silo.draining
+      ? el("button", { type: "button", className: "link", onclick: () => drain(silo) }, "drain")
+      : null;
+    return el("tr", { dataset: { silo: silo.name } },
+      el("td", { title: silo.address }, silo.name, silo.spot ? el("span", { className: "muted" }, " (spot)") : null),
+      el("td", {}, status),
+      el("td", {}, `${silo.running} / ${silo.slots}`),
+      el("td", {}, drain));
+  }));
+  $("queues").tBodies[0].replaceChildren(...cluster.queues.map((queue) =>
+    el("tr", { dataset: { queue: queue.name } }, el("td", {}, queue.name), el("td", {}, String(queue.depth)), el("td", {}, String(queue.running)))));
+  $("stat-running").textContent = cluster.silos.reduce((sum, s) => sum + s.running, 0);
+  $("stat-waiting").textContent = cluster.queues.reduce((sum, q) => sum + q.depth, 0);
+}
+
+async function pollCluster() {
+  try {
+    renderCluster(await api.cluster());
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return askKey("The key was refused.");
+  }
+  setTimeout(pollCluster, CLUSTER_POLL_MS);
+}
+
+async function drain(silo) {
+  if (!confirm(`Drain ${silo.name}? It takes no new work and leaves the cluster.`)) return;
+  try {
+    await api.drainSilo(silo.name);
+    toast(`${silo.name} is draining.`);
+  } catch (error) {
+    handleError(error, "Could not drain the silo");
+  }
+}
+
+// ---- key, errors, start-up ------------------------------------------------------------------
+
+function handleError(error, what) {
+  if (error instanceof ApiError && error.status === 401) return askKey("The key was refused.");
+  if (error instanceof ApiError && error.status === 403) return toast(`${what}: this key is read-only.`);
+  toast(`${what}: ${error.message}`);
+}
+
+function askKey(message) {
+  $("key-error").hidden = !message;
+  $("key-error").textContent = message ?? "";
+  if (!$("key-dialog").open) $("key-dialog").showModal();
+  $("key-input").focus();
+}
+
+async function start() {
+  if (state.running) return;
+  try {
+    await api.cluster();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return askKey("The key was refused.");
+  }
+  state.running = true;
+  live = new LiveJobs({
+    getKey: () => apiKey.get(),
+    onJob,
+    onStatus: setLiveStatus,
+    onResync: loadPage,
+    onUnauthorized: () => askKey("The key was refused."),
+  });
+  live.start().catch(() => {});
+  await loadPage();
+  pollCluster();
+  setInterval(updateRates, 1000);
+}
+
+function wireUp() {
+  $("key-form").addEventListener("submit", () => {
+    apiKey.set($("key-input").value.trim());
+    $("key-input").value = "";
+    if (state.running) location.reload();
+    else start();
+  });
+  $("sign-out").addEventListener("click", () => {
+    apiKey.clear();
+    location.reload();
+  });
+  $("filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.filters = {
+      state: $("filter-state").value,
+      type: $("filter-type").value.trim(),
+      queue: $("filter-queue").value.trim(),
+      limit: $("filter-limit").value,
+    };
+    state.cursors = [null];
+    state.page = 0;
+    loadPage();
+  });
+  $("page-older").addEventListener("click", async () => {
+    if (!state.next || state.next === "more") {
+      await loadPage(); // refresh the cursor after live insertions
+      if (!state.next) return;
+    }
+    state.cursors[state.page + 1] = state.next;
+    state.page++;
+    loadPage();
+  });
+  $("page-newer").addEventListener("click", () => {
+    if (state.page === 0) return;
+    state.page--;
+    loadPage();
+  });
+  $("detail-close").addEventListener("click", closeDetail);
+  $("detail-cancel").addEventListener("click", () => command(api.cancelJob, "cancelled", "Could not cancel the job"));
+  $("detail-retry").addEventListener("click", () => command(api.retryJob, "retried", "Could not retry the job"));
+  $("submit-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    let instruction;
+    try {
+      instruction = JSON.parse($("submit-instruction").value);
+    } catch {
+      return toast("The instruction is not valid JSON.");
+    }
+    try {
+      const job = await api.submitJob({ type: $("submit-type").value.trim(), queue: $("submit-queue").value.trim() || undefined, instruction });
+      toast(`Submitted job ${shortId(job.id)}.`);
+    } catch (error) {
+      handleError(error, "Could not submit");
+    }
+  });
+}
+
+wireUp();
+apiKey.takeFromFragment();
+if (apiKey.get()) start();
+else askKey();

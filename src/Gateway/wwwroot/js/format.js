@@ -1,0 +1,39 @@
+// Small formatting helpers for the dashboard.
+
+export const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+export function shortId(id) {
+  return id.slice(0, 8);
+}
+
+export function time(value) {
+  if (!value) return "";
+  const date = new Date(value);
+  return date.toLocaleTimeString([], { hour12: false }) + "." + String(date.getMilliseconds()).padStart(3, "0");
+}
+
+export function duration(job, now = Date.now()) {
+  if (!job.startedAt) return "";
+  const end = job.finishedAt ? Date.parse(job.finishedAt) : now;
+  const ms = Math.max(0, end - Date.parse(job.startedAt));
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60000)} min ${Math.round((ms % 60000) / 1000)} s`;
+}
+
+export function json(value) {
+  return value === null || value === undefined ? "" : JSON.stringify(value, null, 2);
+}
+
+// Creates an element with properties and children.
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (name === "dataset") Object.assign(node.dataset, value);
+    else if (name === "className") node.className = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}

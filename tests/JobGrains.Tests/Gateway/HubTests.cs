@@ -1,0 +1,229 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Xunit.Abstractions;
+
+namespace JobGrains.Tests.Gateway;
+
+/// <summary>The SignalR hub through the .NET client: current view at once, then every change in order.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class HubTests(GatewayFixture fixture, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private static int Rank(string state) => state switch
+    {
+        "scheduled" => 0,
+        "queued" => 1,
+        "running" => 2,
+        _ => 3,
+    };
+
+    private sealed record Received(JsonElement Job, DateTimeOffset At)
+    {
+        public string Id => Job.GetProperty("id").GetString()!;
+
+        public string State => Job.GetProperty("state").GetString()!;
+
+        public DateTimeOffset UpdatedAt => Job.GetProperty("updatedAt").GetDateTimeOffset();
+    }
+
+    private async Task<(HubConnection Connection, Channel<Received> Updates)> ConnectAsync(HttpTransportType transport = HttpTransportType.WebSockets)
+    {
+        var updates = Channel.CreateUnbounded<Received>();
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(fixture.BaseAddress, "hubs/jobs"), o =>
+            {
+                o.Transports = transport;
+                o.AccessTokenProvider = () => Task.FromResult<string?>(GatewayFixture.ReadOnlyKey);
+            })
+            .Build();
+        connection.On<JsonElement>("jobUpdated", job => updates.Writer.TryWrite(new Received(job, DateTimeOffset.UtcNow)));
+        await connection.StartAsync();
+        return (connection, updates);
+    }
+
+    private async Task<string> SubmitAsync(string body)
+    {
+        using var client = fixture.CreateClient();
+        var job = await (await client.PostJsonAsync("api/jobs", body)).AssertStatusAsync(HttpStatusCode.Accepted);
+        return job.GetProperty("id").GetString()!;
+    }
+
+    private static async Task<List<Received>> ReadUntilTerminalAsync(ChannelReader<Received> reader, IReadOnlySet<string> ids)
+    {
+        var received = new List<Received>();
+        var open = new HashSet<string>(ids);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (open.Count > 0)
+        {
+            Received update;
+            try
+            {
+                update = await reader.ReadAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"Timed out waiting for {open.Count} job(s) to reach a terminal state over the hub: {string.Join(", ", open)}");
+            }
+
+            received.Add(update);
+            if (Rank(update.State) == 3)
+            {
+                open.Remove(update.Id);
+            }
+        }
+
+        return received;
+    }
+
+    [Fact]
+    public async Task Subscriber_gets_the_current_view_at_once_then_every_change_in_order_with_progress()
+    {
+        var (connection, updates) = await ConnectAsync();
+        await using var owned = connection;
+
+        var ids = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            ids.Add(await SubmitAsync("""{"type":"sleep","instruction":{"ms":800},"queue":"hub-order"}"""));
+        }
+
+        foreach (var id in ids)
+        {
+            await connection.InvokeAsync("SubscribeJob", id);
+        }
+
+        var received = await ReadUntilTerminalAsync(updates.Reader, ids.ToHashSet());
+
+        var lags = new List<double>();
+        foreach (var id in ids)
+        {
+            var views = received.Where(r => r.Id == id).ToList();
+            Assert.True(views.Count >= 3, $"job {id}: expected its current view, progress and the end, got {views.Count}");
+
+            // In order: states never go back, updatedAt never decreases, progress never falls within the attempt.
+            for (var i = 1; i < views.Count; i++)
+            {
+                Assert.True(Rank(views[i].State) >= Rank(views[i - 1].State), $"job {id}: {views[i - 1].State} then {views[i].State}");
+                Assert.True(views[i].UpdatedAt >= views[i - 1].UpdatedAt, $"job {id}: updatedAt went back");
+            }
+
+            var progress = views.Where(v => v.State == "running" && v.Job.GetProperty("progress").ValueKind == JsonValueKind.Object)
+                .Select(v => v.Job.GetProperty("progress").GetProperty("percent").GetDouble()).ToList();
+            Assert.True(progress.Count >= 2, $"job {id}: expected progress reports, got {progress.Count}");
+            Assert.Equal(progress.Order(), progress);
+            Assert.Equal("succeeded", views[^1].State);
+
+            // Lag of the live updates (the first view is the subscription's snapshot).
+            lags.AddRange(views.Skip(1).Select(v => (v.At - v.UpdatedAt).TotalMilliseconds));
+        }
+
+        lags.Sort();
+        output.WriteLine(
+            $"push lag over {lags.Count} updates (transition stored -> .NET SignalR client received, WebSockets): " +
+            $"p50 {Percentile(lags, 50):0.0} ms, p90 {Percentile(lags, 90):0.0} ms, p99 {Percentile(lags, 99):0.0} ms, max {lags[^1]:0.0} ms");
+    }
+
+    [Fact]
+    public async Task Subscribe_all_receives_jobs_submitted_afterwards_and_unsubscribe_stops_them()
+    {
+        var (connection, updates) = await ConnectAsync(HttpTransportType.LongPolling);
+        await using var owned = connection;
+        await connection.InvokeAsync("SubscribeAll");
+
+        var id = await SubmitAsync("""{"type":"echo","instruction":{"all":true}}""");
+        var received = await ReadUntilTerminalAsync(updates.Reader, new HashSet<string> { id });
+        Assert.Equal("succeeded", received.Last(r => r.Id == id).State);
+
+        await connection.InvokeAsync("UnsubscribeAll");
+        while (updates.Reader.TryRead(out _))
+        {
+        }
+
+        var after = await SubmitAsync("""{"type":"echo","instruction":{"all":false}}""");
+        using (var client = fixture.CreateClient())
+        {
+            await Infrastructure.Eventually.MatchesAsync(
+                async () => await (await client.GetAsync($"api/jobs/{after}")).ReadJsonAsync(),
+                j => j.GetProperty("state").GetString() == "succeeded",
+                $"job {after} to succeed");
+        }
+
+        // A probe job watched one by one proves that the connection still gets what it asks for.
+        var probe = await SubmitAsync("""{"type":"echo","instruction":{"probe":true}}""");
+        await connection.InvokeAsync("SubscribeJob", probe);
+        await ReadUntilTerminalAsync(updates.Reader, new HashSet<string> { probe });
+        Assert.False(updates.Reader.TryRead(out var stray) && stray.Id == after, "an unsubscribed job's update arrived");
+    }
+
+    [Fact]
+    public async Task Unsubscribed_job_sends_nothing_more()
+    {
+        var (connection, updates) = await ConnectAsync();
+        await using var owned = connection;
+        var id = await SubmitAsync("""{"type":"sleep","instruction":{"ms":1500}}""");
+        await connection.InvokeAsync("SubscribeJob", id);
+        var first = await updates.Reader.ReadAsync().AsTask().WaitAsync(Wait);
+        Assert.Equal(id, first.Id);
+        await connection.InvokeAsync("UnsubscribeJob", id);
+        while (updates.Reader.TryRead(out _))
+        {
+        }
+
+        using var client = fixture.CreateClient();
+        await Infrastructure.Eventually.MatchesAsync(
+            async () => await (await client.GetAsync($"api/jobs/{id}")).ReadJsonAsync(),
+            j => j.GetProperty("state").GetString() == "succeeded",
+            $"job {id} to succeed");
+
+        var probe = await SubmitAsync("""{"type":"echo","instruction":{"probe":1}}""");
+        await connection.InvokeAsync("SubscribeJob", probe);
+        var received = await ReadUntilTerminalAsync(updates.Reader, new HashSet<string> { probe });
+        Assert.DoesNotContain(received, r => r.Id == id);
+    }
+
+    [Fact]
+    public async Task A_reconnecting_client_gets_the_current_state_again()
+    {
+        var id = await SubmitAsync("""{"type":"echo","instruction":{"again":true}}""");
+        using (var client = fixture.CreateClient())
+        {
+            await Infrastructure.Eventually.MatchesAsync(
+                async () => await (await client.GetAsync($"api/jobs/{id}")).ReadJsonAsync(),
+                j => j.GetProperty("state").GetString() == "succeeded",
+                $"job {id} to succeed");
+        }
+
+        for (var i = 0; i < 2; i++)
+        {
+            var (connection, updates) = await ConnectAsync();
+            await using var owned = connection;
+            await connection.InvokeAsync("SubscribeJob", id);
+            var current = await updates.Reader.ReadAsync().AsTask().WaitAsync(Wait);
+            Assert.Equal(id, current.Id);
+            Assert.Equal("succeeded", current.State);
+            Assert.Equal(JsonValueKind.Object, current.Job.GetProperty("instruction").ValueKind);
+        }
+    }
+
+    [Theory]
+    [InlineData("not-a-guid", "GUID")]
+    [InlineData("00000000-0000-0000-0000-000000000001", "No job")]
+    public async Task Subscribing_to_a_bad_or_unknown_id_is_a_hub_error(string id, string expected)
+    {
+        var (connection, _) = await ConnectAsync();
+        await using var owned = connection;
+        var error = await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync("SubscribeJob", id));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.Equal(HubConnectionState.Connected, connection.State);
+        Assert.Empty(fixture.Server.Logs.Errors);
+    }
+
+    private static double Percentile(List<double> sorted, int percent) =>
+        sorted[Math.Clamp((int)Math.Ceiling(percent / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
