@@ -38,12 +38,21 @@ public sealed partial class JobEventFeed(IClusterClient cluster, ILogger<JobEven
             }
         }
 
+        var subscription = new Subscription(this, handler);
         if (register is not null)
         {
-            await register;
+            try
+            {
+                await register;
+            }
+            catch
+            {
+                await subscription.DisposeAsync();
+                throw;
+            }
         }
 
-        return new Subscription(this, handler);
+        return subscription;
     }
 
     Task IJobObserver.OnJobsUpdatedAsync(IReadOnlyList<JobView> jobs)
@@ -124,7 +133,7 @@ public sealed partial class JobEventFeed(IClusterClient cluster, ILogger<JobEven
     }
 
     private Task RegisterAsync(IJobObserver reference) =>
-        cluster.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default).SubscribeAsync(reference);
+        TransientRetry.RunAsync(() => cluster.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default).SubscribeAsync(reference));
 
     private async Task RenewAsync(IJobObserver reference, CancellationToken cancellationToken)
     {

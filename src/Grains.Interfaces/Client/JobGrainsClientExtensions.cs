@@ -27,6 +27,10 @@ public static class JobGrainsClientExtensions
 
         // The default refresh is a minute; silos come and go faster than that.
         builder.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+
+        // Every JobGrains call answers in milliseconds; a call lost with a dying gateway should
+        // fail (and be retried elsewhere) in seconds, not after the default 30 s.
+        builder.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton<JobEventFeed>();
         builder.Services.AddSingleton<JobsClient>();
         return builder;

@@ -8,7 +8,9 @@ namespace JobGrains.Client;
 /// <summary>
 /// The typed way for a .NET service to use JobGrains through an Orleans client: submit, get,
 /// list, cancel, retry and watch jobs. Register it with
-/// <see cref="JobGrainsClientExtensions.UseJobGrains"/>.
+/// <see cref="JobGrainsClientExtensions.UseJobGrains"/>. Calls that fail because a silo or
+/// gateway went away (spot machines do) are retried for up to <see cref="TransientRetryLimit"/>;
+/// that is safe because every call is idempotent: a submission keeps the id chosen for it.
 /// </summary>
 public sealed class JobsClient(IClusterClient cluster, JobEventFeed feed)
 {
@@ -21,8 +23,12 @@ public sealed class JobsClient(IClusterClient cluster, JobEventFeed feed)
     public Task<SubmitResult> SubmitAsync(JobSubmission submission)
     {
         ArgumentNullException.ThrowIfNull(submission);
-        return cluster.GetGrain<IJobGrain>(JobIds.For(submission)).SubmitAsync(submission);
+        var job = cluster.GetGrain<IJobGrain>(JobIds.For(submission));
+        return TransientRetry.RunAsync(() => job.SubmitAsync(submission));
     }
+
+    /// <summary>How long calls are retried while the cluster has no reachable silo.</summary>
+    public static TimeSpan TransientRetryLimit => TransientRetry.Limit;
 
     /// <summary>Submits many jobs at once; the results come in the order of <paramref name="submissions"/>.</summary>
     public async Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IEnumerable<JobSubmission> submissions)
@@ -32,20 +38,22 @@ public sealed class JobsClient(IClusterClient cluster, JobEventFeed feed)
     }
 
     /// <summary>The job's current view; null when there is no such job.</summary>
-    public Task<JobView?> GetAsync(Guid id) => cluster.GetGrain<IJobGrain>(id).GetAsync();
+    public Task<JobView?> GetAsync(Guid id) => TransientRetry.RunAsync(() => cluster.GetGrain<IJobGrain>(id).GetAsync());
 
     /// <summary>A page of jobs, newest first.</summary>
     /// <exception cref="InvalidCursorException"><see cref="JobQuery.After"/> is not a cursor of this service.</exception>
-    public Task<JobPage> ListAsync(JobQuery query) => cluster.GetGrain<IJobQueryGrain>(0).ListAsync(query ?? new JobQuery());
+    public Task<JobPage> ListAsync(JobQuery query) =>
+        TransientRetry.RunAsync(() => cluster.GetGrain<IJobQueryGrain>(0).ListAsync(query ?? new JobQuery()));
 
     /// <summary>Cancels a job in any non-terminal state.</summary>
-    public Task<JobCommandResult> CancelAsync(Guid id) => cluster.GetGrain<IJobGrain>(id).CancelAsync();
+    public Task<JobCommandResult> CancelAsync(Guid id) => TransientRetry.RunAsync(() => cluster.GetGrain<IJobGrain>(id).CancelAsync());
 
     /// <summary>Starts a new series of attempts for a failed or cancelled job.</summary>
-    public Task<JobCommandResult> RetryAsync(Guid id) => cluster.GetGrain<IJobGrain>(id).RetryAsync();
+    public Task<JobCommandResult> RetryAsync(Guid id) => TransientRetry.RunAsync(() => cluster.GetGrain<IJobGrain>(id).RetryAsync());
 
     /// <summary>The job's attempts, oldest first.</summary>
-    public Task<IReadOnlyList<AttemptView>> GetAttemptsAsync(Guid id) => cluster.GetGrain<IJobGrain>(id).GetAttemptsAsync();
+    public Task<IReadOnlyList<AttemptView>> GetAttemptsAsync(Guid id) =>
+        TransientRetry.RunAsync(() => cluster.GetGrain<IJobGrain>(id).GetAttemptsAsync());
 
     /// <summary>
     /// The job's current view, then every later change in order, ending after the terminal one.
@@ -111,5 +119,5 @@ public sealed class JobsClient(IClusterClient cluster, JobEventFeed feed)
     }
 
     /// <summary>The silos and queues of the cluster.</summary>
-    public Task<ClusterView> GetClusterAsync() => cluster.GetGrain<IClusterGrain>(0).GetViewAsync();
+    public Task<ClusterView> GetClusterAsync() => TransientRetry.RunAsync(() => cluster.GetGrain<IClusterGrain>(0).GetViewAsync());
 }

@@ -41,8 +41,11 @@ public static class JobEventsGrainKeys
     public const long Default = 0;
 
     /// <summary>An observer that has not renewed for this long is dropped.</summary>
-    public static readonly TimeSpan ObserverLease = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan ObserverLease = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often observers renew.</summary>
-    public static readonly TimeSpan RenewPeriod = TimeSpan.FromSeconds(20);
+    /// <summary>
+    /// How often observers renew. The registry keeps leases in memory only: if its silo dies,
+    /// renewals rebuild it within this period.
+    /// </summary>
+    public static readonly TimeSpan RenewPeriod = TimeSpan.FromSeconds(5);
 }

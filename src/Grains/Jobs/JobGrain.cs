@@ -73,12 +73,12 @@ internal sealed partial class JobGrain(
     {
         await EnsureLoadedAsync();
         var now = time.GetUtcNow();
-        if (_job is null || !IsReadyToStart(_job, now))
+        if ((_job is null || !IsReadyToStart(_job, now)) && !(await ReloadIfChangedAsync() && IsReadyToStart(_job!, now)))
         {
             return null;
         }
 
-        var running = _job with
+        var running = _job! with
         {
             State = JobState.Running,
             Attempt = _job.Attempt + 1,
@@ -110,11 +110,13 @@ internal sealed partial class JobGrain(
     {
         ArgumentNullException.ThrowIfNull(outcome);
         await EnsureLoadedAsync();
-        if (_job is not { State: JobState.Running } job || job.Attempt != outcome.Attempt)
+        if (!IsCurrentAttempt(_job, outcome.Attempt) && !(await ReloadIfChangedAsync() && IsCurrentAttempt(_job, outcome.Attempt)))
         {
             LogStaleOutcome(logger, Id, outcome.Attempt, _job?.Attempt ?? 0, _job?.State);
             return false;
         }
+
+        var job = _job!;
 
         var now = time.GetUtcNow();
         var next = outcome.Result switch
@@ -188,7 +190,7 @@ internal sealed partial class JobGrain(
             return new JobCommandResult(JobCommandStatus.NotFound, null);
         }
 
-        if (_job.State.IsTerminal())
+        if (_job.State.IsTerminal() && !(await ReloadIfChangedAsync() && !_job.State.IsTerminal()))
         {
             return new JobCommandResult(JobCommandStatus.WrongState, _job.ToView());
         }
@@ -227,7 +229,7 @@ internal sealed partial class JobGrain(
             return new JobCommandResult(JobCommandStatus.NotFound, null);
         }
 
-        if (_job.State is not (JobState.Failed or JobState.Cancelled))
+        if (_job.State is not (JobState.Failed or JobState.Cancelled) && !(await ReloadIfChangedAsync() && _job.State is JobState.Failed or JobState.Cancelled))
         {
             return new JobCommandResult(JobCommandStatus.WrongState, _job.ToView());
         }
@@ -255,10 +257,12 @@ internal sealed partial class JobGrain(
     public async Task PromoteAsync()
     {
         await EnsureLoadedAsync();
-        if (_job is not { State: JobState.Scheduled } job)
+        if (_job is not { State: JobState.Scheduled } && !(await ReloadIfChangedAsync() && _job is { State: JobState.Scheduled }))
         {
             return;
         }
+
+        var job = _job!;
 
         var now = time.GetUtcNow();
         if (job.RunAt > now)
@@ -285,6 +289,8 @@ internal sealed partial class JobGrain(
         Error = error,
     };
 
+    private static bool IsCurrentAttempt(JobRecord? job, int attempt) => job is { State: JobState.Running } && job.Attempt == attempt;
+
     private static bool IsReadyToStart(JobRecord job, DateTimeOffset now) =>
         job.State == JobState.Queued || (job.State == JobState.Scheduled && job.RunAt <= now);
 
@@ -308,6 +314,24 @@ internal sealed partial class JobGrain(
             RunAt = submission.RunAt,
             Version = 1,
         };
+    }
+
+    /// <summary>
+    /// Before refusing a request on the strength of memory, checks the row: a write committed by
+    /// a connection of a silo that died mid-commit can land after this activation loaded the row.
+    /// True when the row had changed (memory is now fresh).
+    /// </summary>
+    private async Task<bool> ReloadIfChangedAsync()
+    {
+        var stored = await store.LoadAsync(Id);
+        if (stored is null || stored.Version == _job?.Version)
+        {
+            return false;
+        }
+
+        LogReloaded(logger, Id, _job?.Version ?? 0, stored.Version);
+        _job = stored;
+        return true;
     }
 
     private async Task EnsureLoadedAsync()
@@ -383,6 +407,9 @@ internal sealed partial class JobGrain(
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Job {JobId} is cancelled, but its attempt {Attempt} on {Silo} could not be told to stop")]
     private static partial void LogStopAttemptFailed(ILogger logger, Exception exception, Guid jobId, int attempt, string silo);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "Job {JobId} memory was stale (version {Version}); reloaded version {StoredVersion}")]
+    private static partial void LogReloaded(ILogger logger, Guid jobId, long version, long storedVersion);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Job {JobId} lost a write at version {Version} to another writer; reloaded")]
     private static partial void LogVersionConflict(ILogger logger, Guid jobId, long version);

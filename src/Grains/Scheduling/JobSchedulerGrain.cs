@@ -21,6 +21,7 @@ internal sealed partial class JobSchedulerGrain(
     private readonly SchedulerOptions _options = options.Value;
     private readonly ReadySet _pending = new();
     private readonly List<WaitingPull> _waiting = [];
+    private HashSet<string> _deadSilos = [];
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -154,6 +155,15 @@ internal sealed partial class JobSchedulerGrain(
         {
             var hosts = await GrainFactory.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
             var alive = hosts.Where(h => h.Status != SiloStatus.Dead).Select(h => h.SiloAddress.ToParsableString()).ToArray();
+            var dead = hosts.Where(h => h.Status == SiloStatus.Dead).Select(h => h.SiloAddress.ToParsableString()).ToHashSet();
+            if (!dead.IsSubsetOf(_deadSilos))
+            {
+                // A silo just died with work it had pulled but not started, or announcements it had
+                // not forwarded: read the table now rather than at the next reconciliation.
+                await ReconcileAsync(TimeSpan.Zero);
+            }
+
+            _deadSilos = dead;
             var lost = await store.LoadRunningElsewhereAsync(alive);
             if (lost.Count == 0)
             {

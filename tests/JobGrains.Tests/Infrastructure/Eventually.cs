@@ -3,7 +3,8 @@ namespace JobGrains.Tests.Infrastructure;
 /// <summary>Waits for a condition that the system reaches by itself, with a message that says what was awaited.</summary>
 public static class Eventually
 {
-    public static async Task<T> MatchesAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, string awaited, TimeSpan? timeout = null)
+    public static async Task<T> MatchesAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, string awaited, TimeSpan? timeout = null,
+        Func<Task<string>>? describeOnTimeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         T last;
@@ -17,7 +18,8 @@ public static class Eventually
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"Timed out waiting for {awaited}; last value: {last}");
+                var description = describeOnTimeout is null ? "" : "; " + await describeOnTimeout();
+                throw new TimeoutException($"Timed out waiting for {awaited}; last value: {last}{description}");
             }
 
             await Task.Delay(50);

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace JobGrains.Tests.Infrastructure;
+
+/// <summary>
+/// A real silo process (the built JobGrains.Silo app), for tests about processes dying or
+/// draining: SIGKILL and SIGTERM reach it as they would on a machine.
+/// </summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private SiloProcess(string name, int siloPort, Process process)
+    {
+        Name = name;
+        SiloPort = siloPort;
+        _process = process;
+    }
+
+    public string Name { get; }
+
+    public int SiloPort { get; }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts a silo and returns once it reports itself started.</summary>
+    public static async Task<SiloProcess> StartAsync(string name, string connectionString, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var siloPort = FreePorts.Next();
+        var info = new ProcessStartInfo("dotnet", [RepoPaths.App("JobGrains.Silo")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["ConnectionStrings__JobGrains"] = connectionString;
+        info.Environment["JobGrains__Silo__Name"] = name;
+        info.Environment["JobGrains__Silo__SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["JobGrains__Silo__GatewayPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["Logging__LogLevel__Polly"] = "Warning";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var silo = new SiloProcess(name, siloPort, new Process { StartInfo = info, EnableRaisingEvents = true });
+        silo._process.OutputDataReceived += (_, e) => silo.Append(e.Data);
+        silo._process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
+        silo._process.Exited += (_, _) => silo._started.TrySetException(new InvalidOperationException($"{name} exited during start:\n{silo.Log}"));
+        silo._process.Start();
+        silo._process.BeginOutputReadLine();
+        silo._process.BeginErrorReadLine();
+        await silo._started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        return silo;
+    }
+
+    /// <summary>SIGKILL: the process vanishes without a word, as on power loss.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, as a spot machine's preemption notice delivers it; returns how long the exit took.</summary>
+    public async Task<TimeSpan> TerminateAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return clock.Elapsed;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+
+        if (line.Contains("Application started", StringComparison.Ordinal))
+        {
+            _started.TrySetResult();
+        }
+    }
+}
