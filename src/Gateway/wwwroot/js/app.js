@@ -108,11 +108,11 @@ function applyToList(job) {
   if (state.page !== 0 || !matchesFilters(job)) return;
   const limit = Number(state.filters.limit);
   const created = Date.parse(job.createdAt);
-  const rows = [...state.rows.values()];
-  const before = rows.find((r) => Date.parse(r.job.createdAt) < created);
-  if (!before && rows.length >= limit) return; // older than the whole full page
+  // Newest first, in the order shown (not the order rows were added).
+  const before = [...body.rows].find((tr) => Date.parse(state.rows.get(tr.dataset.jobId)?.job.createdAt) < created);
+  if (!before && state.rows.size >= limit) return; // older than the whole full page
   const tr = renderRow(job);
-  if (before) body.insertBefore(tr, before.tr);
+  if (before) body.insertBefore(tr, before);
   else body.append(tr);
   state.rows.set(job.id, { job, tr });
   $("jobs-empty").hidden = true;
@@ -161,7 +161,8 @@ function flush() {
 
 function setLiveStatus(kind, text) {
   const dot = $("live-status");
-  dot.className = `dot ${kind === "on" ? "" : kind}`;
+  dot.className = `dot ${kind === "on" ? "" : kind}`.trim();
+  dot.dataset.state = kind;
   dot.title = text;
 }
 
