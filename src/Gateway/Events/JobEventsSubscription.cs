@@ -26,13 +26,14 @@ internal sealed partial class JobEventsSubscription(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var registry = cluster.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default);
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             TimeSpan wait;
             try
             {
+                // Inside the try: until the client has connected once, it cannot resolve grain types.
+                var registry = cluster.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default);
                 _reference ??= cluster.CreateObjectReference<IJobObserver>(relay);
                 await registry.SubscribeAsync(_reference).WaitAsync(stoppingToken);
                 if (failures > 0 || !_registered.Task.IsCompleted)
@@ -51,8 +52,13 @@ internal sealed partial class JobEventsSubscription(
             catch (Exception e)
             {
                 // The cluster may be starting or unreachable; keep trying, quietly after the first few.
+                // Until the client has connected once, failing is expected (start-up order): quiet then.
                 failures++;
-                if (failures <= 3 || failures % 30 == 0)
+                if (!_registered.Task.IsCompleted && failures < 15)
+                {
+                    LogRegistrationPending(logger, failures, e.Message);
+                }
+                else if (failures <= 3 || failures % 30 == 0)
                 {
                     LogRegistrationFailed(logger, failures, e.GetType().Name, e.Message);
                 }

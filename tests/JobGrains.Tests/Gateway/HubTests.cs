@@ -162,6 +162,34 @@ public sealed class HubTests(GatewayFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task All_jobs_feed_keeps_each_job_in_order_under_a_burst()
+    {
+        var (connection, updates) = await ConnectAsync();
+        await using var owned = connection;
+        await connection.InvokeAsync("SubscribeAll");
+
+        using var client = fixture.CreateClient();
+        var jobs = string.Join(",", Enumerable.Range(0, 200).Select(i => $$"""{"type":"echo","instruction":{"burst":{{i}}},"queue":"burst"}"""));
+        var batch = await (await client.PostJsonAsync("api/jobs/batch", $$"""{"jobs":[{{jobs}}]}""")).AssertStatusAsync(HttpStatusCode.Accepted);
+        var ids = batch.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetString()!).ToHashSet();
+
+        var received = (await ReadUntilTerminalAsync(updates.Reader, ids)).Where(r => ids.Contains(r.Id)).ToList();
+
+        foreach (var views in received.GroupBy(r => r.Id))
+        {
+            var list = views.ToList();
+            for (var i = 1; i < list.Count; i++)
+            {
+                Assert.True(Rank(list[i].State) >= Rank(list[i - 1].State), $"job {views.Key}: {list[i - 1].State} then {list[i].State}");
+            }
+
+            Assert.Equal("succeeded", list[^1].State);
+        }
+
+        output.WriteLine($"all-jobs feed: {received.Count} views for {ids.Count} jobs (coalesced when the rate is high)");
+    }
+
+    [Fact]
     public async Task Unsubscribed_job_sends_nothing_more()
     {
         var (connection, updates) = await ConnectAsync();
