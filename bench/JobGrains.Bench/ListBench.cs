@@ -1,0 +1,108 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using JobGrains.Client;
+using JobGrains.Jobs;
+using Npgsql;
+
+namespace JobGrains.Bench;
+
+/// <summary>
+/// The list query at scale: fills <c>jobs</c> with finished rows by one generate_series INSERT
+/// (finished, so the scheduler ignores them), then times pages through
+/// <see cref="JobsClient.ListAsync"/>: the first page and a page half-way down, with and
+/// without a filter.
+/// </summary>
+internal static class ListBench
+{
+    public static async Task<JsonObject> RunAsync(JobsClient jobs, string connectionString, int rows, int samples, Action<string> progress)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var fill = Stopwatch.StartNew();
+        await using (var command = dataSource.CreateCommand("""
+            INSERT INTO jobs (id, type, queue, priority, state, instruction, result, error, attempt, max_attempts,
+                              created_at, updated_at, started_at, finished_at, version)
+            SELECT gen_random_uuid(),
+                   (ARRAY['echo', 'sleep', 'report'])[1 + g % 3],
+                   (ARRAY['default', 'email', 'video', 'bulk'])[1 + g % 4],
+                   0,
+                   CASE WHEN g % 20 = 0 THEN 'failed' ELSE 'succeeded' END,
+                   jsonb_build_object('n', g),
+                   CASE WHEN g % 20 = 0 THEN NULL ELSE jsonb_build_object('n', g) END,
+                   CASE WHEN g % 20 = 0 THEN '{"kind":"exception","message":"boom"}'::jsonb END,
+                   1, 3, t, t, t, t + interval '5 ms', 3
+            FROM generate_series(1, $1) AS g,
+                 LATERAL (SELECT now() - interval '30 days' + g * interval '1 ms' AS t) AS c
+            """))
+        {
+            command.CommandTimeout = 600;
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = rows });
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using (var analyze = dataSource.CreateCommand("ANALYZE jobs"))
+        {
+            analyze.CommandTimeout = 600;
+            await analyze.ExecuteNonQueryAsync();
+        }
+
+        var total = await ScalarAsync(dataSource, "SELECT count(*) FROM jobs");
+        progress($"list: inserted {rows} rows in {fill.Elapsed.TotalSeconds:F1} s; jobs has {total} rows");
+
+        var deep = await CursorAtAsync(dataSource, "", total / 2);
+        var deepFailed = await CursorAtAsync(dataSource, "WHERE state = 'failed'", total / 40);
+        var result = new JsonObject
+        {
+            ["rows"] = total,
+            ["fillSeconds"] = Math.Round(fill.Elapsed.TotalSeconds, 1),
+            ["firstPage"] = await TimeAsync(jobs, new JobQuery(), samples),
+            ["deepPage"] = await TimeAsync(jobs, new JobQuery { After = deep }, samples),
+            ["firstPageByState"] = await TimeAsync(jobs, new JobQuery { State = JobState.Failed }, samples),
+            ["deepPageByState"] = await TimeAsync(jobs, new JobQuery { State = JobState.Failed, After = deepFailed }, samples),
+            ["firstPageByType"] = await TimeAsync(jobs, new JobQuery { Type = "report" }, samples),
+            ["firstPageByQueueAndState"] = await TimeAsync(jobs, new JobQuery { Queue = "video", State = JobState.Failed }, samples),
+        };
+        progress($"list: {result.ToJsonString()}");
+        return result;
+    }
+
+    private static async Task<JsonObject> TimeAsync(JobsClient jobs, JobQuery query, int samples)
+    {
+        var page = await jobs.ListAsync(query); // warm: plan cache, grain activation
+        var times = new List<double>(samples);
+        for (var i = 0; i < samples; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            page = await jobs.ListAsync(query);
+            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        var result = Stats.Percentiles(times);
+        result["items"] = page.Items.Count;
+        return result;
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The cursor of the row at <paramref name="offset"/> in newest-first order, in the service's cursor format.</summary>
+    private static async Task<string> CursorAtAsync(NpgsqlDataSource dataSource, string where, long offset)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT created_at, id FROM jobs {where} ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1");
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = offset });
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        var createdAt = reader.GetFieldValue<DateTimeOffset>(0);
+        var id = reader.GetGuid(1);
+
+        // base64url of the microseconds since the epoch (big-endian) and the id (big-endian).
+        var bytes = new byte[24];
+        BinaryPrimitives.WriteInt64BigEndian(bytes, (createdAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10);
+        id.TryWriteBytes(bytes.AsSpan(8), bigEndian: true, out _);
+        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+}

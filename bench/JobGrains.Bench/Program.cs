@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using JobGrains.Bench;
+using JobGrains.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Hosting;
+
+// The end-to-end benchmark of a running JobGrains stack (scripts/bench.sh starts the stack).
+//   run      measures one stack and writes its JSON to --out
+//   combine  prints the final JSON object of a two-silo and a one-silo result
+var options = Options.Parse(args);
+return options.Command switch
+{
+    "run" => await RunAsync(options),
+    "combine" => Combine(options),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: JobGrains.Bench run --connection CS --url URL --api-key KEY --out FILE [--proc NAME=PID]... [options]");
+    Console.Error.WriteLine("       JobGrains.Bench combine --two FILE --one FILE");
+    return 2;
+}
+
+static int Combine(Options options)
+{
+    var two = options.Has("two") ? JsonNode.Parse(File.ReadAllText(options.Get("two")))!.AsObject() : null;
+    var one = options.Has("one") ? JsonNode.Parse(File.ReadAllText(options.Get("one")))!.AsObject() : null;
+
+    // The headline numbers are the two-silo stack's (the one-silo stack's when only it ran).
+    var headline = two ?? one;
+    var result = new JsonObject
+    {
+        ["client"] = headline?["client"]?.DeepClone(),
+        ["rest"] = headline?["rest"]?.DeepClone(),
+        ["oneSilo"] = one?.DeepClone(),
+        ["twoSilos"] = two?.DeepClone(),
+    };
+    Console.WriteLine(result.ToJsonString());
+    return 0;
+}
+
+static async Task<int> RunAsync(Options options)
+{
+    var connection = options.Get("connection");
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+    builder.Logging.AddFilter("Orleans", LogLevel.Error);
+    builder.UseOrleansClient(client => client.UseJobGrains(connection));
+    using var host = builder.Build();
+    await host.StartAsync();
+
+    var jobs = host.Services.GetRequiredService<JobsClient>();
+    var feed = host.Services.GetRequiredService<JobEventFeed>();
+    var tracker = new Tracker();
+    await using var subscription = await feed.SubscribeAsync(tracker.OnViews);
+
+    // Each silo reads the observer registry at most every 2 s; let them all see this one.
+    await Task.Delay(TimeSpan.FromSeconds(2.5));
+
+    var processes = new ProcessProbe(options.GetAll("proc").Select(p => p.Split('=', 2))
+        .ToDictionary(p => p[0], p => int.Parse(p[1], CultureInfo.InvariantCulture), StringComparer.Ordinal));
+    var runner = new LoadRunner(tracker, processes, new PostgresProbe(connection), TimeSpan.FromSeconds(options.GetInt("stall-seconds", 30)));
+    var repeat = options.GetInt("repeat", 3);
+    var label = options.Get("label", "stack");
+    var result = new JsonObject { ["label"] = label };
+
+    using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+    {
+        BaseAddress = new Uri(options.Get("url", "http://127.0.0.1:5080").TrimEnd('/') + "/"),
+        Timeout = TimeSpan.FromSeconds(60),
+    };
+    http.DefaultRequestHeaders.Add("X-Api-Key", options.Get("api-key", ""));
+
+    foreach (var path in options.Get("paths", "client,rest").Split(',', StringSplitOptions.RemoveEmptyEntries))
+    {
+        ISubmitter submitter = path switch
+        {
+            "client" => new ClientSubmitter(jobs),
+            "rest" => new RestSubmitter(http),
+            _ => throw new ArgumentException($"unknown path '{path}' (client or rest)"),
+        };
+        var total = options.GetInt(path + "-jobs", 20_000);
+        var chunk = options.GetInt(path + "-chunk", 500);
+        var concurrency = options.GetInt(path + "-concurrency", 4);
+        var window = options.GetInt("window", 10_000);
+
+        Progress($"{label}/{path}: warm-up");
+        await runner.FullLoadAsync(submitter, options.GetInt("warmup", 4000), chunk, concurrency, window);
+
+        var full = new List<JsonObject>();
+        for (var i = 0; i < repeat; i++)
+        {
+            var run = await runner.FullLoadAsync(submitter, total, chunk, concurrency, window);
+            Progress($"{label}/{path} full #{i + 1}: {Brief(run)}");
+            full.Add(run);
+        }
+
+        var peak = Stats.Median(full.Select(r => (double)r["jobsPerSecond"]!).ToList());
+        var half = new List<JsonObject>();
+        var tick = TimeSpan.FromMilliseconds(options.GetInt(path + "-tick-ms", path == "rest" ? 20 : 5));
+        for (var i = 0; i < repeat; i++)
+        {
+            await Task.Delay(500);
+            var run = await runner.OpenLoopAsync(submitter, peak / 2, TimeSpan.FromSeconds(options.GetInt("half-seconds", 6)), tick);
+            Progress($"{label}/{path} half #{i + 1}: {Brief(run)}");
+            half.Add(run);
+        }
+
+        result[path] = Summary.Of(full, half);
+    }
+
+    if (options.GetInt("list-rows", 0) is > 0 and var rows)
+    {
+        result["list"] = await ListBench.RunAsync(jobs, connection, rows, options.GetInt("list-samples", 200), Progress);
+    }
+
+    result["peakRssMiB"] = JsonSerializer.SerializeToNode(processes.PeakRssMiB().ToDictionary(p => p.Key, p => Math.Round(p.Value, 1)));
+    await File.WriteAllTextAsync(options.Get("out"), result.ToJsonString());
+    await host.StopAsync();
+    return 0;
+}
+
+static void Progress(string line) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] bench: {line}");
+
+static string Brief(JsonObject run) =>
+    $"{run["jobsPerSecond"]} jobs/s, start p50 {run["startLatencyMs"]!["p50"]} ms p99 {run["startLatencyMs"]!["p99"]} ms, " +
+    $"finish p50 {run["finishLatencyMs"]!["p50"]} ms p99 {run["finishLatencyMs"]!["p99"]} ms, " +
+    $"{run["jobWritesPerTransaction"]} job writes/txn, cpu {run["cpuCores"]!.ToJsonString()}";
+
+/// <summary><c>command --name value ...</c>; a name may repeat.</summary>
+internal sealed class Options
+{
+    private readonly List<KeyValuePair<string, string>> _values = [];
+
+    public string Command { get; private set; } = "";
+
+    public static Options Parse(string[] args)
+    {
+        var options = new Options { Command = args.Length > 0 ? args[0] : "" };
+        for (var i = 1; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"expected --name value, not '{args[i]}'");
+            }
+
+            options._values.Add(new(args[i][2..], args[++i]));
+        }
+
+        return options;
+    }
+
+    public bool Has(string name) => _values.Exists(v => v.Key == name);
+
+    public string Get(string name, string? fallback = null) =>
+        _values.FindLast(v => v.Key == name).Value ?? fallback ?? throw new ArgumentException($"--{name} is required");
+
+    public int GetInt(string name, int fallback) =>
+        Has(name) ? int.Parse(Get(name), CultureInfo.InvariantCulture) : fallback;
+
+    public IEnumerable<string> GetAll(string name) => _values.Where(v => v.Key == name).Select(v => v.Value);
+}

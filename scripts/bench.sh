@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# The end-to-end benchmark: starts its own stack (PostgreSQL with durable commits, silos, the
+# gateway) on its own data dir and ports, pushes `echo` jobs through the .NET client and through
+# REST batches, first on 2 silos then on 1, and prints as its last line one JSON object:
+#   {"client": {...}, "rest": {...}, "oneSilo": {...}, "twoSilos": {...}}
+# See docs/benchmarks.md for what is measured and how. Stops everything it started.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+usage() {
+  cat <<EOF
+usage: scripts/bench.sh
+
+Environment (defaults):
+  JOBGRAINS_BENCH_DATA=.data/bench        its own data dir (wiped at start)
+  JOBGRAINS_BENCH_PG_PORT=5533            JOBGRAINS_BENCH_SILO_PORT=12111
+  JOBGRAINS_BENCH_URL=http://127.0.0.1:5180
+  JOBGRAINS_BENCH_STACKS="2 1"            silo counts to measure, in order
+  JOBGRAINS_BENCH_PATHS=client,rest       JOBGRAINS_BENCH_REPEAT=3 (runs per measurement)
+  JOBGRAINS_BENCH_JOBS=20000              jobs per full-load run
+  JOBGRAINS_BENCH_HALF_SECONDS=6          length of a half-load (open loop) run
+  JOBGRAINS_BENCH_LIST_ROWS=1000000       rows for the list-query timings (0: skip)
+  JOBGRAINS_BENCH_GATEWAY=1               0: no gateway when PATHS has no rest
+  JOBGRAINS_BENCH_ARGS                    more arguments for the benchmark program
+  JOBGRAINS_SLOTS, JobGrains__*           passed to the silos as usual
+  JOBGRAINS_SKIP_BUILD=1                  skips the Release build
+EOF
+}
+
+case ${1:-} in
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  "") ;;
+  *)
+    usage >&2
+    die "unknown argument: $1"
+    ;;
+esac
+
+JOBGRAINS_DATA="${JOBGRAINS_BENCH_DATA:-.data/bench}"
+JOBGRAINS_PG_PORT="${JOBGRAINS_BENCH_PG_PORT:-5533}"
+JOBGRAINS_SILO_PORT="${JOBGRAINS_BENCH_SILO_PORT:-12111}"
+JOBGRAINS_URL="${JOBGRAINS_BENCH_URL:-http://127.0.0.1:5180}"
+JOBGRAINS_SILOS=2
+JOBGRAINS_SPOT_SILOS=""
+jg_env_init
+
+STACKS="${JOBGRAINS_BENCH_STACKS:-2 1}"
+PATHS="${JOBGRAINS_BENCH_PATHS:-client,rest}"
+REPEAT="${JOBGRAINS_BENCH_REPEAT:-3}"
+JOBS="${JOBGRAINS_BENCH_JOBS:-20000}"
+HALF_SECONDS="${JOBGRAINS_BENCH_HALF_SECONDS:-6}"
+LIST_ROWS="${JOBGRAINS_BENCH_LIST_ROWS:-1000000}"
+BENCH_DLL="$JG_ROOT/artifacts/bin/JobGrains.Bench/release/JobGrains.Bench.dll"
+API_KEY="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+RUNNING=0 # silos of the stack now up
+PG_UP=0
+
+for v in REPEAT JOBS HALF_SECONDS LIST_ROWS; do
+  is_uint "${!v}" || die "$v must be a number, not '${!v}'"
+done
+
+stop_stack() {
+  local -a names=(gateway)
+  local n
+  for ((n = 1; n <= RUNNING; n++)); do names+=("silo-$n"); done
+  RUNNING=0
+  JG_STOP_TIMEOUT=30 bg_stop "${names[@]}"
+}
+
+cleanup() {
+  trap '' INT TERM
+  stop_stack
+  ((PG_UP)) && pg_stop "$JOBGRAINS_DATA"
+  PG_UP=0
+  return 0
+}
+
+show_logs() {
+  local name
+  for name in postgres silo-1 silo-2 gateway; do show_log_tail "$(log_path "$name")" 25; done
+}
+
+# A fresh `jobgrains` database for each stack, so that one stack's rows do not weigh on the next.
+reset_database() {
+  local bindir
+  bindir=$(pg_bindir)
+  "$bindir/dropdb" -h 127.0.0.1 -p "$JOBGRAINS_PG_PORT" -U postgres --if-exists jobgrains
+  "$bindir/createdb" -h 127.0.0.1 -p "$JOBGRAINS_PG_PORT" -U postgres jobgrains
+}
+
+# Waits until every silo's host has started: a client that connects to a silo still starting
+# may get a grain manifest without the JobGrains grains (the gateway then stops).
+wait_silos_started() { # SILOS
+  local want=$1 deadline=$((SECONDS + 120)) n started
+  while ((SECONDS < deadline)); do
+    started=0
+    for ((n = 1; n <= want; n++)); do
+      grep -q 'Application started' "$(log_path "silo-$n")" 2>/dev/null && started=$((started + 1))
+    done
+    ((started >= want)) && return 0
+    sleep 0.3
+  done
+  show_logs
+  die "$want silo(s) did not start within 120 s"
+}
+
+start_stack() { # SILOS
+  local silos=$1 n
+  JOBGRAINS_SILOS=$silos
+  for ((n = 1; n <= silos; n++)); do check_silo_ports_free "$n"; done
+  url_in_use "$JOBGRAINS_URL" && die "something already answers at $JOBGRAINS_URL; set JOBGRAINS_BENCH_URL"
+  for ((n = 1; n <= silos; n++)); do
+    silo_start "$n" 0
+    RUNNING=$n
+    # silo-1 applies the migrations; the others join once it listens.
+    ((n == 1)) && { wait_tcp 127.0.0.1 "$(silo_port 1)" 120 silo-1 || { show_logs; die "silo-1 did not start"; }; }
+  done
+  for ((n = 2; n <= silos; n++)); do
+    wait_tcp 127.0.0.1 "$(silo_port "$n")" 120 "silo-$n" || { show_logs; die "silo-$n did not start"; }
+  done
+  wait_silos_started "$silos"
+  [[ $PATHS == *rest* || ${JOBGRAINS_BENCH_GATEWAY:-1} == 1 ]] || return 0
+  gateway_start "$API_KEY"
+  wait_http "$JOBGRAINS_URL/health/ready" 120 gateway silo-1 || { show_logs; die "the stack did not become ready"; }
+}
+
+run_bench() { # SILOS OUT
+  local silos=$1 out=$2 n list_rows=0
+  local -a procs=(--proc "postgres=$(pid_of postgres)")
+  pid_of gateway >/dev/null && procs+=(--proc "gateway=$(pid_of gateway)")
+  for ((n = 1; n <= silos; n++)); do procs+=(--proc "silo-$n=$(pid_of "silo-$n")"); done
+  # The list timings need one stack only: the first.
+  [[ $silos == "${STACKS%% *}" ]] && list_rows=$LIST_ROWS
+  # shellcheck disable=SC2086 # JOBGRAINS_BENCH_ARGS is a list of words
+  (exec 9>&- && dotnet "$BENCH_DLL" run \
+    --connection "$(jg_connection_string)" --url "$JOBGRAINS_URL" --api-key "$API_KEY" \
+    --label "$silos-silo" --out "$out" --paths "$PATHS" --repeat "$REPEAT" \
+    --client-jobs "$JOBS" --rest-jobs "$JOBS" --half-seconds "$HALF_SECONDS" --list-rows "$list_rows" \
+    "${procs[@]}" ${JOBGRAINS_BENCH_ARGS:-})
+}
+
+main() {
+  lock_data_dir "$JOBGRAINS_DATA" "another scripts/bench.sh runs for $JOBGRAINS_DATA"
+  build_release || die "the build failed"
+  require_app_dlls "$JG_SILO_DLL" "$JG_GATEWAY_DLL" "$BENCH_DLL"
+
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  trap 'exit 129' HUP
+
+  # A fresh PostgreSQL cluster with the server's defaults: fsync and synchronous_commit on.
+  pg_stop "$JOBGRAINS_DATA"
+  rm -rf -- "$(readlink -m -- "$JOBGRAINS_DATA/pg")" "$JOBGRAINS_DATA/pg" "$JOBGRAINS_DATA/results"
+  mkdir -p -- "$JOBGRAINS_DATA/results"
+  PG_UP=1
+  pg_start "$JOBGRAINS_DATA" "$JOBGRAINS_PG_PORT" ""
+
+  local silos started=$SECONDS
+  local -a combine=()
+  for silos in $STACKS; do
+    reset_database
+    log "measuring $silos silo(s)"
+    start_stack "$silos"
+    run_bench "$silos" "$JOBGRAINS_DATA/results/$silos.json" || { show_logs; die "the benchmark failed on $silos silo(s)"; }
+    stop_stack
+    case $silos in
+      2) combine+=(--two "$JOBGRAINS_DATA/results/$silos.json") ;;
+      1) combine+=(--one "$JOBGRAINS_DATA/results/$silos.json") ;;
+    esac
+  done
+  cleanup
+  log "done in $((SECONDS - started)) s; results in $JOBGRAINS_DATA/results"
+  (exec 9>&- && dotnet "$BENCH_DLL" combine "${combine[@]}")
+}
+
+main
