@@ -25,6 +25,7 @@ internal sealed partial class JobWorker(
     TimeProvider time,
     ILogger<JobWorker> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
+    private static readonly TimeSpan PullGrace = TimeSpan.FromSeconds(3);
     private readonly WorkerOptions _options = options.Value;
     private readonly CancellationTokenSource _stopPulling = new();
     private readonly CancellationTokenSource _disrupt = new();
@@ -68,6 +69,7 @@ internal sealed partial class JobWorker(
         // Activate this silo's worker handle here first, so that it lives on this silo.
         await grains.GetGrain<IWorkerGrain>(SiloName).GetStatusAsync();
         _pullLoop = Task.Run(PullLoopAsync, CancellationToken.None);
+        LogStarted(logger, SiloName, _options.Slots, _options.Spot);
     }
 
     private async Task PullLoopAsync()
@@ -100,7 +102,10 @@ internal sealed partial class JobWorker(
                     FreeSlots = free,
                     WaitTimeout = _options.PullWait,
                 };
-                var assigned = await scheduler.PullAsync(request).WaitAsync(stopping);
+                // Bounded by our own timeout: a pull lost in transit (a silo joined or left
+                // mid-call) must not idle this silo for the runtime's 30 s response timeout.
+                var assigned = await scheduler.PullAsync(request).WaitAsync(_options.PullWait + PullGrace, time, stopping);
+                LogPulled(logger, assigned.Count, free);
                 foreach (var jobId in assigned)
                 {
                     Interlocked.Increment(ref _busySlots);
@@ -254,6 +259,12 @@ internal sealed partial class JobWorker(
         _disrupt.Dispose();
         _slotFreed.Dispose();
     }
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Information, Message = "Worker on {Silo} started: {Slots} slots, spot {Spot}")]
+    private static partial void LogStarted(ILogger logger, string silo, int slots, bool spot);
+
+    [LoggerMessage(EventId = 5008, Level = LogLevel.Debug, Message = "Pulled {Count} jobs for {Free} free slots")]
+    private static partial void LogPulled(ILogger logger, int count, int free);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Pulling work from the scheduler failed; retrying")]
     private static partial void LogPullFailed(ILogger logger, Exception exception);

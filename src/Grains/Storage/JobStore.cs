@@ -37,7 +37,8 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// </summary>
     public Task<bool> UpdateAsync(JobRecord job, AttemptView? attempt = null) => Enqueue(job, WriteKind.Update, attempt);
 
-    public async Task<IReadOnlyList<AttemptView>> LoadAttemptsAsync(Guid jobId, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<AttemptView>> LoadAttemptsAsync(Guid jobId, CancellationToken cancellationToken = default) =>
+        ReadAsync<IReadOnlyList<AttemptView>>("load attempts", async () =>
     {
         await using var command = _dataSource.CreateCommand(JobSql.SelectAttempts);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = jobId });
@@ -49,21 +50,23 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         }
 
         return attempts;
-    }
+    });
 
-    public async Task<JobRecord?> LoadAsync(Guid id, CancellationToken cancellationToken = default)
+    public Task<JobRecord?> LoadAsync(Guid id, CancellationToken cancellationToken = default) =>
+        ReadAsync("load a job", async () =>
     {
         await using var command = _dataSource.CreateCommand(JobSql.SelectById);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         return await ReadSingleAsync(command, cancellationToken);
-    }
+    });
 
-    public async Task<JobRecord?> LoadByIdempotencyKeyAsync(string key, CancellationToken cancellationToken = default)
+    public Task<JobRecord?> LoadByIdempotencyKeyAsync(string key, CancellationToken cancellationToken = default) =>
+        ReadAsync("find an idempotency key", async () =>
     {
         await using var command = _dataSource.CreateCommand(JobSql.SelectByIdempotencyKey);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
         return await ReadSingleAsync(command, cancellationToken);
-    }
+    });
 
     /// <summary>
     /// Jobs waiting to run (queued) or waiting for their time (scheduled), in the order the
@@ -96,8 +99,8 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// Newest first, after <paramref name="after"/>, with the filters given. Each filter that is
     /// present adds a parameter, never text, so the matching (filter, created_at, id) index serves it.
     /// </summary>
-    public async Task<IReadOnlyList<JobRecord>> ListAsync(JobState? state, string? type, string? queue, JobCursor? after, int limit,
-        CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<JobRecord>> ListAsync(JobState? state, string? type, string? queue, JobCursor? after, int limit,
+        CancellationToken cancellationToken = default) => ReadAsync<IReadOnlyList<JobRecord>>("list jobs", async () =>
     {
         await using var command = _dataSource.CreateCommand();
         var conditions = new List<string>();
@@ -140,7 +143,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         }
 
         return rows;
-    }
+    });
 
     /// <summary>The attempts the table says are running on silos other than <paramref name="aliveSilos"/>.</summary>
     public async Task<IReadOnlyList<RunningAttemptRow>> LoadRunningElsewhereAsync(string[] aliveSilos, CancellationToken cancellationToken = default)
@@ -155,6 +158,28 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         }
 
         return rows;
+    }
+
+    /// <summary>
+    /// Runs a read; a database failure becomes <see cref="JobStoreUnavailableException"/>, which
+    /// callers across the cluster understand (driver exceptions do not cross grain calls).
+    /// </summary>
+    private async Task<T> ReadAsync<T>(string what, Func<Task<T>> read)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            throw Unavailable(what, e);
+        }
+    }
+
+    private JobStoreUnavailableException Unavailable(string what, Exception e)
+    {
+        LogUnavailable(_logger, e, what);
+        return new JobStoreUnavailableException($"PostgreSQL is unavailable: could not {what} ({e.Message}).");
     }
 
     private static async Task<JobRecord?> ReadSingleAsync(NpgsqlCommand command, CancellationToken cancellationToken)
@@ -262,10 +287,10 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         }
         catch (Exception e)
         {
-            LogBatchFailed(_logger, e, batch.Count);
+            var unavailable = Unavailable($"commit a batch of {batch.Count} job writes", e);
             foreach (var write in batch)
             {
-                write.Completion.TrySetException(new JobStoreUnavailableException("The job store could not commit the write.", e));
+                write.Completion.TrySetException(unavailable);
             }
         }
     }
@@ -328,8 +353,8 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "A batch of {Count} job writes failed to commit")]
-    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "The job store could not {What}")]
+    private static partial void LogUnavailable(ILogger logger, Exception exception, string what);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "A batch of {Count} job writes hit a data error ({SqlState}); committing them one by one")]
     private static partial void LogIsolatingDataError(ILogger logger, int count, string sqlState);

@@ -100,7 +100,7 @@ public sealed class SiloProcessFaultTests(ITestOutputHelper output)
 
         // Only the first silo exists, so it takes both the short and the long jobs.
         var shortJobs = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 2).Select(_ => new JobSubmission { Type = "sleep", Instruction = """{"ms": 1000}""" }));
-        var longJobs = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 2).Select(_ => new JobSubmission { Type = "sleep", Instruction = """{"ms": 10000}""" }));
+        var longJobs = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 2).Select(_ => new JobSubmission { Type = "sleep", Instruction = """{"ms": 20000}""" }));
         await Eventually.MatchesAsync(
             () => cluster.Database.ScalarAsync<long>("select count(*) from jobs where state = 'running'"),
             running => running == 4, "all four jobs to run on the first silo");

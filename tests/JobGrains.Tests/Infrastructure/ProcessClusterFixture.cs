@@ -22,7 +22,8 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public JobsClient Jobs => _client?.Services.GetRequiredService<JobsClient>() ?? throw new InvalidOperationException("Connect the client first.");
 
-    public static async Task<ProcessCluster> CreateAsync(string purpose) => new(await TestDatabase.CreateAsync(purpose));
+    public static async Task<ProcessCluster> CreateAsync(string purpose, string? serverConnectionString = null) =>
+        new(await TestDatabase.CreateAsync(purpose, serverConnectionString));
 
     public async Task<SiloProcess> StartSiloAsync(IReadOnlyDictionary<string, string>? settings = null)
     {

@@ -30,10 +30,12 @@ public sealed class TestDatabase : IAsyncDisposable
         Environment.GetEnvironmentVariable(ServerVariable)
         ?? throw new InvalidOperationException($"{ServerVariable} is not set: run the tests through scripts/test.sh, which starts PostgreSQL.");
 
-    public static async Task<TestDatabase> CreateAsync(string purpose)
+    /// <param name="purpose">A word for the database name.</param>
+    /// <param name="serverConnectionString">The server to create it on; the shared test server by default.</param>
+    public static async Task<TestDatabase> CreateAsync(string purpose, string? serverConnectionString = null)
     {
         var name = $"jg_{purpose}_{Guid.NewGuid():N}"[..40].ToLowerInvariant();
-        var connectionString = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name }.ConnectionString;
+        var connectionString = new NpgsqlConnectionStringBuilder(serverConnectionString ?? ServerConnectionString) { Database = name }.ConnectionString;
         await SchemaMigrator.MigrateAsync(connectionString, NullLogger.Instance);
         return new TestDatabase(name, connectionString);
     }
@@ -54,7 +56,7 @@ public sealed class TestDatabase : IAsyncDisposable
     {
         await DataSource.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
-        var server = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = "postgres", Pooling = false };
+        var server = new NpgsqlConnectionStringBuilder(ConnectionString) { Database = "postgres", Pooling = false };
         await using var connection = new NpgsqlConnection(server.ConnectionString);
         await connection.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", connection);

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using JobGrains.Jobs;
+using JobGrains.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace JobGrains.Tests.Scheduling;
+
+/// <summary>How the scheduler spreads work over silo processes, orders it, and feeds a silo that joins.</summary>
+public sealed class BalanceTests(ITestOutputHelper output)
+{
+    private static readonly Dictionary<string, string> FourSlots = new() { ["JobGrains:Worker:Slots"] = "4" };
+
+    private static JobSubmission Sleep(int ms, int priority = 0) => new() { Type = "sleep", Instruction = $$"""{"ms": {{ms}}}""", Priority = priority };
+
+    [Fact]
+    public async Task Work_spreads_evenly_priority_jumps_the_backlog_and_a_joining_silo_takes_work()
+    {
+        await using var cluster = await ProcessCluster.CreateAsync("balance");
+        for (var i = 0; i < 3; i++)
+        {
+            await cluster.StartSiloAsync(FourSlots);
+        }
+
+        await cluster.ConnectClientAsync();
+
+        // 96 jobs of 300 ms on 3 silos of 4 slots, then one urgent job behind them.
+        var backlog = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 96).Select(_ => Sleep(300)));
+        var urgentSubmittedAt = DateTimeOffset.UtcNow;
+        var urgent = await cluster.Jobs.SubmitAsync(Sleep(10, priority: 100));
+        var finished = await WaitForAllAsync(cluster, [.. backlog.Select(r => r.Job!.Id), urgent.Job!.Id]);
+
+        var perSilo = finished.Where(j => j.Id != urgent.Job.Id).GroupBy(j => j.Silo).ToDictionary(g => g.Key!, g => g.Count());
+        output.WriteLine("jobs per silo: " + string.Join(", ", perSilo.Select(p => $"{p.Key}={p.Value}")));
+        Assert.Equal(3, perSilo.Count);
+        Assert.All(perSilo.Values, count => Assert.InRange(count, 32 / 1.5, 32 * 1.5));
+
+        // Of the backlog still waiting when the urgent job came, at most one round of slots started before it.
+        var urgentStart = finished.Single(j => j.Id == urgent.Job.Id).StartedAt!.Value;
+        var waiting = finished.Where(j => j.Id != urgent.Job.Id && j.StartedAt > urgentSubmittedAt).ToList();
+        var startedBefore = waiting.Count(j => j.StartedAt < urgentStart);
+        output.WriteLine($"urgent job started after {startedBefore} of the {waiting.Count} jobs still waiting behind it");
+        Assert.InRange(startedBefore, 0, 12);
+
+        // A fourth silo that joins while 96 jobs of two seconds wait in line takes work.
+        var second = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 96).Select(_ => Sleep(2000)));
+        var joining = Stopwatch.StartNew();
+        var fourth = await cluster.StartSiloAsync(FourSlots);
+        var activeAt = DateTimeOffset.UtcNow;
+        var startTook = joining.Elapsed;
+        var fourthAddress = await cluster.AddressOfAsync(fourth);
+        var secondFinished = await WaitForAllAsync(cluster, [.. second.Select(r => r.Job!.Id)]);
+        var onFourth = secondFinished.Where(j => j.Silo == fourthAddress).ToList();
+        var schedulerLog = string.Join('\n', cluster.Silos.SelectMany(silo => silo.Log.Split('\n')
+            .Where(l => l.Contains("JobGrains.", StringComparison.Ordinal)).Select(l => silo.Name + " " + l)));
+        Assert.True(onFourth.Count > 0, $"The joining silo {fourthAddress} ran nothing; its log:\n{fourth.Log}\nJobGrains lines:\n{schedulerLog}");
+        var attempts = await cluster.Jobs.GetAttemptsAsync(onFourth.MinBy(j => j.StartedAt)!.Id);
+        output.WriteLine($"fourth silo ran {onFourth.Count} of 96; its process took {startTook.TotalSeconds:0.0} s to start, " +
+                         $"then {(attempts[^1].StartedAt - activeAt).TotalSeconds:0.00} s to its first attempt");
+    }
+
+    private static async Task<JobView[]> WaitForAllAsync(ProcessCluster cluster, IReadOnlyList<Guid> ids)
+    {
+        await Eventually.MatchesAsync(
+            () => cluster.Database.ScalarAsync<long>("select count(*) from jobs where id = any($1) and state = 'succeeded'", ids.ToArray()),
+            done => done == ids.Count, $"{ids.Count} jobs to succeed", TimeSpan.FromSeconds(120));
+        return (await Task.WhenAll(ids.Select(cluster.Jobs.GetAsync)))!;
+    }
+}
