@@ -41,8 +41,8 @@ public sealed class BalanceTests(ITestOutputHelper output)
         output.WriteLine($"urgent job started after {startedBefore} of the {waiting.Count} jobs still waiting behind it");
         Assert.InRange(startedBefore, 0, 12);
 
-        // A fourth silo that joins while 96 jobs of two seconds wait in line takes work.
-        var second = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 96).Select(_ => Sleep(2000)));
+        // A fourth silo that joins while 96 jobs of four seconds wait in line takes work.
+        var second = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 96).Select(_ => Sleep(4000)));
         var joining = Stopwatch.StartNew();
         var fourth = await cluster.StartSiloAsync(FourSlots);
         var activeAt = DateTimeOffset.UtcNow;
