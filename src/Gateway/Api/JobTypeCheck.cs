@@ -1,68 +1,33 @@
-using System.Collections.Concurrent;
 using JobGrains.Client;
-using JobGrains.Jobs;
 
 namespace JobGrains.Gateway.Api;
 
 /// <summary>
 /// Tells whether the cluster knows a job type, so that a batch with an unknown type is refused
-/// whole before any of it is stored. The grain interfaces have no call for this yet, so it asks
-/// the job grain to validate a probe that can never be stored (an instruction that is not JSON,
-/// no attempts allowed): only the type rule, checked first, can set the answers apart. Answers
-/// are cached briefly; a type the cluster stops knowing is still caught by the submission itself.
+/// whole before any of it is stored. The cluster's list of types is cached briefly and read again
+/// when a type is missing from it (a deployment may have added handlers); a type the cluster
+/// stops knowing is still caught by the submission itself.
 /// </summary>
 internal sealed class JobTypeCheck(JobsClient jobs, TimeProvider time)
 {
-    private static readonly TimeSpan KnownFor = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan UnknownFor = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RefreshAfter = TimeSpan.FromSeconds(5);
 
-    private readonly ConcurrentDictionary<string, (bool Known, DateTimeOffset Until)> _answers = new(StringComparer.Ordinal);
+    private volatile KnownTypes? _known;
 
     /// <summary>The types of <paramref name="types"/> that the cluster does not know.</summary>
     public async Task<IReadOnlySet<string>> FindUnknownAsync(IEnumerable<string> types)
     {
-        var now = time.GetUtcNow();
-        var toAsk = new List<string>();
-        var unknown = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var type in types.Distinct(StringComparer.Ordinal))
+        var wanted = types.ToHashSet(StringComparer.Ordinal);
+        var known = _known;
+        if (known is null || (!wanted.IsSubsetOf(known.Types) && time.GetUtcNow() - known.ReadAt > RefreshAfter))
         {
-            if (_answers.TryGetValue(type, out var answer) && answer.Until > now)
-            {
-                if (!answer.Known)
-                {
-                    unknown.Add(type);
-                }
-            }
-            else
-            {
-                toAsk.Add(type);
-            }
+            known = new KnownTypes((await jobs.GetJobTypesAsync()).ToHashSet(StringComparer.Ordinal), time.GetUtcNow());
+            _known = known;
         }
 
-        var known = await Task.WhenAll(toAsk.Select(IsKnownAsync));
-        for (var i = 0; i < toAsk.Count; i++)
-        {
-            _answers[toAsk[i]] = (known[i], now + (known[i] ? KnownFor : UnknownFor));
-            if (!known[i])
-            {
-                unknown.Add(toAsk[i]);
-            }
-        }
-
-        if (_answers.Count > 10_000)
-        {
-            _answers.Clear();
-        }
-
-        return unknown;
+        wanted.ExceptWith(known.Types);
+        return wanted;
     }
 
-    private async Task<bool> IsKnownAsync(string type)
-    {
-        var probe = new JobSubmission { Type = type, Instruction = "<probe: not JSON>", MaxAttempts = 0 };
-        var result = await jobs.SubmitAsync(probe);
-        return result.Status != SubmitStatus.Invalid
-            || result.Problem is null
-            || !result.Problem.Contains("job type", StringComparison.OrdinalIgnoreCase);
-    }
+    private sealed record KnownTypes(HashSet<string> Types, DateTimeOffset ReadAt);
 }

@@ -45,6 +45,10 @@ public sealed class JobsClient(IClusterClient cluster, JobEventFeed feed)
     public Task<JobPage> ListAsync(JobQuery query) =>
         TransientRetry.RunAsync(() => cluster.GetGrain<IJobQueryGrain>(0).ListAsync(query ?? new JobQuery()));
 
+    /// <summary>The job types the cluster can run.</summary>
+    public Task<IReadOnlyList<string>> GetJobTypesAsync() =>
+        TransientRetry.RunAsync(() => cluster.GetGrain<IJobQueryGrain>(0).GetJobTypesAsync());
+
     /// <summary>Cancels a job in any non-terminal state.</summary>
     public Task<JobCommandResult> CancelAsync(Guid id) => TransientRetry.RunAsync(() => cluster.GetGrain<IJobGrain>(id).CancelAsync());
 

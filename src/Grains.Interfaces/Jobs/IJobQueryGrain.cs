@@ -7,6 +7,10 @@ public interface IJobQueryGrain : IGrainWithIntegerKey
     /// <summary>One page of jobs, newest first, filtered; <see cref="JobPage.Next"/> continues after it.</summary>
     [Alias("List")]
     Task<JobPage> ListAsync(JobQuery query);
+
+    /// <summary>The job types the cluster's silos have handlers for.</summary>
+    [Alias("GetJobTypes")]
+    Task<IReadOnlyList<string>> GetJobTypesAsync();
 }
 
 /// <summary>Filters and a page position for <see cref="IJobQueryGrain.ListAsync"/>. Null filters match all.</summary>

@@ -1,11 +1,15 @@
+using JobGrains.Execution;
 using JobGrains.Storage;
 
 namespace JobGrains.Jobs;
 
 /// <summary>Answers list queries from the <c>jobs</c> table on whichever silo is at hand.</summary>
 [StatelessWorker]
-internal sealed class JobQueryGrain(JobStore store) : Grain, IJobQueryGrain
+internal sealed class JobQueryGrain(JobStore store, JobHandlerRegistry handlers) : Grain, IJobQueryGrain
 {
+    public Task<IReadOnlyList<string>> GetJobTypesAsync() =>
+        Task.FromResult<IReadOnlyList<string>>([.. handlers.JobTypes.Order(StringComparer.Ordinal)]);
+
     public async Task<JobPage> ListAsync(JobQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
