@@ -1,0 +1,48 @@
+// A service that hands work to JobGrains: submit a job, watch it live, cancel it.
+// Usage: JobGrains.ClientExample <connection string> [echo|sleep-then-cancel]
+using JobGrains.Client;
+using JobGrains.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+var connectionString = args.Length > 0 ? args[0] : "Host=127.0.0.1;Port=5433;Username=postgres;Database=jobgrains";
+var scenario = args.Length > 1 ? args[1] : "echo";
+
+var builder = Host.CreateApplicationBuilder();
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.UseOrleansClient(client => client.UseJobGrains(connectionString));
+using var host = builder.Build();
+await host.StartAsync();
+var jobs = host.Services.GetRequiredService<JobsClient>();
+
+if (scenario == "echo")
+{
+    var submitted = await jobs.SubmitAsync(new JobSubmission
+    {
+        Type = "echo",
+        Instruction = """{"report": "daily", "day": "2026-11-27"}""",
+        IdempotencyKey = "example-" + Guid.NewGuid(),
+    });
+    Console.WriteLine($"submitted {submitted.Job!.Id}: {submitted.Status}");
+    await foreach (var view in jobs.WatchAsync(submitted.Job.Id))
+    {
+        Console.WriteLine($"{view.Id} {view.State.ToWire()} attempt {view.Attempt} result {view.Result}");
+    }
+}
+else
+{
+    var submitted = await jobs.SubmitAsync(new JobSubmission { Type = "sleep", Instruction = """{"ms": 60000}""" });
+    Console.WriteLine($"submitted {submitted.Job!.Id}: {submitted.Status}");
+    await foreach (var view in jobs.WatchAsync(submitted.Job.Id))
+    {
+        Console.WriteLine($"{view.Id} {view.State.ToWire()} progress {view.Progress?.Percent ?? 0:0}%");
+        if (view.State == JobState.Running)
+        {
+            var cancel = await jobs.CancelAsync(view.Id);
+            Console.WriteLine($"cancel: {cancel.Status}");
+        }
+    }
+}
+
+await host.StopAsync();
