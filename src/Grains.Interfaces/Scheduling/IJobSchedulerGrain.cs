@@ -24,7 +24,10 @@ public interface IJobSchedulerGrain : IGrainWithIntegerKey
     Task<IReadOnlyDictionary<string, int>> GetQueueDepthsAsync();
 }
 
-/// <summary>A job that may be assigned now, or from <see cref="RunAt"/> on when that is set.</summary>
+/// <summary>
+/// A job that may be assigned now, or from <see cref="RunAt"/> on when that is set.
+/// <see cref="PreferStable"/> marks long, non-resumable work that should avoid spot silos.
+/// </summary>
 [GenerateSerializer]
 [Immutable]
 [Alias("jobgrains.ReadyJob")]
@@ -33,7 +36,8 @@ public sealed record ReadyJob(
     [property: Id(1)] string Queue,
     [property: Id(2)] int Priority,
     [property: Id(3)] DateTimeOffset CreatedAt,
-    [property: Id(4)] DateTimeOffset? RunAt = null);
+    [property: Id(4)] DateTimeOffset? RunAt = null,
+    [property: Id(5)] bool PreferStable = false);
 
 /// <summary>A silo's request for work, with its capacity at the time of asking.</summary>
 [GenerateSerializer]
@@ -46,4 +50,7 @@ public sealed record WorkRequest
     [Id(2)] public required int Running { get; init; }
     [Id(3)] public required int FreeSlots { get; init; }
     [Id(4)] public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A spot (preemptible) silo: it gets long work only when no other silo has room.</summary>
+    [Id(5)] public bool Spot { get; init; }
 }

@@ -101,6 +101,7 @@ internal sealed partial class JobWorker(
                     Running = _options.Slots - free,
                     FreeSlots = free,
                     WaitTimeout = _options.PullWait,
+                    Spot = _options.Spot,
                 };
                 // Bounded by our own timeout: a pull lost in transit (a silo joined or left
                 // mid-call) must not idle this silo for the runtime's 30 s response timeout.

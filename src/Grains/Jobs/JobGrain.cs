@@ -18,6 +18,7 @@ internal sealed partial class JobGrain(
     ReadyJobForwarder scheduler,
     JobEventPublisher events,
     IOptions<JobOptions> options,
+    IOptions<SchedulerOptions> schedulerOptions,
     TimeProvider time,
     ILogger<JobGrain> logger) : Grain, IJobGrain
 {
@@ -367,7 +368,8 @@ internal sealed partial class JobGrain(
         if (job.State is JobState.Queued or JobState.Scheduled)
         {
             scheduler.Announce(new ReadyJob(job.Id, job.Queue, job.Priority, job.CreatedAt,
-                job.State == JobState.Scheduled ? job.RunAt : null));
+                job.State == JobState.Scheduled ? job.RunAt : null,
+                PreferStable: schedulerOptions.Value.StableTypes.Contains(job.Type)));
         }
     }
 

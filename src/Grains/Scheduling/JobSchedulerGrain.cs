@@ -18,10 +18,14 @@ internal sealed partial class JobSchedulerGrain(
     TimeProvider time,
     ILogger<JobSchedulerGrain> logger) : Grain, IJobSchedulerGrain
 {
+    private static readonly TimeSpan StableRoomFreshness = TimeSpan.FromSeconds(1);
     private readonly SchedulerOptions _options = options.Value;
     private readonly ReadySet _pending = new();
     private readonly List<WaitingPull> _waiting = [];
     private HashSet<string> _deadSilos = [];
+
+    // Free slots each non-spot silo had after its last pull: long work waits briefly for them.
+    private readonly Dictionary<string, (int Room, DateTimeOffset At)> _stableRoom = new(StringComparer.Ordinal);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -49,14 +53,24 @@ internal sealed partial class JobSchedulerGrain(
     {
         ArgumentNullException.ThrowIfNull(request);
         var assigned = new List<Guid>(Math.Max(0, request.FreeSlots));
+        var heldForStable = new List<ReadyJob>();
         while (assigned.Count < request.FreeSlots && _pending.TakeNext() is { } job)
         {
-            assigned.Add(job.Id);
+            if (request.Spot && job.PreferStable && StableSiloHasRoom())
+            {
+                heldForStable.Add(job);
+            }
+            else
+            {
+                assigned.Add(job.Id);
+            }
         }
 
+        var now = time.GetUtcNow();
+        heldForStable.ForEach(job => _pending.Add(job, now));
         if (assigned.Count > 0 || request.FreeSlots <= 0 || request.WaitTimeout <= TimeSpan.Zero)
         {
-            return assigned;
+            return Answer(request, assigned);
         }
 
         // Nothing ready: wait here until a batch brings work, or answer empty at the timeout.
@@ -64,35 +78,65 @@ internal sealed partial class JobSchedulerGrain(
         _waiting.Add(pull);
         try
         {
-            return await pull.Completion.Task.WaitAsync(request.WaitTimeout, time);
+            return Answer(request, await pull.Completion.Task.WaitAsync(request.WaitTimeout, time));
         }
         catch (TimeoutException)
         {
             _waiting.Remove(pull);
             pull.Completion.TrySetResult(pull.Assigned);
-            return await pull.Completion.Task;
+            return Answer(request, await pull.Completion.Task);
         }
+    }
+
+    private IReadOnlyList<Guid> Answer(WorkRequest request, IReadOnlyList<Guid> assigned)
+    {
+        if (!request.Spot)
+        {
+            _stableRoom[request.Silo] = (request.FreeSlots - assigned.Count, time.GetUtcNow());
+        }
+
+        return assigned;
+    }
+
+    /// <summary>Whether a non-spot silo had free slots after a pull in the last moment (it is about to pull again).</summary>
+    private bool StableSiloHasRoom()
+    {
+        var recent = time.GetUtcNow() - StableRoomFreshness;
+        return _stableRoom.Values.Any(r => r.Room > 0 && r.At > recent) || _waiting.Exists(p => !p.Request.Spot);
     }
 
     public Task<IReadOnlyDictionary<string, int>> GetQueueDepthsAsync() =>
         Task.FromResult<IReadOnlyDictionary<string, int>>(_pending.DepthByQueue());
 
-    /// <summary>Deals ready jobs to waiting pulls one at a time, round robin, so silos share scarce work.</summary>
+    /// <summary>
+    /// Deals ready jobs to waiting pulls one at a time, each to the pull that has received the
+    /// fewest so far, so silos share scarce work; long work goes to non-spot silos while they have room.
+    /// </summary>
     private void ServeWaitingPulls()
     {
-        var dealing = true;
-        while (dealing && _waiting.Count > 0 && _pending.ReadyCount > 0)
+        var held = new List<ReadyJob>();
+        while (_pending.ReadyCount > 0)
         {
-            dealing = false;
-            foreach (var pull in _waiting)
+            var open = _waiting.Where(p => p.Assigned.Count < p.Request.FreeSlots).ToList();
+            if (open.Count == 0)
             {
-                if (pull.Assigned.Count < pull.Request.FreeSlots && _pending.TakeNext() is { } job)
-                {
-                    pull.Assigned.Add(job.Id);
-                    dealing = true;
-                }
+                break;
             }
+
+            var job = _pending.TakeNext()!;
+            var stableOpen = open.Where(p => !p.Request.Spot).ToList();
+            if (job.PreferStable && stableOpen.Count == 0 && StableSiloHasRoom())
+            {
+                held.Add(job);
+                continue;
+            }
+
+            var pool = job.PreferStable && stableOpen.Count > 0 ? stableOpen : open;
+            pool.MinBy(p => p.Assigned.Count)!.Assigned.Add(job.Id);
         }
+
+        var now = time.GetUtcNow();
+        held.ForEach(job => _pending.Add(job, now));
 
         for (var i = _waiting.Count - 1; i >= 0; i--)
         {

@@ -26,6 +26,12 @@ public sealed class SchedulerOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan LostAttemptCheckPeriod { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Job types whose work is long and cannot resume, so it should stay off spot silos while
+    /// other silos have free slots. Default none.
+    /// </summary>
+    public IList<string> StableTypes { get; } = [];
+
     /// <summary>Most pending rows read per reconciliation, highest priority first. Default 50,000.</summary>
     [Range(1, 10_000_000)]
     public int ReconcileBatch { get; set; } = 50_000;

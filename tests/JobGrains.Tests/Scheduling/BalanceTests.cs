@@ -58,6 +58,31 @@ public sealed class BalanceTests(ITestOutputHelper output)
                          $"then {(attempts[^1].StartedAt - activeAt).TotalSeconds:0.00} s to its first attempt");
     }
 
+    [Fact]
+    public async Task Long_work_prefers_non_spot_silos_while_they_have_room_and_overflows_to_spot()
+    {
+        await using var cluster = await ProcessCluster.CreateAsync("spot");
+        var settings = new Dictionary<string, string>(FourSlots) { ["JobGrains:Scheduler:StableTypes:0"] = "sleep" };
+        var spot = await cluster.StartSiloAsync(new Dictionary<string, string>(settings) { ["JobGrains:Silo:Spot"] = "true" });
+        var stable = await cluster.StartSiloAsync(settings);
+        await cluster.ConnectClientAsync();
+        var spotAddress = await cluster.AddressOfAsync(spot);
+        var stableAddress = await cluster.AddressOfAsync(stable);
+        var view = await Eventually.MatchesAsync(cluster.Jobs.GetClusterAsync, c => c.Silos.Count(s => s.Slots > 0) == 2, "both workers to report");
+        Assert.True(view.Silos.Single(s => s.Address == spotAddress).Spot);
+
+        // Three long jobs fit on the non-spot silo: none goes to the spot one.
+        var few = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 3).Select(_ => Sleep(1000)));
+        var fewDone = await WaitForAllAsync(cluster, [.. few.Select(r => r.Job!.Id)]);
+        Assert.All(fewDone, j => Assert.Equal(stableAddress, j.Silo));
+
+        // Twelve do not: the spot silo takes the overflow.
+        var many = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 12).Select(_ => Sleep(1000)));
+        var manyDone = await WaitForAllAsync(cluster, [.. many.Select(r => r.Job!.Id)]);
+        output.WriteLine($"of 12 long jobs, {manyDone.Count(j => j.Silo == spotAddress)} ran on the spot silo");
+        Assert.Contains(manyDone, j => j.Silo == spotAddress);
+    }
+
     private static async Task<JobView[]> WaitForAllAsync(ProcessCluster cluster, IReadOnlyList<Guid> ids)
     {
         await Eventually.MatchesAsync(
