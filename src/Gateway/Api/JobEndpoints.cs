@@ -58,6 +58,13 @@ internal static class JobEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        group.MapGet("/{id}/attempts", GetAttemptsAsync)
+            .WithName("GetJobAttempts")
+            .WithSummary("Gets a job's attempts, oldest first: silo, start, end, outcome and error of each.")
+            .Produces<AttemptListResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         group.MapPost("/{id}/cancel", CancelAsync)
             .RequireAuthorization(GatewayPolicies.Admin)
             .WithName("CancelJob")
@@ -259,6 +266,19 @@ internal static class JobEndpoints
 
         return await jobs.GetAsync(jobId) is { } view
             ? TypedResults.Ok(JobViewResponse.From(view))
+            : Problems.NotFound($"No job has the id {jobId}.");
+    }
+
+    private static async Task<IResult> GetAttemptsAsync(string id, JobsClient jobs)
+    {
+        if (!TryParseId(id, out var jobId, out var problem))
+        {
+            return problem;
+        }
+
+        var attempts = await jobs.GetAttemptsAsync(jobId);
+        return attempts.Count > 0 || await jobs.GetAsync(jobId) is not null
+            ? TypedResults.Ok(new AttemptListResponse(attempts))
             : Problems.NotFound($"No job has the id {jobId}.");
     }
 

@@ -48,6 +48,25 @@ public sealed class JobApiTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Attempts_of_a_job_list_each_attempt_with_its_outcome_and_error()
+    {
+        using var client = fixture.CreateClient();
+        var job = await (await client.PostJsonAsync("api/jobs", """{"type":"fail","instruction":{"message":"once","failTimes":1},"maxAttempts":2}"""))
+            .AssertStatusAsync(HttpStatusCode.Accepted);
+        var id = job.GetProperty("id").GetString()!;
+        await WaitForStateAsync(client, id, "succeeded");
+
+        var attempts = (await (await client.GetAsync($"api/jobs/{id}/attempts")).AssertStatusAsync(HttpStatusCode.OK)).GetProperty("items");
+
+        Assert.Equal(2, attempts.GetArrayLength());
+        Assert.Equal("failed", attempts[0].GetProperty("outcome").GetString());
+        Assert.Equal("once", attempts[0].GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal("succeeded", attempts[1].GetProperty("outcome").GetString());
+        Assert.Equal(2, attempts[1].GetProperty("attempt").GetInt32());
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"api/jobs/{Guid.NewGuid()}/attempts")).StatusCode);
+    }
+
+    [Fact]
     public async Task Bearer_and_x_api_key_are_both_accepted()
     {
         using var bearer = fixture.CreateClient(GatewayFixture.AdminKey, bearer: true);

@@ -34,7 +34,7 @@ public sealed class PublicEndpointTests(GatewayFixture fixture)
         var doc = await (await client.GetAsync("openapi/v1.json")).AssertStatusAsync(HttpStatusCode.OK);
         Assert.StartsWith("3.", doc.GetProperty("openapi").GetString(), StringComparison.Ordinal);
         var paths = doc.GetProperty("paths");
-        foreach (var path in new[] { "/api/jobs", "/api/jobs/batch", "/api/jobs/{id}", "/api/jobs/{id}/cancel", "/api/jobs/{id}/retry", "/api/cluster", "/api/cluster/silos/{silo}/drain" })
+        foreach (var path in new[] { "/api/jobs", "/api/jobs/batch", "/api/jobs/{id}", "/api/jobs/{id}/attempts", "/api/jobs/{id}/cancel", "/api/jobs/{id}/retry", "/api/cluster", "/api/cluster/silos/{silo}/drain" })
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is documented");
         }

@@ -44,6 +44,7 @@ export const api = {
     return call("GET", `/api/jobs?${query}`);
   },
   getJob: (id) => call("GET", `/api/jobs/${encodeURIComponent(id)}`),
+  getAttempts: (id) => call("GET", `/api/jobs/${encodeURIComponent(id)}/attempts`),
   submitJob: (job) => call("POST", "/api/jobs", job),
   cancelJob: (id) => call("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`),
   retryJob: (id) => call("POST", `/api/jobs/${encodeURIComponent(id)}/retry`),

@@ -197,6 +197,23 @@ function renderDetail(job) {
   $("detail-cancel").disabled = TERMINAL.has(job.state);
   $("detail-retry").disabled = !(job.state === "failed" || job.state === "cancelled");
   for (const { job: rowJob, tr } of state.rows.values()) tr.classList.toggle("selected", rowJob.id === job.id);
+  refreshAttempts(job);
+}
+
+// The history changes only when an attempt starts or ends: read it again then, not on progress.
+async function refreshAttempts(job) {
+  const key = `${job.id}/${job.attempt}/${job.state}`;
+  if (state.attemptsKey === key) return;
+  state.attemptsKey = key;
+  try {
+    const { items } = await api.getAttempts(job.id);
+    if (state.attemptsKey !== key) return;
+    $("detail-attempts").replaceChildren(...items.map((a) => el("li", {},
+      `#${a.attempt} ${a.outcome} on ${a.silo ?? "?"} from ${a.startedAt} to ${a.finishedAt ?? "…"}` +
+      (a.error ? ` (${a.error.kind}: ${a.error.message})` : ""))));
+  } catch (error) {
+    handleError(error, "Could not read the attempts");
+  }
 }
 
 async function showDetail(id) {
@@ -211,6 +228,7 @@ async function showDetail(id) {
 async function closeDetail() {
   $("detail").hidden = true;
   state.detail = null;
+  state.attemptsKey = null;
   for (const { tr } of state.rows.values()) tr.classList.remove("selected");
   await live.watch(null).catch(() => {});
 }
