@@ -15,6 +15,9 @@ builder.Logging.AddSimpleConsole(o =>
     o.TimestampFormat = "HH:mm:ss.fff ";
     o.UseUtcTimestamp = true;
 });
+
+// Orleans' placement retries log every attempt at Information through Polly.
+builder.Logging.AddFilter("Polly", LogLevel.Warning);
 builder.Services.AddOptions<SiloHostOptions>()
     .Bind(builder.Configuration.GetSection(SiloHostOptions.Section))
     .ValidateDataAnnotations()
