@@ -90,12 +90,16 @@ internal sealed partial class JobSchedulerGrain(
 
     private IReadOnlyList<Guid> Answer(WorkRequest request, IReadOnlyList<Guid> assigned)
     {
+        NoteStableRoom(request, assigned.Count);
+        return assigned;
+    }
+
+    private void NoteStableRoom(WorkRequest request, int assigned)
+    {
         if (!request.Spot)
         {
-            _stableRoom[request.Silo] = (request.FreeSlots - assigned.Count, time.GetUtcNow());
+            _stableRoom[request.Silo] = (request.FreeSlots - assigned, time.GetUtcNow());
         }
-
-        return assigned;
     }
 
     /// <summary>Whether a non-spot silo had free slots after a pull in the last moment (it is about to pull again).</summary>
@@ -140,9 +144,12 @@ internal sealed partial class JobSchedulerGrain(
 
         for (var i = _waiting.Count - 1; i >= 0; i--)
         {
-            if (_waiting[i].Assigned.Count > 0)
+            var pull = _waiting[i];
+            if (pull.Assigned.Count > 0)
             {
-                _waiting[i].Completion.TrySetResult(_waiting[i].Assigned);
+                // Noted now, not when the pull's continuation runs: batches queued before it must see it.
+                NoteStableRoom(pull.Request, pull.Assigned.Count);
+                pull.Completion.TrySetResult(pull.Assigned);
                 _waiting.RemoveAt(i);
             }
         }

@@ -71,6 +71,10 @@ public sealed class BalanceTests(ITestOutputHelper output)
         var view = await Eventually.MatchesAsync(cluster.Jobs.GetClusterAsync, c => c.Silos.Count(s => s.Slots > 0) == 2, "both workers to report");
         Assert.True(view.Silos.Single(s => s.Address == spotAddress).Spot);
 
+        // The scheduler learns of a silo's room from its pulls, which start just after its worker
+        // reports; no signal says the first one arrived, so give it a moment.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
         // Three long jobs fit on the non-spot silo: none goes to the spot one.
         var few = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 3).Select(_ => Sleep(1000)));
         var fewDone = await WaitForAllAsync(cluster, [.. few.Select(r => r.Job!.Id)]);
