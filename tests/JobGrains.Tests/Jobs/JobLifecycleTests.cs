@@ -154,6 +154,28 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_flooded_queue_does_not_starve_another_queue()
+    {
+        var flooded = "flood-" + Guid.NewGuid().ToString("N")[..8];
+        var other = "other-" + Guid.NewGuid().ToString("N")[..8];
+        var flood = await fixture.Jobs.SubmitManyAsync(Enumerable.Range(0, 200)
+            .Select(_ => new JobSubmission { Type = "sleep", Instruction = """{"ms": 50}""", Queue = flooded }));
+        var otherSubmittedAt = DateTimeOffset.UtcNow;
+        var few = await fixture.Jobs.SubmitManyAsync(Enumerable.Range(0, 5)
+            .Select(_ => new JobSubmission { Type = "echo", Instruction = "{}", Queue = other }));
+
+        var floodDone = await Task.WhenAll(flood.Select(r => fixture.Jobs.WaitForCompletionAsync(r.Job!.Id, Within(120))));
+        var fewDone = await Task.WhenAll(few.Select(r => fixture.Jobs.WaitForCompletionAsync(r.Job!.Id, Within(120))));
+
+        // Queues take turns: the other queue's jobs start among the first of the flood still waiting.
+        var lastOther = fewDone.Max(j => j!.StartedAt!.Value);
+        var waitingFlood = floodDone.Where(j => j!.StartedAt > otherSubmittedAt).ToList();
+        var floodBefore = waitingFlood.Count(j => j!.StartedAt < lastOther);
+        Assert.True(waitingFlood.Count > 50, $"The flood should still have been waiting; {waitingFlood.Count} were.");
+        Assert.True(floodBefore <= 30, $"{floodBefore} of {waitingFlood.Count} waiting flood jobs started before the other queue's last job.");
+    }
+
+    [Fact]
     public async Task Listing_pages_newest_first_without_gaps_or_duplicates()
     {
         var queue = "list-" + Guid.NewGuid().ToString("N")[..8];
