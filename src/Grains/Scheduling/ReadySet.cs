@@ -18,8 +18,6 @@ internal sealed class ReadySet
 
     public int DelayedCount => _delayed.Count;
 
-    public bool Contains(Guid id) => _known.Contains(id);
-
     /// <summary>Adds a job, ready or delayed by its <see cref="ReadyJob.RunAt"/>; false when it is already here.</summary>
     public bool Add(ReadyJob job, DateTimeOffset now)
     {
