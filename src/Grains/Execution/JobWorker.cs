@@ -34,6 +34,7 @@ internal sealed partial class JobWorker(
     private long _attemptSequence;
     private readonly SemaphoreSlim _slotFreed = new(0);
     private int _busySlots;
+    private int _reporting;
     private Task _pullLoop = Task.CompletedTask;
 
     /// <summary>How this silo names itself in the <c>silo</c> column.</summary>
@@ -80,7 +81,7 @@ internal sealed partial class JobWorker(
         {
             try
             {
-                var free = _options.Slots - Volatile.Read(ref _busySlots);
+                var free = FreeSlots();
                 if (free <= 0)
                 {
                     await _slotFreed.WaitAsync(stopping);
@@ -91,14 +92,14 @@ internal sealed partial class JobWorker(
                 {
                     // Under load, let a few more slots free up so one pull brings several jobs.
                     await Task.Delay(_options.PullCoalescing, time, stopping);
-                    free = _options.Slots - Volatile.Read(ref _busySlots);
+                    free = FreeSlots();
                 }
 
                 var request = new WorkRequest
                 {
                     Silo = SiloName,
                     Slots = _options.Slots,
-                    Running = _options.Slots - free,
+                    Running = Volatile.Read(ref _busySlots),
                     FreeSlots = free,
                     WaitTimeout = _options.PullWait,
                     Spot = _options.Spot,
@@ -129,6 +130,7 @@ internal sealed partial class JobWorker(
     private async Task RunAttemptAsync(long key, Guid jobId)
     {
         await Task.Yield();
+        var holdsSlot = true;
         try
         {
             var job = grains.GetGrain<IJobGrain>(jobId);
@@ -136,7 +138,21 @@ internal sealed partial class JobWorker(
             if (lease is not null)
             {
                 var outcome = await RunHandlerAsync(job, lease);
-                await ReportOutcomeAsync(job, outcome);
+
+                // The handler has ended: its slot takes the next job while the outcome is stored
+                // (a durable write that would otherwise keep the slot idle for a commit).
+                Interlocked.Increment(ref _reporting);
+                holdsSlot = false;
+                FreeSlot();
+                try
+                {
+                    await ReportOutcomeAsync(job, outcome);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _reporting);
+                    _slotFreed.Release();
+                }
             }
         }
         catch (Exception e)
@@ -147,9 +163,27 @@ internal sealed partial class JobWorker(
         finally
         {
             _attempts.TryRemove(key, out _);
-            Interlocked.Decrement(ref _busySlots);
-            _slotFreed.Release();
+            if (holdsSlot)
+            {
+                FreeSlot();
+            }
         }
+    }
+
+    private void FreeSlot()
+    {
+        Interlocked.Decrement(ref _busySlots);
+        _slotFreed.Release();
+    }
+
+    /// <summary>
+    /// Slots free for new attempts. Outcomes still being stored do not hold a slot, but at most
+    /// <see cref="WorkerOptions.Slots"/> of them may be in flight, so a slow store slows the pulls.
+    /// </summary>
+    private int FreeSlots()
+    {
+        var busy = Volatile.Read(ref _busySlots);
+        return Math.Min(_options.Slots - busy, (2 * _options.Slots) - busy - Volatile.Read(ref _reporting));
     }
 
     private async Task<AttemptOutcome> RunHandlerAsync(IJobGrain job, AttemptLease lease)
