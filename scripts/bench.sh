@@ -18,9 +18,10 @@ Environment (defaults):
   JOBGRAINS_BENCH_URL=http://127.0.0.1:5180
   JOBGRAINS_BENCH_STACKS="2 1"            silo counts to measure, in order
   JOBGRAINS_BENCH_PATHS=client,rest       JOBGRAINS_BENCH_REPEAT=3 (runs per measurement)
-  JOBGRAINS_BENCH_JOBS=20000              jobs per full-load run
-  JOBGRAINS_BENCH_HALF_SECONDS=6          length of a half-load (open loop) run
+  JOBGRAINS_BENCH_JOBS=10000              jobs per full-load run
+  JOBGRAINS_BENCH_HALF_SECONDS=5          length of a half-load (open loop) run
   JOBGRAINS_BENCH_LIST_ROWS=1000000       rows for the list-query timings (0: skip)
+  JOBGRAINS_BENCH_BURN=0                  jobs of a burn-down with silo RSS sampling (0: skip)
   JOBGRAINS_BENCH_GATEWAY=1               0: no gateway when PATHS has no rest
   JOBGRAINS_BENCH_ARGS                    more arguments for the benchmark program
   JOBGRAINS_SLOTS, JobGrains__*           passed to the silos as usual
@@ -51,15 +52,16 @@ jg_env_init
 STACKS="${JOBGRAINS_BENCH_STACKS:-2 1}"
 PATHS="${JOBGRAINS_BENCH_PATHS:-client,rest}"
 REPEAT="${JOBGRAINS_BENCH_REPEAT:-3}"
-JOBS="${JOBGRAINS_BENCH_JOBS:-20000}"
-HALF_SECONDS="${JOBGRAINS_BENCH_HALF_SECONDS:-6}"
+JOBS="${JOBGRAINS_BENCH_JOBS:-10000}"
+HALF_SECONDS="${JOBGRAINS_BENCH_HALF_SECONDS:-5}"
 LIST_ROWS="${JOBGRAINS_BENCH_LIST_ROWS:-1000000}"
+BURN="${JOBGRAINS_BENCH_BURN:-0}"
 BENCH_DLL="$JG_ROOT/artifacts/bin/JobGrains.Bench/release/JobGrains.Bench.dll"
 API_KEY="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 RUNNING=0 # silos of the stack now up
 PG_UP=0
 
-for v in REPEAT JOBS HALF_SECONDS LIST_ROWS; do
+for v in REPEAT JOBS HALF_SECONDS LIST_ROWS BURN; do
   is_uint "${!v}" || die "$v must be a number, not '${!v}'"
 done
 
@@ -92,20 +94,19 @@ reset_database() {
   "$bindir/createdb" -h 127.0.0.1 -p "$JOBGRAINS_PG_PORT" -U postgres jobgrains
 }
 
-# Waits until every silo's host has started: a client that connects to a silo still starting
-# may get a grain manifest without the JobGrains grains (the gateway then stops).
-wait_silos_started() { # SILOS
-  local want=$1 deadline=$((SECONDS + 120)) n started
+# Waits until membership lists SILOS silos as Active (status 3). The benchmark program then
+# retries until the cluster resolves the JobGrains grains (a silo that has just joined may not yet).
+wait_silos_active() { # SILOS
+  local want=$1 deadline=$((SECONDS + 120)) active bindir
+  bindir=$(pg_bindir)
   while ((SECONDS < deadline)); do
-    started=0
-    for ((n = 1; n <= want; n++)); do
-      grep -q 'Application started' "$(log_path "silo-$n")" 2>/dev/null && started=$((started + 1))
-    done
-    ((started >= want)) && return 0
+    active=$("$bindir/psql" -h 127.0.0.1 -p "$JOBGRAINS_PG_PORT" -U postgres -d jobgrains -XAtq \
+      -c "select count(*) from orleansmembershiptable where status = 3" 2>/dev/null || echo 0)
+    [[ $active =~ ^[0-9]+$ ]] && ((active >= want)) && return 0
     sleep 0.3
   done
   show_logs
-  die "$want silo(s) did not start within 120 s"
+  die "$want silo(s) did not become active within 120 s"
 }
 
 start_stack() { # SILOS
@@ -122,24 +123,24 @@ start_stack() { # SILOS
   for ((n = 2; n <= silos; n++)); do
     wait_tcp 127.0.0.1 "$(silo_port "$n")" 120 "silo-$n" || { show_logs; die "silo-$n did not start"; }
   done
-  wait_silos_started "$silos"
+  wait_silos_active "$silos"
   [[ $PATHS == *rest* || ${JOBGRAINS_BENCH_GATEWAY:-1} == 1 ]] || return 0
   gateway_start "$API_KEY"
   wait_http "$JOBGRAINS_URL/health/ready" 120 gateway silo-1 || { show_logs; die "the stack did not become ready"; }
 }
 
 run_bench() { # SILOS OUT
-  local silos=$1 out=$2 n list_rows=0
+  local silos=$1 out=$2 n list_rows=0 burn=0
   local -a procs=(--proc "postgres=$(pid_of postgres)")
   pid_of gateway >/dev/null && procs+=(--proc "gateway=$(pid_of gateway)")
   for ((n = 1; n <= silos; n++)); do procs+=(--proc "silo-$n=$(pid_of "silo-$n")"); done
   # The list timings need one stack only: the first.
-  [[ $silos == "${STACKS%% *}" ]] && list_rows=$LIST_ROWS
+  [[ $silos == "${STACKS%% *}" ]] && list_rows=$LIST_ROWS && burn=$BURN
   # shellcheck disable=SC2086 # JOBGRAINS_BENCH_ARGS is a list of words
   (exec 9>&- && dotnet "$BENCH_DLL" run \
     --connection "$(jg_connection_string)" --url "$JOBGRAINS_URL" --api-key "$API_KEY" \
     --label "$silos-silo" --out "$out" --paths "$PATHS" --repeat "$REPEAT" \
-    --client-jobs "$JOBS" --rest-jobs "$JOBS" --half-seconds "$HALF_SECONDS" --list-rows "$list_rows" \
+    --client-jobs "$JOBS" --rest-jobs "$JOBS" --half-seconds "$HALF_SECONDS" --list-rows "$list_rows" --burn "$burn" \
     "${procs[@]}" ${JOBGRAINS_BENCH_ARGS:-})
 }
 

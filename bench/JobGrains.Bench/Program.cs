@@ -57,7 +57,7 @@ static async Task<int> RunAsync(Options options)
     var jobs = host.Services.GetRequiredService<JobsClient>();
     var feed = host.Services.GetRequiredService<JobEventFeed>();
     var tracker = new Tracker();
-    await using var subscription = await feed.SubscribeAsync(tracker.OnViews);
+    await using var subscription = await SubscribeAsync(feed, tracker);
 
     // Each silo reads the observer registry at most every 2 s; let them all see this one.
     await Task.Delay(TimeSpan.FromSeconds(2.5));
@@ -114,6 +114,11 @@ static async Task<int> RunAsync(Options options)
         result[path] = Summary.Of(full, half);
     }
 
+    if (options.GetInt("burn", 0) is > 0 and var burn)
+    {
+        result["burnDown"] = await BurnDownAsync(runner, new ClientSubmitter(jobs), processes, burn, options.GetInt("window", 10_000));
+    }
+
     if (options.GetInt("list-rows", 0) is > 0 and var rows)
     {
         result["list"] = await ListBench.RunAsync(jobs, connection, rows, options.GetInt("list-samples", 200), Progress);
@@ -123,6 +128,58 @@ static async Task<int> RunAsync(Options options)
     await File.WriteAllTextAsync(options.Get("out"), result.ToJsonString());
     await host.StopAsync();
     return 0;
+}
+
+// Many jobs at full load through the client while each silo's resident memory is sampled.
+static async Task<JsonObject> BurnDownAsync(LoadRunner runner, ISubmitter submitter, ProcessProbe processes, int jobs, int window)
+{
+    Progress($"burn-down: {jobs} jobs");
+    var samples = new List<Dictionary<string, double>>();
+    using var stop = new CancellationTokenSource();
+    var sampler = Task.Run(async () =>
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            samples.Add(processes.RssMiB());
+            await Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None);
+        }
+    });
+    var run = await runner.FullLoadAsync(submitter, jobs, 500, 4, window);
+    await stop.CancelAsync();
+    await sampler;
+    var rss = new JsonObject();
+    foreach (var name in samples[0].Keys)
+    {
+        var series = samples.Select(s => s[name]).ToList();
+        var quarter = Math.Max(1, series.Count / 4);
+        rss[name] = new JsonObject
+        {
+            ["first"] = Math.Round(series[0], 1),
+            ["peak"] = Math.Round(series.Max(), 1),
+            ["last"] = Math.Round(series[^1], 1),
+            ["medianOfFirstQuarter"] = Math.Round(Stats.Median(series.Take(quarter).ToList()), 1),
+            ["medianOfLastQuarter"] = Math.Round(Stats.Median(series.TakeLast(quarter).ToList()), 1),
+        };
+    }
+
+    Progress($"burn-down: {run["jobsPerSecond"]} jobs/s, rss MiB {rss.ToJsonString()}");
+    return new JsonObject { ["jobs"] = jobs, ["jobsPerSecond"] = run["jobsPerSecond"]?.DeepClone(), ["seconds"] = run["seconds"]?.DeepClone(), ["rssMiB"] = rss };
+}
+
+// A silo that has just joined may not yet know the grain types of the others: retry a while.
+static async Task<IAsyncDisposable> SubscribeAsync(JobEventFeed feed, Tracker tracker)
+{
+    for (var attempt = 1; ; attempt++)
+    {
+        try
+        {
+            return await feed.SubscribeAsync(tracker.OnViews);
+        }
+        catch (ArgumentException) when (attempt < 60)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
 }
 
 static void Progress(string line) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] bench: {line}");
