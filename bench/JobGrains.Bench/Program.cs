@@ -90,7 +90,7 @@ static async Task<int> RunAsync(Options options)
         var window = options.GetInt("window", 10_000);
 
         Progress($"{label}/{path}: warm-up");
-        await runner.FullLoadAsync(submitter, options.GetInt("warmup", 4000), chunk, concurrency, window);
+        await runner.FullLoadAsync(submitter, options.GetInt("warmup", 8000), chunk, concurrency, window);
 
         var full = new List<JsonObject>();
         for (var i = 0; i < repeat; i++)
@@ -159,6 +159,7 @@ static async Task<JsonObject> BurnDownAsync(LoadRunner runner, ISubmitter submit
             ["last"] = Math.Round(series[^1], 1),
             ["medianOfFirstQuarter"] = Math.Round(Stats.Median(series.Take(quarter).ToList()), 1),
             ["medianOfLastQuarter"] = Math.Round(Stats.Median(series.TakeLast(quarter).ToList()), 1),
+            ["every2s"] = new JsonArray([.. series.Select(v => (JsonNode?)JsonValue.Create(Math.Round(v)))]),
         };
     }
 
