@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using JobGrains.Hosting;
 using JobGrains.Jobs;
 using Microsoft.Extensions.Logging;
 
@@ -10,54 +10,21 @@ namespace JobGrains.Events;
 /// so a job's views reach each observer in order.
 /// </summary>
 internal sealed partial class JobEventPublisher(IGrainFactory grains, TimeProvider time, ILogger<JobEventPublisher> logger)
-    : ILifecycleParticipant<ISiloLifecycle>
+    : SiloBatchPump<JobView>(MaxBatch)
 {
     private const int MaxBatch = 2048;
     private static readonly TimeSpan ObserverRefresh = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly Channel<JobView> _views = Channel.CreateUnbounded<JobView>(new UnboundedChannelOptions { SingleReader = true });
     private IReadOnlyList<IJobObserver> _observers = [];
     private long _observersReadAt;
-    private Task _loop = Task.CompletedTask;
 
-    public void Publish(JobView view) => _views.Writer.TryWrite(view);
+    public void Publish(JobView view) => Post(view);
 
-    public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(JobEventPublisher), ServiceLifecycleStage.ApplicationServices, Start, StopAsync);
-
-    private Task Start(CancellationToken cancellationToken)
+    protected override async Task DeliverAsync(IReadOnlyList<JobView> batch)
     {
-        _loop = Task.Run(PublishLoopAsync, CancellationToken.None);
-        return Task.CompletedTask;
-    }
-
-    private async Task StopAsync(CancellationToken cancellationToken)
-    {
-        _views.Writer.TryComplete();
-        await _loop.WaitAsync(cancellationToken);
-    }
-
-    private async Task PublishLoopAsync()
-    {
-        var batch = new List<JobView>(MaxBatch);
-        while (await _views.Reader.WaitToReadAsync())
-        {
-            batch.Clear();
-            while (batch.Count < MaxBatch && _views.Reader.TryRead(out var view))
-            {
-                batch.Add(view);
-            }
-
-            var observers = await GetObserversAsync();
-            if (observers.Count == 0)
-            {
-                continue;
-            }
-
-            IReadOnlyList<JobView> delivery = [.. batch];
-            await Task.WhenAll(observers.Select(o => DeliverAsync(o, delivery)));
-        }
+        var observers = await GetObserversAsync();
+        await Task.WhenAll(observers.Select(o => DeliverAsync(o, batch)));
     }
 
     private async Task DeliverAsync(IJobObserver observer, IReadOnlyList<JobView> views)

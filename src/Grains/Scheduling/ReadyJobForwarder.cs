@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using JobGrains.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace JobGrains.Scheduling;
@@ -9,60 +9,32 @@ namespace JobGrains.Scheduling;
 /// delivered is retried; the scheduler's reconciliation with the <c>jobs</c> table is the backstop.
 /// </summary>
 internal sealed partial class ReadyJobForwarder(IGrainFactory grains, ILogger<ReadyJobForwarder> logger)
-    : ILifecycleParticipant<ISiloLifecycle>
+    : SiloBatchPump<ReadyJob>(MaxBatch)
 {
     private const int MaxBatch = 4096;
     private const int MaxDeliveryAttempts = 10;
-    private readonly Channel<ReadyJob> _ready = Channel.CreateUnbounded<ReadyJob>(new UnboundedChannelOptions { SingleReader = true });
-    private Task _loop = Task.CompletedTask;
 
-    public void Announce(ReadyJob job) => _ready.Writer.TryWrite(job);
+    public void Announce(ReadyJob job) => Post(job);
 
-    public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(ReadyJobForwarder), ServiceLifecycleStage.ApplicationServices, Start, StopAsync);
-
-    private Task Start(CancellationToken cancellationToken)
-    {
-        _loop = Task.Run(ForwardAsync, CancellationToken.None);
-        return Task.CompletedTask;
-    }
-
-    private async Task StopAsync(CancellationToken cancellationToken)
-    {
-        // What is already announced still goes out; the loop ends once the channel is empty.
-        _ready.Writer.TryComplete();
-        await _loop.WaitAsync(cancellationToken);
-    }
-
-    private async Task ForwardAsync()
+    protected override async Task DeliverAsync(IReadOnlyList<ReadyJob> batch)
     {
         var scheduler = grains.GetGrain<IJobSchedulerGrain>(JobSchedulerGrainKeys.Default);
-        var batch = new List<ReadyJob>(MaxBatch);
-        while (await _ready.Reader.WaitToReadAsync())
+        for (var attempt = 1; ; attempt++)
         {
-            batch.Clear();
-            while (batch.Count < MaxBatch && _ready.Reader.TryRead(out var job))
+            try
             {
-                batch.Add(job);
+                await scheduler.EnqueueAsync(batch);
+                return;
             }
-
-            for (var attempt = 1; ; attempt++)
+            catch (Exception e) when (attempt < MaxDeliveryAttempts)
             {
-                try
-                {
-                    await scheduler.EnqueueAsync([.. batch]);
-                    break;
-                }
-                catch (Exception e) when (attempt < MaxDeliveryAttempts)
-                {
-                    LogDeliveryRetry(logger, e, batch.Count, attempt);
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
-                }
-                catch (Exception e)
-                {
-                    LogDeliveryFailed(logger, e, batch.Count);
-                    break;
-                }
+                LogDeliveryRetry(logger, e, batch.Count, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+            }
+            catch (Exception e)
+            {
+                LogDeliveryFailed(logger, e, batch.Count);
+                return;
             }
         }
     }
