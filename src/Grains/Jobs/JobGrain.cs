@@ -74,7 +74,7 @@ internal sealed partial class JobGrain(
     {
         await EnsureLoadedAsync();
         var now = time.GetUtcNow();
-        if ((_job is null || !IsReadyToStart(_job, now)) && !(await ReloadIfChangedAsync() && IsReadyToStart(_job!, now)))
+        if (!await AllowsAsync(job => job is not null && IsReadyToStart(job, now)))
         {
             return null;
         }
@@ -111,7 +111,7 @@ internal sealed partial class JobGrain(
     {
         ArgumentNullException.ThrowIfNull(outcome);
         await EnsureLoadedAsync();
-        if (!IsCurrentAttempt(_job, outcome.Attempt) && !(await ReloadIfChangedAsync() && IsCurrentAttempt(_job, outcome.Attempt)))
+        if (!await AllowsAsync(job => IsCurrentAttempt(job, outcome.Attempt)))
         {
             LogStaleOutcome(logger, Id, outcome.Attempt, _job?.Attempt ?? 0, _job?.State);
             return false;
@@ -191,7 +191,7 @@ internal sealed partial class JobGrain(
             return new JobCommandResult(JobCommandStatus.NotFound, null);
         }
 
-        if (_job.State.IsTerminal() && !(await ReloadIfChangedAsync() && !_job.State.IsTerminal()))
+        if (!await AllowsAsync(job => job is { State: var state } && !state.IsTerminal()))
         {
             return new JobCommandResult(JobCommandStatus.WrongState, _job.ToView());
         }
@@ -230,7 +230,7 @@ internal sealed partial class JobGrain(
             return new JobCommandResult(JobCommandStatus.NotFound, null);
         }
 
-        if (_job.State is not (JobState.Failed or JobState.Cancelled) && !(await ReloadIfChangedAsync() && _job.State is JobState.Failed or JobState.Cancelled))
+        if (!await AllowsAsync(job => job is { State: JobState.Failed or JobState.Cancelled }))
         {
             return new JobCommandResult(JobCommandStatus.WrongState, _job.ToView());
         }
@@ -258,7 +258,7 @@ internal sealed partial class JobGrain(
     public async Task PromoteAsync()
     {
         await EnsureLoadedAsync();
-        if (_job is not { State: JobState.Scheduled } && !(await ReloadIfChangedAsync() && _job is { State: JobState.Scheduled }))
+        if (!await AllowsAsync(job => job is { State: JobState.Scheduled }))
         {
             return;
         }
@@ -318,10 +318,14 @@ internal sealed partial class JobGrain(
     }
 
     /// <summary>
-    /// Before refusing a request on the strength of memory, checks the row: a write committed by
-    /// a connection of a silo that died mid-commit can land after this activation loaded the row.
-    /// True when the row had changed (memory is now fresh).
+    /// Whether the job's state allows a request. Before refusing on the strength of memory it
+    /// checks the row once: a write committed by a connection of a silo that died mid-commit can
+    /// land after this activation loaded the row.
     /// </summary>
+    private async Task<bool> AllowsAsync(Func<JobRecord?, bool> allowed) =>
+        allowed(_job) || (await ReloadIfChangedAsync() && allowed(_job));
+
+    /// <summary>Re-reads the row; true when it had changed (memory is now fresh).</summary>
     private async Task<bool> ReloadIfChangedAsync()
     {
         var stored = await store.LoadAsync(Id);
