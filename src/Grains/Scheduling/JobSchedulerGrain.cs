@@ -106,7 +106,9 @@ internal sealed partial class JobSchedulerGrain(
     private bool StableSiloHasRoom()
     {
         var recent = time.GetUtcNow() - StableRoomFreshness;
-        return _stableRoom.Values.Any(r => r.Room > 0 && r.At > recent) || _waiting.Exists(p => !p.Request.Spot);
+        // A silo waiting here speaks for itself: its pull, not its last answer, says its room.
+        return _waiting.Exists(p => !p.Request.Spot && p.Assigned.Count < p.Request.FreeSlots)
+            || _stableRoom.Any(r => r.Value.Room > 0 && r.Value.At > recent && !_waiting.Exists(p => p.Request.Silo == r.Key));
     }
 
     public Task<IReadOnlyDictionary<string, int>> GetQueueDepthsAsync() =>
