@@ -41,6 +41,13 @@ public interface IJobGrain : IGrainWithGuidKey
     Task ReportProgressAsync(int attempt, JobProgress progress);
 
     /// <summary>
+    /// Stores, durably before it answers, what the current attempt needs to resume from; later
+    /// attempts get it in their lease. False when <paramref name="attempt"/> is no longer current.
+    /// </summary>
+    [Alias("SaveCheckpoint")]
+    Task<bool> SaveCheckpointAsync(int attempt, string checkpointJson);
+
+    /// <summary>
     /// Cancels the job in any non-terminal state; a running handler sees its token cancelled.
     /// Answers <see cref="JobCommandStatus.NotFound"/> or <see cref="JobCommandStatus.WrongState"/>
     /// (already terminal) without changing anything.
@@ -101,6 +108,12 @@ public sealed record AttemptLease
     [Id(3)] public required string Instruction { get; init; }
     [Id(4)] public int? TimeoutSeconds { get; init; }
     [Id(5)] public required string Queue { get; init; }
+
+    /// <summary>The JSON checkpoint an earlier attempt saved, when there is one.</summary>
+    [Id(6)] public string? Checkpoint { get; init; }
+
+    /// <summary>The last progress the previous attempt reported, when there is one.</summary>
+    [Id(7)] public JobProgress? PreviousProgress { get; init; }
 }
 
 /// <summary>How an attempt ended.</summary>

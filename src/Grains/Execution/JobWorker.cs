@@ -213,9 +213,8 @@ internal sealed partial class JobWorker(
             return AttemptOutcome.Failed(lease.Attempt, new JobError(JobErrorKinds.UnknownType, $"No handler for job type '{lease.Type}' on this silo."));
         }
 
-        using var instruction = JsonDocument.Parse(lease.Instruction);
-        var context = new JobContext(lease.JobId, lease.Attempt, lease.Type, instruction.RootElement.Clone(), logger,
-            progress.ReportAsync, attemptCancel.Token);
+        var context = new JobContext(lease, ParseJson(lease.Instruction), lease.Checkpoint is { } saved ? ParseJson(saved) : null,
+            logger, progress.ReportAsync, json => job.SaveCheckpointAsync(lease.Attempt, json), attemptCancel.Token);
         var running = Task.Run(() => handler.RunAsync(context), CancellationToken.None);
         try
         {
@@ -246,6 +245,12 @@ internal sealed partial class JobWorker(
             var kind = e is JobHandlerFailedException ? "failed" : JobErrorKinds.Exception;
             return AttemptOutcome.Failed(lease.Attempt, new JobError(kind, e.Message));
         }
+    }
+
+    private static JsonElement ParseJson(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
     }
 
     /// <summary>Reports an outcome until it is stored or refused; it survives PostgreSQL being briefly away.</summary>

@@ -79,7 +79,8 @@ internal sealed partial class JobGrain(
             return null;
         }
 
-        var running = _job! with
+        var previousProgress = _job!.Progress;
+        var running = _job with
         {
             State = JobState.Running,
             Attempt = _job.Attempt + 1,
@@ -104,6 +105,8 @@ internal sealed partial class JobGrain(
             Instruction = running.Instruction,
             TimeoutSeconds = running.TimeoutSeconds,
             Queue = running.Queue,
+            Checkpoint = running.Checkpoint,
+            PreviousProgress = previousProgress,
         };
     }
 
@@ -183,6 +186,20 @@ internal sealed partial class JobGrain(
         }
     }
 
+    public async Task<bool> SaveCheckpointAsync(int attempt, string checkpointJson)
+    {
+        ArgumentNullException.ThrowIfNull(checkpointJson);
+        await EnsureLoadedAsync();
+        if (!await AllowsAsync(job => IsCurrentAttempt(job, attempt)))
+        {
+            return false;
+        }
+
+        // A version conflict reloads the row: ask again against it (it may have moved on).
+        return await WriteAsync(_job! with { Checkpoint = checkpointJson, UpdatedAt = time.GetUtcNow() })
+            || await SaveCheckpointAsync(attempt, checkpointJson);
+    }
+
     public async Task<JobCommandResult> CancelAsync()
     {
         await EnsureLoadedAsync();
@@ -243,6 +260,7 @@ internal sealed partial class JobGrain(
             Result = null,
             Error = null,
             Progress = null,
+            Checkpoint = null, // and it starts from the beginning
             FinishedAt = null,
             UpdatedAt = now,
         };

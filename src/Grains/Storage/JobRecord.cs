@@ -27,6 +27,9 @@ internal sealed record JobRecord
     public DateTimeOffset? FinishedAt { get; init; }
     public DateTimeOffset? RunAt { get; init; }
 
+    /// <summary>JSON a handler saved to resume from; handed to every later attempt.</summary>
+    public string? Checkpoint { get; init; }
+
     /// <summary>The version stored in the row; a write succeeds only against this version.</summary>
     public long Version { get; init; }
 

@@ -8,16 +8,20 @@ namespace JobGrains.Storage;
 /// <summary>The SQL of the <c>jobs</c> table and the mapping between its rows and <see cref="JobRecord"/>.</summary>
 internal static class JobSql
 {
-    private const string Columns =
+    // What a view shows; lists read only these.
+    private const string ViewColumns =
         "id, type, queue, priority, state, instruction::text, result::text, error::text, progress::text, attempt, uncounted_attempts, " +
         "max_attempts, timeout_seconds, idempotency_key, submission_hash, silo, created_at, updated_at, started_at, finished_at, run_at, version";
+
+    // The whole row, for the job grain: the checkpoint can be large, so lists leave it out.
+    private const string Columns = ViewColumns + ", checkpoint::text";
 
     public const string SelectById = $"SELECT {Columns} FROM jobs WHERE id = $1";
 
     public const string SelectByIdempotencyKey = $"SELECT {Columns} FROM jobs WHERE idempotency_key = $1";
 
     public static string SelectList(IReadOnlyList<string> conditions, int limitParameter) =>
-        $"SELECT {Columns} FROM jobs" +
+        $"SELECT {ViewColumns} FROM jobs" +
         (conditions.Count > 0 ? " WHERE " + string.Join(" AND ", conditions) : "") +
         $" ORDER BY created_at DESC, id DESC LIMIT ${limitParameter}";
 
@@ -53,12 +57,12 @@ internal static class JobSql
             state = u.state, priority = u.priority, attempt = u.attempt, uncounted_attempts = u.uncounted_attempts,
             max_attempts = u.max_attempts, progress = u.progress, result = u.result, error = u.error,
             silo = u.silo, updated_at = u.updated_at, started_at = u.started_at,
-            finished_at = u.finished_at, run_at = u.run_at, version = u.version + 1
+            finished_at = u.finished_at, run_at = u.run_at, checkpoint = u.checkpoint, version = u.version + 1
         FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[],
                     $8::jsonb[], $9::jsonb[], $10::jsonb[], $11::text[], $12::timestamptz[], $13::timestamptz[],
-                    $14::timestamptz[], $15::timestamptz[])
+                    $14::timestamptz[], $15::timestamptz[], $22::jsonb[])
              AS u(id, version, state, priority, attempt, uncounted_attempts, max_attempts, progress, result, error,
-                  silo, updated_at, started_at, finished_at, run_at)
+                  silo, updated_at, started_at, finished_at, run_at, checkpoint)
         WHERE j.id = u.id AND j.version = u.version
         RETURNING j.id
         ),
@@ -125,6 +129,7 @@ internal static class JobSql
         p.Add(Array(attempts, a => a?.FinishedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
         p.Add(Array(attempts, a => a?.Outcome, NpgsqlDbType.Text));
         p.Add(Array(attempts, a => ToJson(a?.Error), NpgsqlDbType.Jsonb));
+        p.Add(Array(jobs, j => j.Checkpoint, NpgsqlDbType.Jsonb));
         return command;
     }
 
@@ -138,7 +143,7 @@ internal static class JobSql
         Error = FromJson<JobError>(NullableString(reader, 5)),
     };
 
-    /// <summary>Reads a row selected with the column list of <see cref="SelectById"/>.</summary>
+    /// <summary>Reads a row selected with the column list of <see cref="SelectById"/> or <see cref="SelectList"/>.</summary>
     public static JobRecord ReadRecord(NpgsqlDataReader reader)
     {
         var state = ParseState(reader.GetString(4));
@@ -166,6 +171,7 @@ internal static class JobSql
             FinishedAt = NullableTime(reader, 19),
             RunAt = NullableTime(reader, 20),
             Version = reader.GetInt64(21),
+            Checkpoint = reader.FieldCount > 22 ? NullableString(reader, 22) : null,
         };
     }
 

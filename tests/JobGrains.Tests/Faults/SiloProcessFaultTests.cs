@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using JobGrains.Jobs;
 using JobGrains.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -90,7 +91,7 @@ public sealed class SiloProcessFaultTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_silo_given_sigterm_drains_within_25_seconds_and_its_long_jobs_finish_elsewhere()
+    public async Task A_silo_given_sigterm_drains_within_25_seconds_and_its_long_jobs_resume_elsewhere_from_their_checkpoints()
     {
         await using var cluster = await ProcessCluster.CreateAsync("drain");
         var settings = new Dictionary<string, string>(FourSlots) { ["JobGrains:Worker:DrainGrace"] = "00:00:05" };
@@ -100,7 +101,7 @@ public sealed class SiloProcessFaultTests(ITestOutputHelper output)
 
         // Only the first silo exists, so it takes both the short and the long jobs.
         var shortJobs = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 2).Select(_ => new JobSubmission { Type = "sleep", Instruction = """{"ms": 1000}""" }));
-        var longJobs = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 2).Select(_ => new JobSubmission { Type = "sleep", Instruction = """{"ms": 20000}""" }));
+        var longJobs = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 2).Select(_ => new JobSubmission { Type = "sleep", Instruction = """{"ms": 20000, "checkpoint": true}""" }));
         await Eventually.MatchesAsync(
             () => cluster.Database.ScalarAsync<long>("select count(*) from jobs where state = 'running'"),
             running => running == 4, "all four jobs to run on the first silo");
@@ -117,6 +118,11 @@ public sealed class SiloProcessFaultTests(ITestOutputHelper output)
             Assert.Equal([AttemptOutcomes.Disrupted, AttemptOutcomes.Succeeded], attempts.Select(a => a.Outcome));
             Assert.Equal(drainingAddress, attempts[0].Silo);
             Assert.NotEqual(drainingAddress, attempts[1].Silo);
+
+            // The drained attempt slept past its first checkpoints (at 2 s steps) before the grace ran out.
+            var result = JsonNode.Parse((await cluster.Jobs.GetAsync(job.Job!.Id))!.Result!)!;
+            Assert.True(result["resumedAtMs"]?.GetValue<int>() >= 2000, $"the second attempt resumed from a checkpoint: {result.ToJsonString()}");
+            output.WriteLine($"long job {job.Job!.Id} resumed at {result["resumedAtMs"]} ms");
         }
 
         foreach (var job in shortJobs)

@@ -43,6 +43,29 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_job_longer_than_its_timeout_finishes_across_attempts_by_resuming_from_its_checkpoints()
+    {
+        // 3 s of sleep in 300 ms steps, 1 s per attempt: only resuming can finish it.
+        var id = await SubmitAsync(new JobSubmission
+        {
+            Type = "sleep",
+            Instruction = """{"ms": 3000, "checkpoint": true}""",
+            TimeoutSeconds = 1,
+            MaxAttempts = 20,
+        });
+
+        var finished = await fixture.Jobs.WaitForCompletionAsync(id, Within(60));
+
+        Assert.Equal(JobState.Succeeded, finished!.State);
+        var attempts = await fixture.Jobs.GetAttemptsAsync(id);
+        Assert.True(attempts.Count >= 3, $"3 s cannot fit in fewer than 3 attempts of 1 s; took {attempts.Count}");
+        Assert.All(attempts.SkipLast(1), a => Assert.Equal(JobErrorKinds.Timeout, a.Error?.Kind));
+        var result = System.Text.Json.Nodes.JsonNode.Parse(finished.Result!)!;
+        Assert.InRange(result["resumedAtMs"]!.GetValue<int>(), 1800, 2700);
+        Assert.Equal(2700, await fixture.Database.ScalarAsync<int>("select (checkpoint->>'sleptMs')::int from jobs where id = $1", id));
+    }
+
+    [Fact]
     public async Task Cancelling_a_running_sleep_ends_it_cancelled_and_stops_its_handler()
     {
         var id = await SubmitAsync(new JobSubmission { Type = "sleep", Instruction = """{"ms": 60000}""" });
