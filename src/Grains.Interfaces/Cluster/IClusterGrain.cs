@@ -37,8 +37,12 @@ public sealed record SiloView
     [Id(6)] public bool Draining { get; init; }
 }
 
-/// <summary>One queue: jobs waiting (ready or delayed) and running.</summary>
+/// <summary>One queue: jobs waiting (ready or delayed) and running, and its concurrency limit when it has one.</summary>
 [GenerateSerializer]
 [Immutable]
 [Alias("jobgrains.QueueView")]
-public sealed record QueueView([property: Id(0)] string Name, [property: Id(1)] int Depth, [property: Id(2)] int Running);
+public sealed record QueueView(
+    [property: Id(0)] string Name,
+    [property: Id(1)] int Depth,
+    [property: Id(2)] int Running,
+    [property: Id(3)] int? ConcurrencyLimit = null);

@@ -17,7 +17,15 @@ public interface IJobSchedulerGrain : IGrainWithIntegerKey
     /// <see cref="WorkRequest.WaitTimeout"/> when nothing is ready, then answers empty.
     /// </summary>
     [Alias("Pull")]
-    Task<IReadOnlyList<Guid>> PullAsync(WorkRequest request);
+    Task<IReadOnlyList<WorkAssignment>> PullAsync(WorkRequest request);
+
+    /// <summary>
+    /// A silo's jobs of concurrency-limited queues ended while its pull waits here: the room
+    /// they leave can go to any silo now rather than at that silo's next pull.
+    /// </summary>
+    [Alias("ReportHeldJobs")]
+    [OneWay]
+    Task ReportHeldJobsAsync(HeldJobsReport report);
 
     /// <summary>Jobs waiting per queue (ready and delayed).</summary>
     [Alias("GetQueueDepths")]
@@ -53,4 +61,25 @@ public sealed record WorkRequest
 
     /// <summary>A spot (preemptible) silo: it gets long work only when no other silo has room.</summary>
     [Id(5)] public bool Spot { get; init; }
+
+    /// <summary>Orders this silo's counts of <see cref="HeldByQueue"/>: a pull and a report may cross.</summary>
+    [Id(6)] public long Sequence { get; init; }
+
+    /// <summary>Jobs the silo holds (handed to it and not yet ended), per queue.</summary>
+    [Id(7)] public IReadOnlyDictionary<string, int> HeldByQueue { get; init; } = new Dictionary<string, int>();
 }
+
+/// <summary>A job handed to a silo, with its queue so that the silo can count what it holds per queue.</summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("jobgrains.WorkAssignment")]
+public sealed record WorkAssignment([property: Id(0)] Guid JobId, [property: Id(1)] string Queue);
+
+/// <summary>What a silo holds per queue, sent while its pull waits at the scheduler.</summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("jobgrains.HeldJobsReport")]
+public sealed record HeldJobsReport(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] long Sequence,
+    [property: Id(2)] IReadOnlyDictionary<string, int> HeldByQueue);

@@ -1,11 +1,12 @@
 using JobGrains.Execution;
 using JobGrains.Scheduling;
+using Microsoft.Extensions.Options;
 
 namespace JobGrains.Cluster;
 
 /// <summary>Assembles the cluster view from membership, each silo's worker and the scheduler.</summary>
 [StatelessWorker]
-internal sealed class ClusterGrain : Grain, IClusterGrain
+internal sealed class ClusterGrain(IOptions<SchedulerOptions> schedulerOptions) : Grain, IClusterGrain
 {
     public async Task<ClusterView> GetViewAsync()
     {
@@ -38,9 +39,10 @@ internal sealed class ClusterGrain : Grain, IClusterGrain
             running[queue] = running.GetValueOrDefault(queue) + count;
         }
 
-        var queues = depths.Keys.Union(running.Keys)
+        var limits = schedulerOptions.Value.QueueLimits;
+        var queues = depths.Keys.Union(running.Keys).Union(limits.Keys)
             .Order(StringComparer.Ordinal)
-            .Select(q => new QueueView(q, depths.GetValueOrDefault(q), running.GetValueOrDefault(q)))
+            .Select(q => new QueueView(q, depths.GetValueOrDefault(q), running.GetValueOrDefault(q), limits.TryGetValue(q, out var limit) ? limit : null))
             .ToList();
         return new ClusterView([.. silos.Select(s => s.View)], queues);
     }

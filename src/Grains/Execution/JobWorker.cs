@@ -22,6 +22,7 @@ internal sealed partial class JobWorker(
     IServiceScopeFactory scopes,
     ILocalSiloDetails silo,
     IOptions<WorkerOptions> options,
+    IOptions<SchedulerOptions> schedulerOptions,
     TimeProvider time,
     ILogger<JobWorker> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
@@ -33,6 +34,12 @@ internal sealed partial class JobWorker(
     private readonly ConcurrentDictionary<Guid, RunningAttempt> _running = new();
     private long _attemptSequence;
     private readonly SemaphoreSlim _slotFreed = new(0);
+    private readonly Dictionary<string, int> _queueLimits = schedulerOptions.Value.QueueLimits;
+
+    // Jobs handed to this silo and not yet ended, per queue: what the scheduler counts against queue limits.
+    private readonly Dictionary<string, int> _heldByQueue = new(StringComparer.Ordinal);
+    private long _heldSequence;
+    private int _pulling;
     private int _busySlots;
     private int _reporting;
     private Task _pullLoop = Task.CompletedTask;
@@ -95,6 +102,9 @@ internal sealed partial class JobWorker(
                     free = FreeSlots();
                 }
 
+                // Set before the counts are read, so that a job ending from here on is reported.
+                Volatile.Write(ref _pulling, 1);
+                var (sequence, held) = HeldSnapshot();
                 var request = new WorkRequest
                 {
                     Silo = SiloName,
@@ -103,16 +113,28 @@ internal sealed partial class JobWorker(
                     FreeSlots = free,
                     WaitTimeout = _options.PullWait,
                     Spot = _options.Spot,
+                    Sequence = sequence,
+                    HeldByQueue = held,
                 };
-                // Bounded by our own timeout: a pull lost in transit (a silo joined or left
-                // mid-call) must not idle this silo for the runtime's 30 s response timeout.
-                var assigned = await scheduler.PullAsync(request).WaitAsync(_options.PullWait + PullGrace, time, stopping);
+                IReadOnlyList<WorkAssignment> assigned;
+                try
+                {
+                    // Bounded by our own timeout: a pull lost in transit (a silo joined or left
+                    // mid-call) must not idle this silo for the runtime's 30 s response timeout.
+                    assigned = await scheduler.PullAsync(request).WaitAsync(_options.PullWait + PullGrace, time, stopping);
+                }
+                finally
+                {
+                    Volatile.Write(ref _pulling, 0);
+                }
+
                 LogPulled(logger, assigned.Count, free);
-                foreach (var jobId in assigned)
+                foreach (var assignment in assigned)
                 {
                     Interlocked.Increment(ref _busySlots);
+                    ChangeHeld(assignment.Queue, +1);
                     var key = Interlocked.Increment(ref _attemptSequence);
-                    _attempts[key] = RunAttemptAsync(key, jobId);
+                    _attempts[key] = RunAttemptAsync(key, assignment);
                 }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -127,9 +149,10 @@ internal sealed partial class JobWorker(
         }
     }
 
-    private async Task RunAttemptAsync(long key, Guid jobId)
+    private async Task RunAttemptAsync(long key, WorkAssignment assignment)
     {
         await Task.Yield();
+        var (jobId, queue) = assignment;
         var holdsSlot = true;
         try
         {
@@ -143,7 +166,7 @@ internal sealed partial class JobWorker(
                 // (a durable write that would otherwise keep the slot idle for a commit).
                 Interlocked.Increment(ref _reporting);
                 holdsSlot = false;
-                FreeSlot();
+                FreeSlot(queue);
                 try
                 {
                     await ReportOutcomeAsync(job, outcome);
@@ -165,15 +188,47 @@ internal sealed partial class JobWorker(
             _attempts.TryRemove(key, out _);
             if (holdsSlot)
             {
-                FreeSlot();
+                FreeSlot(queue);
             }
         }
     }
 
-    private void FreeSlot()
+    private void FreeSlot(string queue)
     {
+        ChangeHeld(queue, -1);
         Interlocked.Decrement(ref _busySlots);
         _slotFreed.Release();
+        if (_queueLimits.ContainsKey(queue) && Volatile.Read(ref _pulling) == 1)
+        {
+            // The pull waiting at the scheduler carries the old count: tell it the room is free.
+            var (sequence, held) = HeldSnapshot();
+            _ = grains.GetGrain<IJobSchedulerGrain>(JobSchedulerGrainKeys.Default).ReportHeldJobsAsync(new HeldJobsReport(SiloName, sequence, held));
+        }
+    }
+
+    private void ChangeHeld(string queue, int delta)
+    {
+        lock (_heldByQueue)
+        {
+            var count = _heldByQueue.GetValueOrDefault(queue) + delta;
+            if (count == 0)
+            {
+                _heldByQueue.Remove(queue);
+            }
+            else
+            {
+                _heldByQueue[queue] = count;
+            }
+        }
+    }
+
+    /// <summary>The held counts with a sequence number that orders them, taken together.</summary>
+    private (long Sequence, Dictionary<string, int> Held) HeldSnapshot()
+    {
+        lock (_heldByQueue)
+        {
+            return (++_heldSequence, new Dictionary<string, int>(_heldByQueue, StringComparer.Ordinal));
+        }
     }
 
     /// <summary>

@@ -21,6 +21,7 @@ internal sealed partial class JobSchedulerGrain(
     private static readonly TimeSpan StableRoomFreshness = TimeSpan.FromSeconds(1);
     private readonly SchedulerOptions _options = options.Value;
     private readonly ReadySet _pending = new();
+    private readonly QueueConcurrency _concurrency = new(options.Value.QueueLimits);
     private readonly List<WaitingPull> _waiting = [];
     private HashSet<string> _deadSilos = [];
 
@@ -29,6 +30,11 @@ internal sealed partial class JobSchedulerGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (_options.QueueLimits.Count > 0)
+        {
+            _concurrency.Seed(await store.LoadRunningCountsAsync(cancellationToken));
+        }
+
         var loaded = await ReconcileAsync(TimeSpan.Zero);
         LogRebuilt(logger, loaded, _pending.ReadyCount, _pending.DelayedCount);
         this.RegisterGrainTimer(PromoteDueJobs, new GrainTimerCreationOptions(_options.DelayedCheckPeriod, _options.DelayedCheckPeriod) { Interleave = true });
@@ -49,12 +55,13 @@ internal sealed partial class JobSchedulerGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<IReadOnlyList<Guid>> PullAsync(WorkRequest request)
+    public async Task<IReadOnlyList<WorkAssignment>> PullAsync(WorkRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var assigned = new List<Guid>(Math.Max(0, request.FreeSlots));
+        _concurrency.NotePull(request);
+        var assigned = new List<WorkAssignment>(Math.Max(0, request.FreeSlots));
         var heldForStable = new List<ReadyJob>();
-        while (assigned.Count < request.FreeSlots && _pending.TakeNext() is { } job)
+        while (assigned.Count < request.FreeSlots && _pending.TakeNext(_concurrency.CanStart) is { } job)
         {
             if (request.Spot && job.PreferStable && StableSiloHasRoom())
             {
@@ -62,7 +69,7 @@ internal sealed partial class JobSchedulerGrain(
             }
             else
             {
-                assigned.Add(job.Id);
+                assigned.Add(Assign(request.Silo, job));
             }
         }
 
@@ -88,7 +95,21 @@ internal sealed partial class JobSchedulerGrain(
         }
     }
 
-    private IReadOnlyList<Guid> Answer(WorkRequest request, IReadOnlyList<Guid> assigned)
+    public Task ReportHeldJobsAsync(HeldJobsReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        _concurrency.NoteReport(report);
+        ServeWaitingPulls();
+        return Task.CompletedTask;
+    }
+
+    private WorkAssignment Assign(string silo, ReadyJob job)
+    {
+        _concurrency.NoteAssigned(silo, job.Queue);
+        return new WorkAssignment(job.Id, job.Queue);
+    }
+
+    private IReadOnlyList<WorkAssignment> Answer(WorkRequest request, IReadOnlyList<WorkAssignment> assigned)
     {
         NoteStableRoom(request, assigned.Count);
         return assigned;
@@ -129,7 +150,11 @@ internal sealed partial class JobSchedulerGrain(
                 break;
             }
 
-            var job = _pending.TakeNext()!;
+            if (_pending.TakeNext(_concurrency.CanStart) is not { } job)
+            {
+                break; // what is ready waits for room in its queue
+            }
+
             var stableOpen = open.Where(p => !p.Request.Spot).ToList();
             if (job.PreferStable && stableOpen.Count == 0 && StableSiloHasRoom())
             {
@@ -138,7 +163,8 @@ internal sealed partial class JobSchedulerGrain(
             }
 
             var pool = job.PreferStable && stableOpen.Count > 0 ? stableOpen : open;
-            pool.MinBy(p => p.Assigned.Count)!.Assigned.Add(job.Id);
+            var pull = pool.MinBy(p => p.Assigned.Count)!;
+            pull.Assigned.Add(Assign(pull.Request.Silo, job));
         }
 
         var now = time.GetUtcNow();
@@ -217,6 +243,7 @@ internal sealed partial class JobSchedulerGrain(
             }
 
             _deadSilos = dead;
+            _concurrency.Forget(dead);
             var lost = await store.LoadRunningElsewhereAsync(alive);
             if (lost.Count == 0)
             {
@@ -265,8 +292,8 @@ internal sealed partial class JobSchedulerGrain(
     private sealed class WaitingPull(WorkRequest request)
     {
         public WorkRequest Request { get; } = request;
-        public List<Guid> Assigned { get; } = [];
-        public TaskCompletionSource<IReadOnlyList<Guid>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public List<WorkAssignment> Assigned { get; } = [];
+        public TaskCompletionSource<IReadOnlyList<WorkAssignment>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Scheduler activated: loaded {Loaded} pending jobs ({Ready} ready, {Delayed} delayed)")]

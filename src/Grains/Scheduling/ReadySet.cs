@@ -57,13 +57,21 @@ internal sealed class ReadySet
         return due;
     }
 
-    /// <summary>Removes and returns the job to run next, or null when none is ready.</summary>
-    public ReadyJob? TakeNext()
+    /// <summary>
+    /// Removes and returns the job to run next from the queues that <paramref name="canStart"/>
+    /// allows (all when null), or null when none is ready there.
+    /// </summary>
+    public ReadyJob? TakeNext(Func<string, bool>? canStart = null)
     {
         QueueLine? best = null;
         var bestPriority = 0;
         foreach (var line in _queues.Values)
         {
+            if (canStart is not null && !canStart(line.Name))
+            {
+                continue;
+            }
+
             line.Jobs.TryPeek(out var head, out _);
             if (best is null || head!.Priority > bestPriority || (head.Priority == bestPriority && line.LastServed < best.LastServed))
             {

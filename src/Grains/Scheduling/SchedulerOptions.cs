@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace JobGrains.Scheduling;
 
 /// <summary>How the scheduler keeps its memory in step with the <c>jobs</c> table. Bound from <c>JobGrains:Scheduler</c>.</summary>
-public sealed class SchedulerOptions
+public sealed class SchedulerOptions : IValidatableObject
 {
     public const string Section = "JobGrains:Scheduler";
 
@@ -32,7 +32,17 @@ public sealed class SchedulerOptions
     /// </summary>
     public IList<string> StableTypes { get; } = [];
 
+    /// <summary>
+    /// Most attempts that may run at once, cluster-wide, per queue (queue name → limit), e.g.
+    /// <c>JobGrains:Scheduler:QueueLimits:reports = 2</c>. Queues not named have no limit.
+    /// </summary>
+    public Dictionary<string, int> QueueLimits { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Most pending rows read per reconciliation, highest priority first. Default 50,000.</summary>
     [Range(1, 10_000_000)]
     public int ReconcileBatch { get; set; } = 50_000;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
+        QueueLimits.Where(l => l.Value < 1)
+            .Select(l => new ValidationResult($"The concurrency limit of queue '{l.Key}' must be at least 1, not {l.Value}.", [nameof(QueueLimits)]));
 }

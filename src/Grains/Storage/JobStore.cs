@@ -167,6 +167,20 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return rows;
     }
 
+    /// <summary>Running attempts per silo and queue, for the scheduler's concurrency counts after it activates.</summary>
+    public async Task<IReadOnlyList<(string Silo, string Queue, int Running)>> LoadRunningCountsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(JobSql.SelectRunningCounts);
+        var rows = new List<(string, string, int)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add((reader.GetString(0), reader.GetString(1), (int)reader.GetInt64(2)));
+        }
+
+        return rows;
+    }
+
     /// <summary>
     /// Runs a read; a database failure becomes <see cref="JobStoreUnavailableException"/>, which
     /// callers across the cluster understand (driver exceptions do not cross grain calls).

@@ -1,4 +1,5 @@
 using JobGrains.Client;
+using JobGrains.Execution;
 using JobGrains.Silo;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,7 +35,11 @@ public class ClusterFixture : IAsyncLifetime
     {
         ["JobGrains:Worker:Slots"] = "8",
         ["JobGrains:Jobs:RetryBaseDelay"] = "00:00:00.200",
+        [$"JobGrains:Scheduler:QueueLimits:{LimitedQueue}"] = "2",
     };
+
+    /// <summary>A queue whose attempts the cluster runs at most two at a time.</summary>
+    public const string LimitedQueue = "limited-to-2";
 
     public async Task InitializeAsync()
     {
@@ -69,7 +74,11 @@ public class ClusterFixture : IAsyncLifetime
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddJobGrainsCluster(siloBuilder.Configuration);
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            siloBuilder.AddJobGrainsCluster(siloBuilder.Configuration);
+            siloBuilder.Services.AddJobHandler<ConcurrencyProbeHandler>(ConcurrencyProbeHandler.JobType);
+        }
     }
 
     private sealed class ClientConfigurator : IClientBuilderConfigurator

@@ -180,6 +180,34 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_queue_with_a_concurrency_limit_never_runs_more_at_once_while_other_queues_use_the_free_slots()
+    {
+        var limitedGroup = "limited-" + Guid.NewGuid().ToString("N")[..8];
+        var openGroup = "open-" + Guid.NewGuid().ToString("N")[..8];
+        JobSubmission Probe(string group, string queue) => new()
+        {
+            Type = ConcurrencyProbeHandler.JobType,
+            Instruction = $$"""{"ms": 150, "group": "{{group}}"}""",
+            Queue = queue,
+        };
+
+        // 2 silos x 8 slots: without the limit, 16 of the limited queue's jobs would run at once.
+        var submitted = await fixture.Jobs.SubmitManyAsync(
+            Enumerable.Range(0, 24).Select(_ => Probe(limitedGroup, ClusterFixture.LimitedQueue))
+                .Concat(Enumerable.Range(0, 24).Select(_ => Probe(openGroup, "open-" + openGroup))));
+        await Eventually.MatchesAsync(
+            async () => (await fixture.Jobs.GetClusterAsync()).Queues.FirstOrDefault(q => q.Name == ClusterFixture.LimitedQueue)?.ConcurrencyLimit,
+            limit => limit == 2, "the cluster view to show the queue's limit");
+
+        var finished = await Task.WhenAll(submitted.Select(r => fixture.Jobs.WaitForCompletionAsync(r.Job!.Id, Within(120))));
+
+        Assert.All(finished, j => Assert.Equal(JobState.Succeeded, j!.State));
+        Assert.Equal(2, ConcurrencyProbeHandler.MaxConcurrent(limitedGroup));
+        Assert.True(ConcurrencyProbeHandler.MaxConcurrent(openGroup) > 2,
+            $"the other queue ran at most {ConcurrencyProbeHandler.MaxConcurrent(openGroup)} at once");
+    }
+
+    [Fact]
     public async Task A_flooded_queue_does_not_starve_another_queue()
     {
         var flooded = "flood-" + Guid.NewGuid().ToString("N")[..8];

@@ -260,7 +260,7 @@ function renderCluster(cluster) {
       el("td", {}, drain));
   }));
   $("queues").tBodies[0].replaceChildren(...cluster.queues.map((queue) =>
-    el("tr", { dataset: { queue: queue.name } }, el("td", {}, queue.name), el("td", {}, String(queue.depth)), el("td", {}, String(queue.running)))));
+    el("tr", { dataset: { queue: queue.name } }, el("td", {}, queue.name), el("td", {}, String(queue.depth)), el("td", {}, queue.concurrencyLimit ? `${queue.running} / ${queue.concurrencyLimit}` : String(queue.running)))));
   $("stat-running").textContent = cluster.silos.reduce((sum, s) => sum + s.running, 0);
   $("stat-waiting").textContent = cluster.queues.reduce((sum, q) => sum + q.depth, 0);
 }

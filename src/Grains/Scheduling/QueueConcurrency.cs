@@ -1,0 +1,110 @@
+namespace JobGrains.Scheduling;
+
+/// <summary>
+/// The scheduler's count of attempts per limited queue, to keep each under its configured
+/// concurrency limit. Each silo's pulls (and its one-way reports while a pull waits) say how many
+/// jobs of each queue it holds; jobs handed to a silo since its last pull are added on top, as
+/// the silo did not know them when it asked. Counts of silos that died are dropped. Queues without
+/// a limit are not counted at all. Not thread-safe: the scheduler grain owns it.
+/// </summary>
+internal sealed class QueueConcurrency(IReadOnlyDictionary<string, int> limits)
+{
+    private readonly Dictionary<string, SiloCounts> _silos = new(StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, int> Limits => limits;
+
+    /// <summary>Whether one more job of <paramref name="queue"/> may start now.</summary>
+    public bool CanStart(string queue) => !limits.TryGetValue(queue, out var limit) || Running(queue) < limit;
+
+    /// <summary>Jobs of <paramref name="queue"/> held by silos, as far as the scheduler knows.</summary>
+    public int Running(string queue)
+    {
+        var total = 0;
+        foreach (var silo in _silos.Values)
+        {
+            total += silo.Reported.GetValueOrDefault(queue) + silo.AssignedSincePull.GetValueOrDefault(queue);
+        }
+
+        return total;
+    }
+
+    /// <summary>A silo pulled: it has seen every job handed to it before, so its own count replaces ours.</summary>
+    public void NotePull(WorkRequest request)
+    {
+        if (limits.Count == 0)
+        {
+            return;
+        }
+
+        var silo = Silo(request.Silo);
+        silo.AssignedSincePull.Clear();
+        silo.Note(request.Sequence, request.HeldByQueue);
+    }
+
+    /// <summary>A silo's jobs ended while its pull waits here; what this pull brings stays counted.</summary>
+    public void NoteReport(HeldJobsReport report)
+    {
+        if (limits.Count > 0)
+        {
+            Silo(report.Silo).Note(report.Sequence, report.HeldByQueue);
+        }
+    }
+
+    public void NoteAssigned(string silo, string queue)
+    {
+        if (limits.ContainsKey(queue))
+        {
+            var counts = Silo(silo).AssignedSincePull;
+            counts[queue] = counts.GetValueOrDefault(queue) + 1;
+        }
+    }
+
+    /// <summary>Counts from the <c>jobs</c> table, until each silo's first pull speaks for it.</summary>
+    public void Seed(IEnumerable<(string Silo, string Queue, int Running)> running)
+    {
+        foreach (var (silo, queue, count) in running.Where(r => limits.ContainsKey(r.Queue)))
+        {
+            var counts = Silo(silo);
+            counts.Reported[queue] = counts.Reported.GetValueOrDefault(queue) + count;
+        }
+    }
+
+    /// <summary>Drops the silos that are gone: their attempts are handed back and counted again where they run next.</summary>
+    public void Forget(IEnumerable<string> deadSilos)
+    {
+        foreach (var silo in deadSilos)
+        {
+            _silos.Remove(silo);
+        }
+    }
+
+    private SiloCounts Silo(string silo)
+    {
+        if (!_silos.TryGetValue(silo, out var counts))
+        {
+            counts = new SiloCounts();
+            _silos.Add(silo, counts);
+        }
+
+        return counts;
+    }
+
+    private sealed class SiloCounts
+    {
+        private long _sequence = -1;
+
+        public Dictionary<string, int> Reported { get; private set; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, int> AssignedSincePull { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Takes a count unless a newer one already arrived (reports and pulls may cross).</summary>
+        public void Note(long sequence, IReadOnlyDictionary<string, int> held)
+        {
+            if (sequence > _sequence)
+            {
+                _sequence = sequence;
+                Reported = new Dictionary<string, int>(held, StringComparer.Ordinal);
+            }
+        }
+    }
+}
