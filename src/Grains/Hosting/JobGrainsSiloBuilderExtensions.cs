@@ -2,6 +2,7 @@ using JobGrains.Events;
 using JobGrains.Execution;
 using JobGrains.Execution.Handlers;
 using JobGrains.Jobs;
+using JobGrains.Retention;
 using JobGrains.Scheduling;
 using JobGrains.Storage;
 using Microsoft.Extensions.Configuration;
@@ -39,6 +40,7 @@ public static class JobGrainsSiloBuilderExtensions
             .ValidateOnStart();
         services.AddOptions<SchedulerOptions>().Bind(configuration.GetSection(SchedulerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => NpgsqlDataSource.Create(
@@ -52,6 +54,7 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobEventPublisher>());
         services.AddSingleton<JobWorker>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobWorker>());
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RetentionStarter>();
         services.AddSingleton<JobHandlerRegistry>();
         services.AddSingleton<SubmissionRules>();
 

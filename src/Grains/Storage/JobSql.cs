@@ -31,6 +31,15 @@ internal static class JobSql
     public const string SelectRunningCounts =
         "SELECT silo, queue, count(*) FROM jobs WHERE state = 'running' AND silo IS NOT NULL GROUP BY silo, queue";
 
+    // created_at < cut-off lets the (state, created_at) index find the candidates; no index of its own.
+    public const string DeleteFinishedBefore = """
+        DELETE FROM jobs WHERE id IN (
+            SELECT id FROM jobs
+            WHERE state IN ('succeeded', 'failed', 'cancelled') AND created_at < $1 AND finished_at < $1
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED)
+        """;
+
     public const string SelectPending = """
         SELECT id, queue, priority, state, created_at, run_at FROM jobs
         WHERE state IN ('queued', 'scheduled') AND updated_at <= $1

@@ -181,8 +181,17 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return rows;
     }
 
+    /// <summary>Deletes up to <paramref name="limit"/> jobs (with their attempts) that finished before <paramref name="cutoff"/>.</summary>
+    public Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, int limit) => ReadAsync("delete finished jobs", async () =>
+    {
+        await using var command = _dataSource.CreateCommand(JobSql.DeleteFinishedBefore);
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cutoff.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        return await command.ExecuteNonQueryAsync();
+    });
+
     /// <summary>
-    /// Runs a read; a database failure becomes <see cref="JobStoreUnavailableException"/>, which
+    /// Runs a read (or a statement outside the write batches); a database failure becomes <see cref="JobStoreUnavailableException"/>, which
     /// callers across the cluster understand (driver exceptions do not cross grain calls).
     /// </summary>
     private async Task<T> ReadAsync<T>(string what, Func<Task<T>> read)

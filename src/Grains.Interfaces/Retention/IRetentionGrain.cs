@@ -1,0 +1,25 @@
+namespace JobGrains.Retention;
+
+/// <summary>
+/// Removes finished jobs past their retention, for the whole cluster (one grain, key 0), on an
+/// Orleans reminder so that it runs wherever the cluster has a silo.
+/// </summary>
+[Alias("jobgrains.IRetentionGrain")]
+public interface IRetentionGrain : IGrainWithIntegerKey
+{
+    /// <summary>Registers the periodic sweep if it is not registered yet. Every silo calls it at start.</summary>
+    [Alias("EnsureScheduled")]
+    Task EnsureScheduledAsync();
+
+    /// <summary>Removes, now, every finished job that finished before the retention's cut-off.</summary>
+    [Alias("Sweep")]
+    Task<RetentionSweep> SweepAsync();
+}
+
+/// <summary>What one sweep removed.</summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("jobgrains.RetentionSweep")]
+public sealed record RetentionSweep(
+    [property: Id(0)] DateTimeOffset Cutoff,
+    [property: Id(1)] long Removed);

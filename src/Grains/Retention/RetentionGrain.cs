@@ -1,0 +1,72 @@
+using System.Diagnostics.Metrics;
+using JobGrains.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace JobGrains.Retention;
+
+/// <summary>
+/// The cluster's one retention worker. An Orleans reminder (durable in PostgreSQL) wakes it every
+/// <see cref="RetentionOptions.SweepPeriod"/> on whichever silo owns it; each sweep deletes in
+/// batches, each its own short transaction that skips rows another transaction holds.
+/// </summary>
+internal sealed partial class RetentionGrain(
+    JobStore store,
+    IOptions<RetentionOptions> options,
+    TimeProvider time,
+    ILogger<RetentionGrain> logger) : Grain, IRetentionGrain, IRemindable
+{
+    private const string ReminderName = "retention-sweep";
+    private static readonly Meter Meter = new("JobGrains.Retention");
+    private static readonly Counter<long> Removed = Meter.CreateCounter<long>("jobgrains.retention.removed", "{job}", "Finished jobs removed past their retention.");
+    private readonly RetentionOptions _options = options.Value;
+
+    public async Task EnsureScheduledAsync()
+    {
+        var existing = await this.GetReminder(ReminderName);
+        if (existing is null)
+        {
+            await this.RegisterOrUpdateReminder(ReminderName, _options.SweepPeriod, _options.SweepPeriod);
+        }
+    }
+
+    public async Task<RetentionSweep> SweepAsync()
+    {
+        var cutoff = time.GetUtcNow() - _options.FinishedJobsFor;
+        long removed = 0;
+        int batch;
+        do
+        {
+            batch = await store.DeleteFinishedBeforeAsync(cutoff, _options.BatchSize);
+            removed += batch;
+        }
+        while (batch == _options.BatchSize);
+
+        Removed.Add(removed);
+        if (removed > 0)
+        {
+            LogSwept(logger, removed, cutoff);
+        }
+
+        return new RetentionSweep(cutoff, removed);
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        try
+        {
+            await SweepAsync();
+        }
+        catch (Exception e)
+        {
+            // The next tick tries again; nothing is half-removed (each batch is one transaction).
+            LogSweepFailed(logger, e);
+        }
+    }
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Retention removed {Removed} jobs that finished before {Cutoff:O}")]
+    private static partial void LogSwept(ILogger logger, long removed, DateTimeOffset cutoff);
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "The retention sweep failed; the next one retries")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace JobGrains.Retention;
+
+/// <summary>How long finished jobs are kept. Bound from <c>JobGrains:Retention</c>.</summary>
+public sealed class RetentionOptions
+{
+    public const string Section = "JobGrains:Retention";
+
+    /// <summary>
+    /// Finished (succeeded, failed, cancelled) jobs are removed, with their attempts, this long
+    /// after they finished. Their idempotency keys go with them. Default 7 days.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
+    public TimeSpan FinishedJobsFor { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often the sweep runs. At least a minute (an Orleans reminder). Default 10 min.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan SweepPeriod { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Jobs removed per statement: each batch is its own short transaction. Default 5,000.</summary>
+    [Range(1, 1_000_000)]
+    public int BatchSize { get; set; } = 5_000;
+}
