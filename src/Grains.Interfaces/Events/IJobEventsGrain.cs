@@ -15,6 +15,17 @@ public interface IJobObserver : IGrainObserver
 }
 
 /// <summary>
+/// Each silo's event publisher, as the observer registry sees it: told of a new observer before
+/// that observer's registration returns.
+/// </summary>
+[Alias("jobgrains.IJobObserverListWatcher")]
+public interface IJobObserverListWatcher : IGrainObserver
+{
+    [Alias("OnObserversChanged")]
+    Task OnObserversChangedAsync(IReadOnlyList<IJobObserver> observers);
+}
+
+/// <summary>
 /// The registry of job observers. An observer registers and then renews before
 /// <see cref="JobEventsGrainKeys.ObserverLease"/> runs out; silos push events to the observers
 /// registered here.
@@ -22,9 +33,16 @@ public interface IJobObserver : IGrainObserver
 [Alias("jobgrains.IJobEventsGrain")]
 public interface IJobEventsGrain : IGrainWithIntegerKey
 {
-    /// <summary>Registers or renews an observer.</summary>
+    /// <summary>
+    /// Registers or renews an observer. A new observer's registration returns once every silo's
+    /// publisher knows it, so every change committed from then on reaches it.
+    /// </summary>
     [Alias("Subscribe")]
     Task SubscribeAsync(IJobObserver observer);
+
+    /// <summary>Registers or renews a silo's publisher; answers the current observers.</summary>
+    [Alias("Watch")]
+    Task<IReadOnlyList<IJobObserver>> WatchAsync(IJobObserverListWatcher watcher);
 
     [Alias("Unsubscribe")]
     Task UnsubscribeAsync(IJobObserver observer);

@@ -12,7 +12,7 @@ internal abstract class SiloBatchPump<T>(int maxBatch) : ILifecycleParticipant<I
     private readonly Channel<T> _items = Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleReader = true });
     private Task _loop = Task.CompletedTask;
 
-    public void Participate(ISiloLifecycle lifecycle) =>
+    public virtual void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(GetType().Name, ServiceLifecycleStage.ApplicationServices, Start, StopAsync);
 
     protected void Post(T item) => _items.Writer.TryWrite(item);

@@ -64,9 +64,9 @@ internal sealed partial class RetentionGrain(
         }
     }
 
-    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Retention removed {Removed} jobs that finished before {Cutoff:O}")]
+    [LoggerMessage(EventId = 8001, Level = LogLevel.Information, Message = "Retention removed {Removed} jobs that finished before {Cutoff:O}")]
     private static partial void LogSwept(ILogger logger, long removed, DateTimeOffset cutoff);
 
-    [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "The retention sweep failed; the next one retries")]
+    [LoggerMessage(EventId = 8002, Level = LogLevel.Warning, Message = "The retention sweep failed; the next one retries")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
 }
