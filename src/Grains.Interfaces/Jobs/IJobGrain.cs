@@ -101,6 +101,14 @@ public sealed record AttemptLease
     [Id(3)] public required string Instruction { get; init; }
     [Id(4)] public int? TimeoutSeconds { get; init; }
     [Id(5)] public required string Queue { get; init; }
+
+    // Ids 6 and 7 are reserved (checkpoints).
+
+    /// <summary>
+    /// The W3C <c>traceparent</c> that the attempt's spans continue: the job's submission trace
+    /// (through the span that dispatched this attempt). Null when the job has no trace.
+    /// </summary>
+    [Id(8)] public string? TraceParent { get; init; }
 }
 
 /// <summary>How an attempt ended.</summary>
