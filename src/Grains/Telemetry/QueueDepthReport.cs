@@ -25,7 +25,20 @@ internal sealed class QueueDepthReport(TimeProvider time)
         return Volatile.Read(ref _depths) ?? EmptyDepths;
     }
 
-    public void Publish(IReadOnlyDictionary<string, int> depths) => Volatile.Write(ref _depths, depths);
+    /// <summary>
+    /// Publishes <paramref name="depths"/> (the scheduler's own copy). A queue that emptied still
+    /// reports 0, rather than vanishing and leaving a scraper with its last, non-zero value.
+    /// </summary>
+    public void Publish(Dictionary<string, int> depths)
+    {
+        ArgumentNullException.ThrowIfNull(depths);
+        foreach (var queue in Volatile.Read(ref _depths)?.Keys ?? [])
+        {
+            depths.TryAdd(queue, 0);
+        }
+
+        Volatile.Write(ref _depths, depths);
+    }
 
     /// <summary>The scheduler left this silo: report nothing rather than a stale picture.</summary>
     public void Clear() => Volatile.Write(ref _depths, null);
