@@ -18,17 +18,22 @@ public sealed class JobTraceTests : IDisposable
     private static readonly string[] JobSpans = [JobTracing.Submit, JobTracing.Dispatch, JobTracing.Run, JobTracing.Complete];
     private readonly GatewayFixture _fixture;
     private readonly ConcurrentQueue<Activity> _stopped = new();
-    private readonly ActivityListener _listener;
+    private ActivityListener? _listener;
 
-    public JobTraceTests(GatewayFixture fixture)
+    public JobTraceTests(GatewayFixture fixture) => _fixture = fixture;
+
+    public void Dispose() => _listener?.Dispose();
+
+    /// <summary>
+    /// Records what a tracer with the JobGrains and ASP.NET Core sources records, and Orleans'
+    /// grain-call sources when <paramref name="orleans"/> (the hosts' own set-up traces them).
+    /// </summary>
+    private void Listen(bool orleans)
     {
-        _fixture = fixture;
-
-        // Samples what a tracer with the JobGrains, Orleans and ASP.NET Core sources would.
         _listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name == JobGrainsTelemetry.ActivitySourceName
-                || source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal)
+                || (orleans && source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal))
                 || source.Name == "Microsoft.AspNetCore",
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = _stopped.Enqueue,
@@ -36,11 +41,12 @@ public sealed class JobTraceTests : IDisposable
         ActivitySource.AddActivityListener(_listener);
     }
 
-    public void Dispose() => _listener.Dispose();
-
-    [Fact]
-    public async Task An_http_submission_and_every_span_of_its_job_share_the_callers_trace()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_http_submission_and_every_span_of_its_job_share_the_callers_trace(bool orleansTraced)
     {
+        Listen(orleansTraced);
         var traceId = ActivityTraceId.CreateRandom();
         var callerSpan = ActivitySpanId.CreateRandom();
         using var client = _fixture.CreateClient();
@@ -78,6 +84,7 @@ public sealed class JobTraceTests : IDisposable
     [Fact]
     public async Task A_client_submission_inside_an_activity_continues_into_each_attempt_of_its_job()
     {
+        Listen(orleans: false);
         using var caller = new Activity("caller").SetIdFormat(ActivityIdFormat.W3C).Start();
         var submitted = await _fixture.Cluster.Jobs.SubmitAsync(new JobSubmission
         {
@@ -103,7 +110,6 @@ public sealed class JobTraceTests : IDisposable
     public async Task A_submission_without_a_trace_stores_no_context()
     {
         // Nothing listens (no tracer configured): no span, no context, nothing stored.
-        _listener.Dispose();
         Assert.Null(Activity.Current);
         var submitted = await _fixture.Cluster.Jobs.SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}" });
         Assert.Null(await _fixture.Cluster.Database.ScalarAsync<string>("select trace_parent from jobs where id = $1", submitted.Job!.Id));
