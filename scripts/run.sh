@@ -165,6 +165,7 @@ JobGrains is ready: $JOBGRAINS_SILOS silo(s)$spot, PostgreSQL on 127.0.0.1:$JOBG
   API key:    $API_KEY
   Try:        curl -s -H 'X-Api-Key: $API_KEY' -H 'Content-Type: application/json' \\
                 -d '{"type":"echo","instruction":{"hello":"world"}}' $JOBGRAINS_URL/api/jobs
+  Metrics:    $JOBGRAINS_URL/metrics (gateway), http://127.0.0.1:$(silo_metrics_port 1)/metrics (silo-1; silo N: that port + N - 1)
   Logs:       $JOBGRAINS_DATA/logs/
 EOF
   if ((DETACH)); then

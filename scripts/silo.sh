@@ -29,7 +29,7 @@ start_silo() { # N SPOT
     bg_stop "silo-$n"
     die "silo-$n did not start"
   fi
-  log "silo-$n is up (silo port $(silo_port "$n"), gateway port $(silo_gateway_port "$n")$( ((spot)) && echo ', spot'))"
+  log "silo-$n is up (silo port $(silo_port "$n"), gateway port $(silo_gateway_port "$n"), metrics http://127.0.0.1:$(silo_metrics_port "$n")/metrics$( ((spot)) && echo ', spot'))"
 }
 
 stop_silo() { # N

@@ -290,6 +290,7 @@ require_app_dlls() { # DLL...
 
 silo_port() { printf '%s\n' $((JOBGRAINS_SILO_PORT + $1 - 1)); }
 silo_gateway_port() { printf '%s\n' $((JOBGRAINS_SILO_PORT + 100 + $1 - 1)); }
+silo_metrics_port() { printf '%s\n' $((JOBGRAINS_SILO_PORT + 200 + $1 - 1)); }
 
 # Silo N is spot when JOBGRAINS_SPOT_SILOS lists N (spaces or commas).
 silo_listed_spot() { [[ " ${JOBGRAINS_SPOT_SILOS//,/ } " == *" $1 "* ]]; }
@@ -297,7 +298,7 @@ silo_listed_spot() { [[ " ${JOBGRAINS_SPOT_SILOS//,/ } " == *" $1 "* ]]; }
 # Refuses when silo N's ports already answer (another stack, or a stray silo).
 check_silo_ports_free() { # N
   local p
-  for p in "$(silo_port "$1")" "$(silo_gateway_port "$1")"; do
+  for p in "$(silo_port "$1")" "$(silo_gateway_port "$1")" "$(silo_metrics_port "$1")"; do
     if tcp_open 127.0.0.1 "$p"; then
       die "port $p (silo-$1) is already in use; stop what uses it or set JOBGRAINS_SILO_PORT"
     fi
@@ -313,6 +314,7 @@ silo_start() { # N SPOT(0|1)
     "JobGrains__Silo__Name=silo-$n"
     "JobGrains__Silo__SiloPort=$(silo_port "$n")"
     "JobGrains__Silo__GatewayPort=$(silo_gateway_port "$n")"
+    "JobGrains__Silo__MetricsPort=$(silo_metrics_port "$n")"
   )
   [[ -n ${JOBGRAINS_SLOTS:-} ]] && vars+=("JobGrains__Worker__Slots=$JOBGRAINS_SLOTS")
   ((spot)) && vars+=("JobGrains__Silo__Spot=true")

@@ -64,6 +64,9 @@ public static class JobGrainsCluster
             o.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(30);
         });
 
+        // A caller's trace context flows into grain calls, so a job's spans join the submitter's trace.
+        builder.AddActivityPropagation();
+
         return builder.AddJobGrains(configuration);
     }
 }

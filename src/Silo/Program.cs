@@ -1,6 +1,10 @@
 using System.Net;
+using JobGrains.Hosting;
 using JobGrains.Silo;
 using JobGrains.Storage;
+using JobGrains.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -8,7 +12,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
-var builder = Host.CreateApplicationBuilder(args);
+// A web host only for /metrics and /health/live: the silo's work goes through Orleans' own ports.
+var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.AddSimpleConsole(o =>
 {
     o.SingleLine = true;
@@ -27,6 +32,12 @@ builder.Services.AddOptions<SiloHostOptions>()
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(25));
 
 var host = builder.Configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>() ?? new SiloHostOptions();
+builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(host.AdvertisedAddress), host.MetricsPort));
+builder.Services.AddHealthChecks();
+builder.AddJobGrainsOpenTelemetry("jobgrains-silo", host.Name,
+    metrics => metrics.AddMeter(JobGrainsTelemetry.MeterName, JobGrainsTelemetry.StorageMeterName),
+    tracing: _ => { });
+
 builder.UseOrleans(silo =>
 {
     silo.Configure<ClusterOptions>(o =>
@@ -40,6 +51,9 @@ builder.UseOrleans(silo =>
 });
 
 var app = builder.Build();
+app.MapPrometheusScrapingEndpoint();
+app.MapHealthChecks("/health/live");
+
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("JobGrains.Silo");
 var connectionString = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString;
 await SchemaMigrator.MigrateWhenReachableAsync(connectionString, logger);

@@ -19,6 +19,13 @@ public sealed class SiloHostOptions
     [Range(1, 65535)]
     public int GatewayPort { get; set; } = 11211;
 
+    /// <summary>
+    /// The HTTP port of <c>/metrics</c> (Prometheus) and <c>/health/live</c>, on
+    /// <see cref="AdvertisedAddress"/>. Default 11311 (the scripts use <c>JOBGRAINS_SILO_PORT + 200 + N - 1</c>).
+    /// </summary>
+    [Range(1, 65535)]
+    public int MetricsPort { get; set; } = 11311;
+
     /// <summary>The address other silos and clients reach this one at. Default 127.0.0.1.</summary>
     [Required]
     public string AdvertisedAddress { get; set; } = "127.0.0.1";

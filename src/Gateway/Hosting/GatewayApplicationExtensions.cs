@@ -52,6 +52,9 @@ internal static class GatewayApplicationExtensions
             ResponseWriter = HealthResponseWriter.WriteAsync,
         }).AllowAnonymous().ExcludeFromDescription();
 
+        // Outside /api: a Prometheus scraper sends no key.
+        app.MapPrometheusScrapingEndpoint().AllowAnonymous().ExcludeFromDescription();
+
         app.MapJobEndpoints();
         app.MapClusterEndpoints();
         app.MapHub<JobsHub>(JobsHub.Path).RequireCors(GatewayBuilderExtensions.HubCorsPolicy);

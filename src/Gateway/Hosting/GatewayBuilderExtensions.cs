@@ -8,12 +8,15 @@ using JobGrains.Gateway.Hubs;
 using JobGrains.Gateway.Json;
 using JobGrains.Gateway.OpenApi;
 using JobGrains.Gateway.Options;
+using JobGrains.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace JobGrains.Gateway.Hosting;
 
@@ -129,9 +132,17 @@ internal static class GatewayBuilderExtensions
             o.AddSchemaTransformer<RawJsonSchemaTransformer>();
         });
 
+        // Prometheus at /metrics (ASP.NET Core's and the Orleans client's meters); OTLP when configured.
+        builder.AddJobGrainsOpenTelemetry("jobgrains-gateway", Environment.MachineName,
+            metrics => metrics.AddAspNetCoreInstrumentation(),
+            tracing => tracing.AddAspNetCoreInstrumentation(o => o.Filter = context => !IsScrapeOrProbe(context.Request.Path)));
+
         services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>(PostgresHealthCheck.Name, tags: [ReadyTag], timeout: TimeSpan.FromSeconds(5))
             .AddCheck<ClusterHealthCheck>(ClusterHealthCheck.Name, tags: [ReadyTag], timeout: TimeSpan.FromSeconds(5));
         return builder;
     }
+
+    private static bool IsScrapeOrProbe(PathString path) =>
+        path.StartsWithSegments("/metrics", StringComparison.Ordinal) || path.StartsWithSegments("/health", StringComparison.Ordinal);
 }

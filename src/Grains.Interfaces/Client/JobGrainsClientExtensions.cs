@@ -31,6 +31,9 @@ public static class JobGrainsClientExtensions
         // Every JobGrains call answers in milliseconds; a call lost with a dying gateway should
         // fail (and be retried elsewhere) in seconds, not after the default 30 s.
         builder.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
+        // The caller's trace context (Activity.Current) flows with each call: a job's spans,
+        // down to the attempt that runs it, join the trace that submitted it.
+        builder.AddActivityPropagation();
         builder.Services.AddSingleton<JobEventFeed>();
         builder.Services.AddSingleton<JobsClient>();
         return builder;

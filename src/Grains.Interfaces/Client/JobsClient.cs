@@ -18,13 +18,15 @@ public sealed class JobsClient(IClusterClient cluster, JobEventFeed feed)
     /// Stores a job and returns once it is durable. With an idempotency key, a repeat returns the
     /// stored job (<see cref="SubmitStatus.Existing"/>); a different body under the same key is
     /// <see cref="SubmitStatus.Conflict"/>. Invalid submissions are answered, not thrown.
+    /// Submitted inside an activity (<see cref="System.Diagnostics.Activity.Current"/>), the
+    /// job's spans, down to the attempts that run it, continue that activity's trace.
     /// </summary>
     /// <exception cref="JobStoreUnavailableException">PostgreSQL is unavailable; nothing was stored.</exception>
     public Task<SubmitResult> SubmitAsync(JobSubmission submission)
     {
         ArgumentNullException.ThrowIfNull(submission);
         var job = cluster.GetGrain<IJobGrain>(JobIds.For(submission));
-        return TransientRetry.RunAsync(() => job.SubmitAsync(submission));
+        return TransientRetry.RunAsync(() => CallerTraceContext.RunAsync(() => job.SubmitAsync(submission)));
     }
 
     /// <summary>How long calls are retried while the cluster has no reachable silo.</summary>

@@ -114,6 +114,12 @@ public sealed record AttemptLease
 
     /// <summary>The last progress the previous attempt reported, when there is one.</summary>
     [Id(7)] public JobProgress? PreviousProgress { get; init; }
+
+    /// <summary>
+    /// The W3C <c>traceparent</c> that the attempt's spans continue: the job's submission trace
+    /// (through the span that dispatched this attempt). Null when the job has no trace.
+    /// </summary>
+    [Id(8)] public string? TraceParent { get; init; }
 }
 
 /// <summary>How an attempt ended.</summary>

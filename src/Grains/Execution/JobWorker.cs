@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using JobGrains.Execution.Handlers;
 using JobGrains.Jobs;
 using JobGrains.Scheduling;
+using JobGrains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -245,9 +247,14 @@ internal sealed partial class JobWorker(
     {
         using var attemptCancel = CancellationTokenSource.CreateLinkedTokenSource(_disrupt.Token);
         _running[lease.JobId] = new RunningAttempt(lease.Attempt, lease.Queue, attemptCancel);
+
+        // The handler runs inside this span (its own spans nest under it), in the job's trace.
+        using var span = JobTracing.Start(JobTracing.Run, ActivityKind.Consumer, lease.TraceParent, lease.JobId, lease.Type, lease.Queue, lease.Attempt);
         try
         {
-            return await ExecuteAsync(job, lease, attemptCancel);
+            var outcome = await ExecuteAsync(job, lease, attemptCancel);
+            JobTracing.SetOutcome(span, outcome);
+            return outcome;
         }
         finally
         {

@@ -5,6 +5,7 @@ using JobGrains.Jobs;
 using JobGrains.Retention;
 using JobGrains.Scheduling;
 using JobGrains.Storage;
+using JobGrains.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -56,6 +57,11 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobWorker>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RetentionStarter>();
         services.AddSingleton<JobHandlerRegistry>();
+        services.AddMetrics();
+        services.AddSingleton<JobMetrics>();
+        services.AddSingleton<QueueDepthReport>();
+        services.AddSingleton<SiloGauges>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloGauges>());
         services.AddSingleton<SubmissionRules>();
 
         if (configuration.GetValue("JobGrains:Jobs:BuiltInHandlers", defaultValue: true))

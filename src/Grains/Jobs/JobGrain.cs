@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using JobGrains.Events;
 using JobGrains.Execution;
 using JobGrains.Scheduling;
 using JobGrains.Storage;
+using JobGrains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +19,7 @@ internal sealed partial class JobGrain(
     SubmissionRules rules,
     ReadyJobForwarder scheduler,
     JobEventPublisher events,
+    JobMetrics metrics,
     IOptions<JobOptions> options,
     IOptions<SchedulerOptions> schedulerOptions,
     TimeProvider time,
@@ -39,12 +42,18 @@ internal sealed partial class JobGrain(
         var digest = SubmissionRules.Digest(submission);
         if (_job is null)
         {
+            // The job keeps the submission span's context (or the caller's, when that span is
+            // not recorded), so that its attempts continue the caller's trace.
+            var caller = JobTracing.CallerTraceParent();
+            using var span = JobTracing.Start(JobTracing.Submit, ActivityKind.Producer, caller, Id, submission.Type, submission.Queue);
+
             // No read first: a new id cannot exist yet, and the insert itself tells a duplicate.
-            var job = NewJob(submission, digest);
+            var job = NewJob(submission, digest, JobTracing.TraceParentOf(span, caller));
             if (await store.InsertAsync(job))
             {
                 _job = job;
                 _loaded = true;
+                metrics.Submitted(job);
                 LogSubmitted(logger, Id, job.Type, job.State);
                 events.Publish(job.ToView());
                 AnnounceWhenPending(job);
@@ -79,11 +88,13 @@ internal sealed partial class JobGrain(
             return null;
         }
 
-        var previousProgress = _job!.Progress;
-        var running = _job with
+        var ready = _job!;
+        using var span = JobTracing.Start(JobTracing.Dispatch, ActivityKind.Internal, ready.TraceParent, Id, ready.Type, ready.Queue, ready.Attempt + 1);
+        span?.SetTag("jobgrains.silo", silo);
+        var running = ready with
         {
             State = JobState.Running,
-            Attempt = _job.Attempt + 1,
+            Attempt = ready.Attempt + 1,
             Silo = silo,
             StartedAt = now,
             UpdatedAt = now,
@@ -96,6 +107,7 @@ internal sealed partial class JobGrain(
             return null;
         }
 
+        metrics.AttemptStarted(running, now - DueSince(ready));
         LogAttemptStarted(logger, Id, running.Attempt, silo);
         return new AttemptLease
         {
@@ -106,7 +118,8 @@ internal sealed partial class JobGrain(
             TimeoutSeconds = running.TimeoutSeconds,
             Queue = running.Queue,
             Checkpoint = running.Checkpoint,
-            PreviousProgress = previousProgress,
+            PreviousProgress = ready.Progress,
+            TraceParent = JobTracing.TraceParentOf(span, running.TraceParent),
         };
     }
 
@@ -121,6 +134,8 @@ internal sealed partial class JobGrain(
         }
 
         var job = _job!;
+        using var span = JobTracing.Start(JobTracing.Complete, ActivityKind.Internal, job.TraceParent, Id, job.Type, job.Queue, outcome.Attempt);
+        JobTracing.SetOutcome(span, outcome);
 
         var now = time.GetUtcNow();
         var next = outcome.Result switch
@@ -165,6 +180,13 @@ internal sealed partial class JobGrain(
         if (!await WriteAsync(next, attemptRow))
         {
             return false;
+        }
+
+        span?.SetTag("jobgrains.job.state", next.State.ToWire());
+        metrics.AttemptEnded(job, attemptRow.Outcome, now);
+        if (next.State.IsTerminal())
+        {
+            metrics.Finished(next);
         }
 
         LogAttemptEnded(logger, Id, outcome.Attempt, outcome.Result, next.State);
@@ -227,6 +249,13 @@ internal sealed partial class JobGrain(
         {
             return await CancelAsync();
         }
+
+        if (attemptRow is not null)
+        {
+            metrics.AttemptEnded(before, attemptRow.Outcome, now);
+        }
+
+        metrics.Finished(cancelled);
 
         if (before.State == JobState.Running && before.Silo is { } silo)
         {
@@ -308,12 +337,20 @@ internal sealed partial class JobGrain(
         Error = error,
     };
 
+    /// <summary>
+    /// When a job waiting to start became due: its submission, the end of its retry backoff
+    /// (<c>run_at</c>), or its requeue, whichever came last; every one of them sets
+    /// <c>updated_at</c> or <c>run_at</c>, and nothing else touches a waiting job's row.
+    /// </summary>
+    private static DateTimeOffset DueSince(JobRecord waiting) =>
+        waiting.RunAt is { } runAt && runAt > waiting.UpdatedAt ? runAt : waiting.UpdatedAt;
+
     private static bool IsCurrentAttempt(JobRecord? job, int attempt) => job is { State: JobState.Running } && job.Attempt == attempt;
 
     private static bool IsReadyToStart(JobRecord job, DateTimeOffset now) =>
         job.State == JobState.Queued || (job.State == JobState.Scheduled && job.RunAt <= now);
 
-    private JobRecord NewJob(JobSubmission submission, string digest)
+    private JobRecord NewJob(JobSubmission submission, string digest, string? traceParent)
     {
         var now = time.GetUtcNow();
         return new JobRecord
@@ -331,6 +368,7 @@ internal sealed partial class JobGrain(
             CreatedAt = now,
             UpdatedAt = now,
             RunAt = submission.RunAt,
+            TraceParent = traceParent,
             Version = 1,
         };
     }

@@ -1,5 +1,5 @@
-using System.Diagnostics.Metrics;
 using JobGrains.Storage;
+using JobGrains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,13 +12,12 @@ namespace JobGrains.Retention;
 /// </summary>
 internal sealed partial class RetentionGrain(
     JobStore store,
+    JobMetrics metrics,
     IOptions<RetentionOptions> options,
     TimeProvider time,
     ILogger<RetentionGrain> logger) : Grain, IRetentionGrain, IRemindable
 {
     private const string ReminderName = "retention-sweep";
-    private static readonly Meter Meter = new("JobGrains.Retention");
-    private static readonly Counter<long> Removed = Meter.CreateCounter<long>("jobgrains.retention.removed", "{job}", "Finished jobs removed past their retention.");
     private readonly RetentionOptions _options = options.Value;
 
     public async Task EnsureScheduledAsync()
@@ -42,7 +41,7 @@ internal sealed partial class RetentionGrain(
         }
         while (batch == _options.BatchSize);
 
-        Removed.Add(removed);
+        metrics.Removed(removed);
         if (removed > 0)
         {
             LogSwept(logger, removed, cutoff);

@@ -1,5 +1,6 @@
 using JobGrains.Jobs;
 using JobGrains.Storage;
+using JobGrains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -14,11 +15,13 @@ namespace JobGrains.Scheduling;
 [Reentrant]
 internal sealed partial class JobSchedulerGrain(
     JobStore store,
+    QueueDepthReport depthReport,
     IOptions<SchedulerOptions> options,
     TimeProvider time,
     ILogger<JobSchedulerGrain> logger) : Grain, IJobSchedulerGrain
 {
     private static readonly TimeSpan StableRoomFreshness = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan DepthReportPeriod = TimeSpan.FromSeconds(1);
     private readonly SchedulerOptions _options = options.Value;
     private readonly ReadySet _pending = new();
     private readonly QueueConcurrency _concurrency = new(options.Value.QueueLimits);
@@ -40,6 +43,24 @@ internal sealed partial class JobSchedulerGrain(
         this.RegisterGrainTimer(PromoteDueJobs, new GrainTimerCreationOptions(_options.DelayedCheckPeriod, _options.DelayedCheckPeriod) { Interleave = true });
         this.RegisterGrainTimer(ReconcileTick, new GrainTimerCreationOptions(_options.ReconcilePeriod, _options.ReconcilePeriod) { Interleave = true });
         this.RegisterGrainTimer(RecoverLostAttempts, new GrainTimerCreationOptions(TimeSpan.Zero, _options.LostAttemptCheckPeriod) { Interleave = true });
+        this.RegisterGrainTimer(ReportDepths, new GrainTimerCreationOptions(TimeSpan.Zero, DepthReportPeriod) { Interleave = true });
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        depthReport.Clear();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Hands this silo's metrics a copy of the depths, while someone reads them.</summary>
+    private Task ReportDepths()
+    {
+        if (depthReport.IsObserved)
+        {
+            depthReport.Publish(_pending.DepthByQueue());
+        }
+
+        return Task.CompletedTask;
     }
 
     public Task EnqueueAsync(IReadOnlyList<ReadyJob> jobs)

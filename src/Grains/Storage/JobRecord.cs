@@ -30,6 +30,9 @@ internal sealed record JobRecord
     /// <summary>JSON a handler saved to resume from; handed to every later attempt.</summary>
     public string? Checkpoint { get; init; }
 
+    /// <summary>The W3C <c>traceparent</c> of the submission, which the job's spans continue; set at insert only.</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>The version stored in the row; a write succeeds only against this version.</summary>
     public long Version { get; init; }
 

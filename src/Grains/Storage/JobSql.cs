@@ -8,10 +8,10 @@ namespace JobGrains.Storage;
 /// <summary>The SQL of the <c>jobs</c> table and the mapping between its rows and <see cref="JobRecord"/>.</summary>
 internal static class JobSql
 {
-    // What a view shows; lists read only these.
+    // The row without its checkpoint: what lists read.
     private const string ViewColumns =
         "id, type, queue, priority, state, instruction::text, result::text, error::text, progress::text, attempt, uncounted_attempts, " +
-        "max_attempts, timeout_seconds, idempotency_key, submission_hash, silo, created_at, updated_at, started_at, finished_at, run_at, version";
+        "max_attempts, timeout_seconds, idempotency_key, submission_hash, silo, created_at, updated_at, started_at, finished_at, run_at, version, trace_parent";
 
     // The whole row, for the job grain: the checkpoint can be large, so lists leave it out.
     private const string Columns = ViewColumns + ", checkpoint::text";
@@ -50,13 +50,13 @@ internal static class JobSql
     // Many rows in one statement: unnest turns the parallel arrays back into rows.
     private const string InsertManySql = """
         INSERT INTO jobs (id, type, queue, priority, state, instruction, attempt, uncounted_attempts, max_attempts, timeout_seconds,
-                          idempotency_key, submission_hash, created_at, updated_at, run_at, version)
+                          idempotency_key, submission_hash, created_at, updated_at, run_at, version, trace_parent)
         SELECT u.id, u.type, u.queue, u.priority, u.state, u.instruction, 0, 0, u.max_attempts, u.timeout_seconds,
-               u.idempotency_key, u.submission_hash, u.created_at, u.created_at, u.run_at, 1
+               u.idempotency_key, u.submission_hash, u.created_at, u.created_at, u.run_at, 1, u.trace_parent
         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::jsonb[], $7::int[], $8::int[],
-                    $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[])
+                    $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::text[])
              AS u(id, type, queue, priority, state, instruction, max_attempts, timeout_seconds,
-                  idempotency_key, submission_hash, created_at, run_at)
+                  idempotency_key, submission_hash, created_at, run_at, trace_parent)
         ON CONFLICT DO NOTHING
         RETURNING id
         """;
@@ -111,6 +111,7 @@ internal static class JobSql
         p.Add(Array(jobs, j => j.SubmissionHash, NpgsqlDbType.Text));
         p.Add(Array(jobs, j => j.CreatedAt.UtcDateTime, NpgsqlDbType.TimestampTz));
         p.Add(Array(jobs, j => j.RunAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
+        p.Add(Array(jobs, j => j.TraceParent, NpgsqlDbType.Text));
         return command;
     }
 
@@ -183,7 +184,8 @@ internal static class JobSql
             FinishedAt = NullableTime(reader, 19),
             RunAt = NullableTime(reader, 20),
             Version = reader.GetInt64(21),
-            Checkpoint = reader.FieldCount > 22 ? NullableString(reader, 22) : null,
+            TraceParent = NullableString(reader, 22),
+            Checkpoint = reader.FieldCount > 23 ? NullableString(reader, 23) : null,
         };
     }
 

@@ -91,6 +91,7 @@ public class ClusterFixture : IAsyncLifetime
                 o.ConnectionString = configuration[ConnectionStringKey];
             });
             clientBuilder.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
+            clientBuilder.AddActivityPropagation();
             clientBuilder.Services.AddSingleton<JobEventFeed>();
             clientBuilder.Services.AddSingleton<JobsClient>();
         }

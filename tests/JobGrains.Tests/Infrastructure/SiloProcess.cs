@@ -13,16 +13,22 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly StringBuilder _log = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private SiloProcess(string name, int siloPort, Process process)
+    private SiloProcess(string name, int siloPort, int metricsPort, Process process)
     {
         Name = name;
         SiloPort = siloPort;
+        MetricsPort = metricsPort;
         _process = process;
     }
 
     public string Name { get; }
 
     public int SiloPort { get; }
+
+    /// <summary>The port of the silo's HTTP listener (<c>/metrics</c>, <c>/health/live</c>).</summary>
+    public int MetricsPort { get; }
+
+    public Uri MetricsAddress => new($"http://127.0.0.1:{MetricsPort}/metrics");
 
     public int Pid => _process.Id;
 
@@ -43,6 +49,7 @@ public sealed class SiloProcess : IAsyncDisposable
     public static async Task<SiloProcess> StartAsync(string name, string connectionString, IReadOnlyDictionary<string, string>? settings = null)
     {
         var siloPort = FreePorts.Next();
+        var metricsPort = FreePorts.Next();
         var info = new ProcessStartInfo("dotnet", [RepoPaths.App("JobGrains.Silo")])
         {
             RedirectStandardOutput = true,
@@ -53,13 +60,14 @@ public sealed class SiloProcess : IAsyncDisposable
         info.Environment["JobGrains__Silo__Name"] = name;
         info.Environment["JobGrains__Silo__SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["JobGrains__Silo__GatewayPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["JobGrains__Silo__MetricsPort"] = metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["Logging__LogLevel__Polly"] = "Warning";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        var silo = new SiloProcess(name, siloPort, new Process { StartInfo = info, EnableRaisingEvents = true });
+        var silo = new SiloProcess(name, siloPort, metricsPort, new Process { StartInfo = info, EnableRaisingEvents = true });
         silo._process.OutputDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.Exited += (_, _) => silo._started.TrySetException(new InvalidOperationException($"{name} exited during start:\n{silo.Log}"));

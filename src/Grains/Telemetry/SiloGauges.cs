@@ -1,0 +1,35 @@
+using System.Diagnostics.Metrics;
+using JobGrains.Execution;
+
+namespace JobGrains.Telemetry;
+
+/// <summary>
+/// The gauges of one silo, read when a metrics reader collects: this silo's worker (attempts
+/// running, slots) and, on the silo that hosts the scheduler, the queue depths. A lifecycle
+/// participant only so that the silo creates it at start, before any job arrives.
+/// </summary>
+internal sealed class SiloGauges : ILifecycleParticipant<ISiloLifecycle>
+{
+    public SiloGauges(IMeterFactory meters, JobWorker worker, QueueDepthReport depths)
+    {
+        var meter = meters.Create(JobGrainsTelemetry.MeterName);
+        meter.CreateObservableUpDownCounter("jobgrains.attempts.running", () => worker.Running, "{attempt}",
+            "Attempts this silo's worker is running now.");
+        meter.CreateObservableUpDownCounter("jobgrains.worker.slots", () => worker.Slots, "{attempt}",
+            "Attempts this silo's worker may run at once.");
+        meter.CreateObservableGauge("jobgrains.queue.depth", () => Depths(depths), "{job}",
+            "Jobs waiting per queue (ready and delayed); reported by the silo that hosts the scheduler.");
+    }
+
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+    }
+
+    private static IEnumerable<Measurement<int>> Depths(QueueDepthReport report)
+    {
+        foreach (var (queue, depth) in report.Read())
+        {
+            yield return new Measurement<int>(depth, new KeyValuePair<string, object?>("queue", queue));
+        }
+    }
+}
