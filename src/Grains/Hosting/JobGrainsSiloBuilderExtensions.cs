@@ -2,6 +2,7 @@ using JobGrains.Events;
 using JobGrains.Execution;
 using JobGrains.Execution.Handlers;
 using JobGrains.Jobs;
+using JobGrains.Schedules;
 using JobGrains.Scheduling;
 using JobGrains.Storage;
 using Microsoft.Extensions.Configuration;
@@ -54,6 +55,7 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobWorker>());
         services.AddSingleton<JobHandlerRegistry>();
         services.AddSingleton<SubmissionRules>();
+        services.AddJobSchedules(configuration);
 
         if (configuration.GetValue("JobGrains:Jobs:BuiltInHandlers", defaultValue: true))
         {
