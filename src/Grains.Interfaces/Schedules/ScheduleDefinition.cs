@@ -78,4 +78,11 @@ public static class ScheduleDefaults
 
     public const int MaxCronLength = 200;
     public const int MaxTimeZoneLength = 100;
+
+    /// <summary>Null when <paramref name="name"/> may name a schedule; else why not, in words for the caller.</summary>
+    public static string? NameProblem(string? name) =>
+        string.IsNullOrEmpty(name) || name.Length > MaxNameLength || !char.IsAsciiLetterOrDigit(name[0])
+        || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')
+            ? $"'name' must be 1 to {MaxNameLength} letters, digits, '.', '_' or '-', starting with a letter or digit."
+            : null;
 }

@@ -12,7 +12,7 @@ internal sealed class ScheduleRules(SubmissionRules submissions)
     public string? FindProblem(ScheduleDefinition definition, out CronSchedule? cron)
     {
         cron = null;
-        if (NameProblem(definition.Name) is { } nameProblem)
+        if (ScheduleDefaults.NameProblem(definition.Name) is { } nameProblem)
         {
             return nameProblem;
         }
@@ -35,13 +35,6 @@ internal sealed class ScheduleRules(SubmissionRules submissions)
 
         return submissions.FindProblem(Submission(definition.Job, key: null, runAt: null)) is { } jobProblem ? "'job': " + jobProblem : null;
     }
-
-    /// <summary>Null when <paramref name="name"/> may name a schedule; else why not.</summary>
-    public static string? NameProblem(string? name) =>
-        string.IsNullOrEmpty(name) || name.Length > ScheduleDefaults.MaxNameLength || !char.IsAsciiLetterOrDigit(name[0])
-        || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')
-            ? $"'name' must be 1 to {ScheduleDefaults.MaxNameLength} letters, digits, '.', '_' or '-', starting with a letter or digit."
-            : null;
 
     /// <summary>The submission of one firing.</summary>
     public static JobSubmission Submission(ScheduledJob job, string? key, DateTimeOffset? runAt) => new()
