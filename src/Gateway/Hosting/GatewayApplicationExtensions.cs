@@ -57,6 +57,7 @@ internal static class GatewayApplicationExtensions
 
         app.MapJobEndpoints();
         app.MapClusterEndpoints();
+        app.MapScheduleEndpoints();
         app.MapHub<JobsHub>(JobsHub.Path).RequireCors(GatewayBuilderExtensions.HubCorsPolicy);
         return app;
     }

@@ -12,7 +12,7 @@ namespace JobGrains.Client;
 /// gateway went away (spot machines do) are retried for up to <see cref="TransientRetryLimit"/>;
 /// that is safe because every call is idempotent: a submission keeps the id chosen for it.
 /// </summary>
-public sealed class JobsClient(IClusterClient cluster, JobEventFeed feed)
+public sealed partial class JobsClient(IClusterClient cluster, JobEventFeed feed)
 {
     /// <summary>
     /// Stores a job and returns once it is durable. With an idempotency key, a repeat returns the

@@ -3,6 +3,7 @@ using JobGrains.Execution;
 using JobGrains.Execution.Handlers;
 using JobGrains.Jobs;
 using JobGrains.Retention;
+using JobGrains.Schedules;
 using JobGrains.Scheduling;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
@@ -63,6 +64,7 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<SiloGauges>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloGauges>());
         services.AddSingleton<SubmissionRules>();
+        services.AddJobSchedules(configuration);
 
         if (configuration.GetValue("JobGrains:Jobs:BuiltInHandlers", defaultValue: true))
         {

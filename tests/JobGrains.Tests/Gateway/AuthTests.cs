@@ -18,6 +18,12 @@ public sealed class AuthTests(GatewayFixture fixture)
         { "POST", $"api/jobs/{Guid.Empty}/retry" },
         { "GET", "api/cluster" },
         { "POST", "api/cluster/silos/any/drain" },
+        { "GET", "api/schedules" },
+        { "GET", "api/schedules/any" },
+        { "POST", "api/schedules" },
+        { "DELETE", "api/schedules/any" },
+        { "POST", "api/schedules/any/pause" },
+        { "POST", "api/schedules/any/resume" },
     };
 
     public static TheoryData<string, string> AdminCalls => new()
@@ -27,6 +33,10 @@ public sealed class AuthTests(GatewayFixture fixture)
         { "POST", $"api/jobs/{Guid.Empty}/cancel" },
         { "POST", $"api/jobs/{Guid.Empty}/retry" },
         { "POST", "api/cluster/silos/any/drain" },
+        { "POST", "api/schedules" },
+        { "DELETE", "api/schedules/any" },
+        { "POST", "api/schedules/any/pause" },
+        { "POST", "api/schedules/any/resume" },
     };
 
     private static HttpRequestMessage Request(string method, string path) =>

@@ -22,6 +22,8 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public JobsClient Jobs => _client?.Services.GetRequiredService<JobsClient>() ?? throw new InvalidOperationException("Connect the client first.");
 
+    public IClusterClient Client => _client?.Services.GetRequiredService<IClusterClient>() ?? throw new InvalidOperationException("Connect the client first.");
+
     public static async Task<ProcessCluster> CreateAsync(string purpose, string? serverConnectionString = null) =>
         new(await TestDatabase.CreateAsync(purpose, serverConnectionString));
 

@@ -49,5 +49,8 @@ export const api = {
   cancelJob: (id) => call("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`),
   retryJob: (id) => call("POST", `/api/jobs/${encodeURIComponent(id)}/retry`),
   cluster: () => call("GET", "/api/cluster"),
+  schedules: () => call("GET", "/api/schedules"),
+  pauseSchedule: (name) => call("POST", `/api/schedules/${encodeURIComponent(name)}/pause`),
+  resumeSchedule: (name) => call("POST", `/api/schedules/${encodeURIComponent(name)}/resume`),
   drainSilo: (silo) => call("POST", `/api/cluster/silos/${encodeURIComponent(silo)}/drain`),
 };

@@ -1,9 +1,9 @@
 // The JobGrains dashboard: a server-side paged job list kept live by SignalR, a job's detail
-// with cancel and retry, the silos and queues (the only thing polled), and throughput.
+// with cancel and retry, the silos, queues and schedules (the only things polled), and throughput.
 
 import { api, apiKey, ApiError } from "./api.js";
 import { LiveJobs } from "./live.js";
-import { TERMINAL, shortId, time, duration, json, el } from "./format.js";
+import { TERMINAL, shortId, time, dateTime, duration, json, el } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const CLUSTER_POLL_MS = 2000;
@@ -274,6 +274,45 @@ async function pollCluster() {
   setTimeout(pollCluster, CLUSTER_POLL_MS);
 }
 
+// ---- schedules -------------------------------------------------------------------------------
+
+function renderSchedules({ items }) {
+  $("schedules").tBodies[0].replaceChildren(...items.map((schedule) => {
+    const toggle = el("button", { type: "button", className: "link", onclick: () => toggleSchedule(schedule) }, schedule.paused ? "resume" : "pause");
+    const lastJob = schedule.lastJobId
+      ? el("a", { href: "#", onclick: (event) => { event.preventDefault(); showDetail(schedule.lastJobId); } }, shortId(schedule.lastJobId))
+      : "";
+    return el("tr", { dataset: { schedule: schedule.name, paused: String(schedule.paused), nextFireAt: schedule.nextFireAt ?? "", lastFireAt: schedule.lastFireAt ?? "" } },
+      el("td", {}, schedule.name),
+      el("td", { title: `misfire: ${schedule.misfire}` }, el("code", {}, schedule.cron), el("span", { className: "muted" }, ` ${schedule.timeZone}`)),
+      el("td", {}, `${schedule.job.type} → ${schedule.job.queue}`),
+      el("td", { className: "next", title: schedule.nextFireAt ?? "" }, schedule.nextFireAt ? dateTime(schedule.nextFireAt) : "—"),
+      el("td", { className: "last", title: schedule.lastFireAt ?? "" }, schedule.lastFireAt ? dateTime(schedule.lastFireAt) : "never"),
+      el("td", {}, lastJob),
+      el("td", {}, el("span", { className: `state ${schedule.paused ? "cancelled" : "running"}` }, schedule.paused ? "paused" : "active")),
+      el("td", {}, toggle));
+  }));
+  $("schedules-empty").hidden = items.length > 0;
+}
+
+async function pollSchedules() {
+  try {
+    renderSchedules(await api.schedules());
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return askKey("The key was refused.");
+  }
+  setTimeout(pollSchedules, CLUSTER_POLL_MS);
+}
+
+async function toggleSchedule(schedule) {
+  try {
+    await (schedule.paused ? api.resumeSchedule(schedule.name) : api.pauseSchedule(schedule.name));
+    renderSchedules(await api.schedules());
+  } catch (error) {
+    handleError(error, `Could not ${schedule.paused ? "resume" : "pause"} the schedule`);
+  }
+}
+
 async function drain(silo) {
   if (!confirm(`Drain ${silo.name}? It takes no new work and leaves the cluster.`)) return;
   try {
@@ -317,6 +356,7 @@ async function start() {
   live.start().catch(() => {});
   await loadPage();
   pollCluster();
+  pollSchedules();
   setInterval(updateRates, 1000);
 }
 

@@ -12,6 +12,13 @@ export function time(value) {
   return date.toLocaleTimeString([], { hour12: false }) + "." + String(date.getMilliseconds()).padStart(3, "0");
 }
 
+// A date and time to the second, for firings that may be days away.
+export function dateTime(value) {
+  if (!value) return "";
+  const date = new Date(value);
+  return `${date.toLocaleDateString([], { month: "short", day: "numeric" })} ${date.toLocaleTimeString([], { hour12: false })}`;
+}
+
 export function duration(job, now = Date.now()) {
   if (!job.startedAt) return "";
   const end = job.finishedAt ? Date.parse(job.finishedAt) : now;

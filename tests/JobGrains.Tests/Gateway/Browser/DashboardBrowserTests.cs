@@ -6,8 +6,8 @@ namespace JobGrains.Tests.Gateway.Browser;
 
 /// <summary>
 /// The dashboard in headless Chromium against the real gateway on Kestrel: it takes the key from
-/// the URL fragment, shows a submitted job go from queued to succeeded live, and cancels a
-/// running job with its button.
+/// the URL fragment, shows a submitted job go from queued to succeeded live, cancels a running job
+/// with its button, and lists schedules with their firings.
 /// </summary>
 [Collection(GatewayCollection.Name)]
 public sealed class DashboardBrowserTests(GatewayFixture fixture, ITestOutputHelper output)
@@ -94,6 +94,44 @@ public sealed class DashboardBrowserTests(GatewayFixture fixture, ITestOutputHel
             {
                 output.WriteLine($"console: {line}");
             }
+        }
+    }
+
+    [ChromiumFact]
+    public async Task Dashboard_lists_a_schedule_with_its_next_and_last_firing_and_pauses_it()
+    {
+        using var client = fixture.CreateClient();
+        const string name = "browser-schedule";
+        var created = await (await client.PostJsonAsync("api/schedules",
+                $$$"""{"name":"{{{name}}}","cron":"* * * * * *","job":{"type":"echo","instruction":{"from":"browser"},"queue":"browser-schedules"}}"""))
+            .AssertStatusAsync(HttpStatusCode.Created);
+        await using var browser = await Chromium.StartAsync();
+        await using var page = await OpenDashboardAsync(browser, fixture.BaseAddress);
+        var row = $"document.querySelector('#schedules tr[data-schedule=\"{name}\"]')";
+        try
+        {
+            await page.WaitForAsync($"{row} && {row}.dataset.lastFireAt !== '' && {row}.dataset.nextFireAt !== ''", "the schedule with a last and a next firing");
+            var shown = await page.EvaluateAsync($"[{row}.dataset.nextFireAt, {row}.dataset.lastFireAt, {row}.dataset.paused, {row}.textContent]");
+            var nextFireAt = DateTimeOffset.Parse(shown[0].GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            var lastFireAt = DateTimeOffset.Parse(shown[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(nextFireAt > lastFireAt, $"next {nextFireAt:O} after last {lastFireAt:O}");
+            Assert.True(lastFireAt >= DateTimeOffset.Parse(created.GetProperty("nextFireAt").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal("false", shown[2].GetString());
+            Assert.Contains("* * * * * *", shown[3].GetString(), StringComparison.Ordinal);
+            Assert.Contains("echo", shown[3].GetString(), StringComparison.Ordinal);
+
+            await page.ClickAsync($"#schedules tr[data-schedule=\"{name}\"] button");
+            await page.WaitForAsync($"{row}.dataset.paused === 'true' && {row}.dataset.nextFireAt === ''", "the row to show the schedule paused");
+            var stored = await (await client.GetAsync($"api/schedules/{name}")).AssertStatusAsync(HttpStatusCode.OK);
+            Assert.True(stored.GetProperty("paused").GetBoolean());
+            Assert.DoesNotContain(page.Console, line => line.StartsWith("exception", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await client.DeleteAsync($"api/schedules/{name}");
+            var shot = Path.Combine(Path.GetTempPath(), "jobgrains-dashboard-schedules.png");
+            await page.ScreenshotAsync(shot);
+            output.WriteLine($"screenshot: {shot}");
         }
     }
 
