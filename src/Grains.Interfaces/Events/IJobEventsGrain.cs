@@ -22,7 +22,26 @@ public interface IJobObserver : IGrainObserver
 public interface IJobObserverListWatcher : IGrainObserver
 {
     [Alias("OnObserversChanged")]
-    Task OnObserversChangedAsync(IReadOnlyList<IJobObserver> observers);
+    Task OnObserversChangedAsync(ObserverList observers);
+}
+
+/// <summary>
+/// The registered observers, as of one change of the registry: <see cref="Version"/> grows with
+/// each change, so that a publisher keeps the newest list whatever order answers arrive in;
+/// <see cref="Epoch"/> names the registry's activation (a new one starts counting again).
+/// </summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("jobgrains.ObserverList")]
+public sealed record ObserverList(
+    [property: Id(0)] Guid Epoch,
+    [property: Id(1)] long Version,
+    [property: Id(2)] IReadOnlyList<IJobObserver> Observers)
+{
+    public static ObserverList None { get; } = new(Guid.Empty, 0, []);
+
+    /// <summary>Whether this list is newer than <paramref name="other"/>.</summary>
+    public bool Supersedes(ObserverList other) => Epoch != other.Epoch || Version > other.Version;
 }
 
 /// <summary>
@@ -42,15 +61,10 @@ public interface IJobEventsGrain : IGrainWithIntegerKey
 
     /// <summary>Registers or renews a silo's publisher; answers the current observers.</summary>
     [Alias("Watch")]
-    Task<IReadOnlyList<IJobObserver>> WatchAsync(IJobObserverListWatcher watcher);
+    Task<ObserverList> WatchAsync(IJobObserverListWatcher watcher);
 
     [Alias("Unsubscribe")]
     Task UnsubscribeAsync(IJobObserver observer);
-
-    /// <summary>The observers whose lease has not run out.</summary>
-    [Alias("GetObservers")]
-    [AlwaysInterleave]
-    Task<IReadOnlyList<IJobObserver>> GetObserversAsync();
 }
 
 /// <summary>Keys and timings of the observer registry.</summary>

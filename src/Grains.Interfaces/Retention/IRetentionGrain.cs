@@ -7,7 +7,7 @@ namespace JobGrains.Retention;
 [Alias("jobgrains.IRetentionGrain")]
 public interface IRetentionGrain : IGrainWithIntegerKey
 {
-    /// <summary>Registers the periodic sweep if it is not registered yet. Every silo calls it at start.</summary>
+    /// <summary>Registers the periodic sweep unless it is registered with the configured period. Every silo calls it at start.</summary>
     [Alias("EnsureScheduled")]
     Task EnsureScheduledAsync();
 

@@ -16,7 +16,7 @@ public interface IJobSchedulerGrain : IGrainWithIntegerKey
     /// Asks for up to <see cref="WorkRequest.FreeSlots"/> jobs for a silo. Waits up to
     /// <see cref="WorkRequest.WaitTimeout"/> when nothing is ready, then answers empty.
     /// </summary>
-    [Alias("Pull")]
+    [Alias("PullAssignments")] // not "Pull": that one answered bare ids
     Task<IReadOnlyList<WorkAssignment>> PullAsync(WorkRequest request);
 
     /// <summary>

@@ -7,20 +7,20 @@ namespace JobGrains.Events;
 /// <summary>
 /// Pushes the job views of every committed change on this silo to the registered observers,
 /// in batches and in commit order. One batch is delivered to every observer before the next,
-/// so a job's views reach each observer in order. The registry tells it of each new observer
-/// before that observer's registration returns; it also re-reads the list now and then, in case
-/// the registry lost it (its silo died) and was rebuilt by renewals.
+/// so a job's views reach each observer in order. The registry pushes each change of the
+/// observers here (a new observer's before its registration returns); this publisher's own
+/// renewals bring the list too, in case the registry lost it (its silo died) and was rebuilt.
 /// </summary>
 internal sealed partial class JobEventPublisher(IGrainFactory grains, TimeProvider time, ILogger<JobEventPublisher> logger)
     : SiloBatchPump<JobView>(MaxBatch), IJobObserverListWatcher, IDisposable
 {
     private const int MaxBatch = 2048;
-    private static readonly TimeSpan ObserverRefresh = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(5);
 
-    private volatile IReadOnlyList<IJobObserver> _observers = [];
-    private long _observersReadAt;
+    private readonly Lock _listGate = new();
+    private ObserverList _observers = ObserverList.None;
     private readonly CancellationTokenSource _stopWatching = new();
+    private IJobObserverListWatcher? _reference;
     private Task _watchLoop = Task.CompletedTask;
 
     public void Publish(JobView view) => Post(view);
@@ -31,16 +31,51 @@ internal sealed partial class JobEventPublisher(IGrainFactory grains, TimeProvid
         lifecycle.Subscribe(nameof(JobEventPublisher), ServiceLifecycleStage.Active, StartWatching, StopWatchingAsync);
     }
 
-    Task IJobObserverListWatcher.OnObserversChangedAsync(IReadOnlyList<IJobObserver> observers)
+    Task IJobObserverListWatcher.OnObserversChangedAsync(ObserverList observers)
     {
-        _observers = observers;
+        Take(observers);
         return Task.CompletedTask;
     }
 
     protected override async Task DeliverAsync(IReadOnlyList<JobView> batch)
     {
-        var observers = await GetObserversAsync();
-        await Task.WhenAll(observers.Select(o => DeliverAsync(o, batch)));
+        if (CurrentObservers() is null)
+        {
+            // Views committed before this silo's first registration finished: fetch the list now.
+            await RenewAsync(CancellationToken.None);
+        }
+
+        await Task.WhenAll((CurrentObservers() ?? []).Select(o => DeliverAsync(o, batch)));
+    }
+
+    /// <summary>The observers to deliver to; null until a list has come from the registry.</summary>
+    private IReadOnlyList<IJobObserver>? CurrentObservers()
+    {
+        lock (_listGate)
+        {
+            return _observers == ObserverList.None ? null : _observers.Observers;
+        }
+    }
+
+    /// <summary>How the registry reaches this publisher: made once, on first use.</summary>
+    private IJobObserverListWatcher Reference()
+    {
+        lock (_listGate)
+        {
+            return _reference ??= grains.CreateObjectReference<IJobObserverListWatcher>(this);
+        }
+    }
+
+    /// <summary>Keeps the newer list: a push and a renewal's answer may arrive in either order.</summary>
+    private void Take(ObserverList list)
+    {
+        lock (_listGate)
+        {
+            if (list.Supersedes(_observers))
+            {
+                _observers = list;
+            }
+        }
     }
 
     private async Task DeliverAsync(IJobObserver observer, IReadOnlyList<JobView> views)
@@ -56,49 +91,21 @@ internal sealed partial class JobEventPublisher(IGrainFactory grains, TimeProvid
         }
     }
 
-    private async Task<IReadOnlyList<IJobObserver>> GetObserversAsync()
-    {
-        if (time.GetElapsedTime(_observersReadAt) < ObserverRefresh && _observersReadAt != 0)
-        {
-            return _observers;
-        }
-
-        try
-        {
-            _observers = await grains.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default).GetObserversAsync();
-            _observersReadAt = time.GetTimestamp();
-        }
-        catch (Exception e)
-        {
-            LogRegistryUnavailable(logger, e);
-        }
-
-        return _observers;
-    }
-
     private Task StartWatching(CancellationToken cancellationToken)
     {
-        var reference = grains.CreateObjectReference<IJobObserverListWatcher>(this);
-        _watchLoop = Task.Run(() => WatchAsync(reference, _stopWatching.Token), CancellationToken.None);
+        _watchLoop = Task.Run(() => WatchAsync(_stopWatching.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
     /// <summary>Registers with the registry and renews, as observers do, until the silo stops.</summary>
-    private async Task WatchAsync(IJobObserverListWatcher reference, CancellationToken cancellationToken)
+    private async Task WatchAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(JobEventsGrainKeys.RenewPeriod, time);
         try
         {
             do
             {
-                try
-                {
-                    _observers = await grains.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default).WatchAsync(reference);
-                }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-                {
-                    LogRegistryUnavailable(logger, e);
-                }
+                await RenewAsync(cancellationToken);
             }
             while (await timer.WaitForNextTickAsync(cancellationToken));
         }
@@ -106,9 +113,20 @@ internal sealed partial class JobEventPublisher(IGrainFactory grains, TimeProvid
         {
             // The silo is stopping.
         }
-        finally
+    }
+
+    private async Task RenewAsync(CancellationToken cancellationToken)
+    {
+        try
         {
-            grains.DeleteObjectReference<IJobObserverListWatcher>(reference);
+            Take(await grains.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default).WatchAsync(Reference()));
+        }
+        catch (Exception e)
+        {
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                LogRegistryUnavailable(logger, e);
+            }
         }
     }
 
@@ -116,6 +134,10 @@ internal sealed partial class JobEventPublisher(IGrainFactory grains, TimeProvid
     {
         await _stopWatching.CancelAsync();
         await _watchLoop;
+        if (_reference is { } reference)
+        {
+            grains.DeleteObjectReference<IJobObserverListWatcher>(reference);
+        }
     }
 
     public void Dispose() => _stopWatching.Dispose();

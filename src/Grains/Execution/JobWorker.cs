@@ -29,6 +29,8 @@ internal sealed partial class JobWorker(
     ILogger<JobWorker> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     private static readonly TimeSpan PullGrace = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan HeldReportCoalescing = TimeSpan.FromMilliseconds(5);
+    private static readonly Dictionary<string, int> NothingHeld = [];
     private readonly WorkerOptions _options = options.Value;
     private readonly CancellationTokenSource _stopPulling = new();
     private readonly CancellationTokenSource _disrupt = new();
@@ -41,6 +43,7 @@ internal sealed partial class JobWorker(
     // Jobs handed to this silo and not yet ended, per queue: what the scheduler counts against queue limits.
     private readonly Dictionary<string, int> _heldByQueue = new(StringComparer.Ordinal);
     private long _heldSequence;
+    private int _heldReportPending;
     private int _pulling;
     private int _busySlots;
     private int _reporting;
@@ -200,16 +203,43 @@ internal sealed partial class JobWorker(
         ChangeHeld(queue, -1);
         Interlocked.Decrement(ref _busySlots);
         _slotFreed.Release();
-        if (_queueLimits.ContainsKey(queue) && Volatile.Read(ref _pulling) == 1)
+        if (_queueLimits.ContainsKey(queue) && Volatile.Read(ref _pulling) == 1 && Interlocked.Exchange(ref _heldReportPending, 1) == 0)
         {
-            // The pull waiting at the scheduler carries the old count: tell it the room is free.
-            var (sequence, held) = HeldSnapshot();
-            _ = grains.GetGrain<IJobSchedulerGrain>(JobSchedulerGrainKeys.Default).ReportHeldJobsAsync(new HeldJobsReport(SiloName, sequence, held));
+            _ = ReportHeldSoonAsync();
         }
     }
 
+    /// <summary>
+    /// Tells the scheduler, while this silo's pull waits there with an old count, that jobs of a
+    /// limited queue ended. Jobs that end within a few milliseconds share one report.
+    /// </summary>
+    private async Task ReportHeldSoonAsync()
+    {
+        try
+        {
+            await Task.Delay(HeldReportCoalescing, time);
+            Volatile.Write(ref _heldReportPending, 0);
+            if (Volatile.Read(ref _pulling) == 1)
+            {
+                var (sequence, held) = HeldSnapshot();
+                await grains.GetGrain<IJobSchedulerGrain>(JobSchedulerGrainKeys.Default).ReportHeldJobsAsync(new HeldJobsReport(SiloName, sequence, held));
+            }
+        }
+        catch (Exception e)
+        {
+            // The next pull carries the count anyway.
+            LogHeldReportFailed(logger, e);
+        }
+    }
+
+    /// <summary>Counts jobs of limited queues only: the scheduler counts nothing else.</summary>
     private void ChangeHeld(string queue, int delta)
     {
+        if (!_queueLimits.ContainsKey(queue))
+        {
+            return;
+        }
+
         lock (_heldByQueue)
         {
             var count = _heldByQueue.GetValueOrDefault(queue) + delta;
@@ -225,8 +255,13 @@ internal sealed partial class JobWorker(
     }
 
     /// <summary>The held counts with a sequence number that orders them, taken together.</summary>
-    private (long Sequence, Dictionary<string, int> Held) HeldSnapshot()
+    private (long Sequence, IReadOnlyDictionary<string, int> Held) HeldSnapshot()
     {
+        if (_queueLimits.Count == 0)
+        {
+            return (0, NothingHeld);
+        }
+
         lock (_heldByQueue)
         {
             return (++_heldSequence, new Dictionary<string, int>(_heldByQueue, StringComparer.Ordinal));
@@ -367,6 +402,9 @@ internal sealed partial class JobWorker(
 
     [LoggerMessage(EventId = 5008, Level = LogLevel.Debug, Message = "Pulled {Count} jobs for {Free} free slots")]
     private static partial void LogPulled(ILogger logger, int count, int free);
+
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Debug, Message = "Reporting the jobs held per limited queue to the scheduler failed")]
+    private static partial void LogHeldReportFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Pulling work from the scheduler failed; retrying")]
     private static partial void LogPullFailed(ILogger logger, Exception exception);

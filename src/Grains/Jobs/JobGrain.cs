@@ -218,7 +218,8 @@ internal sealed partial class JobGrain(
         }
 
         // A version conflict reloads the row: ask again against it (it may have moved on).
-        return await WriteAsync(_job! with { Checkpoint = checkpointJson, UpdatedAt = time.GetUtcNow() })
+        // A checkpoint changes nothing that a view shows: no event for it.
+        return await WriteAsync(_job! with { Checkpoint = checkpointJson, UpdatedAt = time.GetUtcNow() }, publish: false)
             || await SaveCheckpointAsync(attempt, checkpointJson);
     }
 
@@ -409,12 +410,18 @@ internal sealed partial class JobGrain(
     /// (a duplicate activation during a membership change) got there first: take its row as the
     /// truth and report false.
     /// </summary>
-    private async Task<bool> WriteAsync(JobRecord next, AttemptView? attempt = null)
+    private async Task<bool> WriteAsync(JobRecord next, AttemptView? attempt = null, bool publish = true)
     {
-        if (await store.UpdateAsync(next, attempt))
+        // Records share the checkpoint string they were copied from: a new reference is a new checkpoint.
+        var writesCheckpoint = !ReferenceEquals(next.Checkpoint, _job?.Checkpoint);
+        if (await store.UpdateAsync(next, attempt, writesCheckpoint))
         {
             _job = next with { Version = next.Version + 1 };
-            events.Publish(_job.ToView());
+            if (publish)
+            {
+                events.Publish(_job.ToView());
+            }
+
             return true;
         }
 

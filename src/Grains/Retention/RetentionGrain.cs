@@ -17,15 +17,25 @@ internal sealed partial class RetentionGrain(
     TimeProvider time,
     ILogger<RetentionGrain> logger) : Grain, IRetentionGrain, IRemindable
 {
-    private const string ReminderName = "retention-sweep";
+    private const string ReminderPrefix = "retention-sweep-every-";
     private readonly RetentionOptions _options = options.Value;
+
+    // The period is in the name: a changed period is a new reminder, and the old one is dropped.
+    private string ReminderName => $"{ReminderPrefix}{(long)_options.SweepPeriod.TotalSeconds}s";
 
     public async Task EnsureScheduledAsync()
     {
-        var existing = await this.GetReminder(ReminderName);
-        if (existing is null)
+        // Registered once for the cluster: registering again at every silo start would push the
+        // first sweep back each time a silo joins.
+        var reminders = await this.GetReminders();
+        if (!reminders.Any(r => r.ReminderName == ReminderName))
         {
             await this.RegisterOrUpdateReminder(ReminderName, _options.SweepPeriod, _options.SweepPeriod);
+        }
+
+        foreach (var stale in reminders.Where(r => r.ReminderName.StartsWith(ReminderPrefix, StringComparison.Ordinal) && r.ReminderName != ReminderName))
+        {
+            await this.UnregisterReminder(stale);
         }
     }
 
@@ -63,9 +73,9 @@ internal sealed partial class RetentionGrain(
         }
     }
 
-    [LoggerMessage(EventId = 8001, Level = LogLevel.Information, Message = "Retention removed {Removed} jobs that finished before {Cutoff:O}")]
+    [LoggerMessage(EventId = 8201, Level = LogLevel.Information, Message = "Retention removed {Removed} jobs that finished before {Cutoff:O}")]
     private static partial void LogSwept(ILogger logger, long removed, DateTimeOffset cutoff);
 
-    [LoggerMessage(EventId = 8002, Level = LogLevel.Warning, Message = "The retention sweep failed; the next one retries")]
+    [LoggerMessage(EventId = 8202, Level = LogLevel.Warning, Message = "The retention sweep failed; the next one retries")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
 }

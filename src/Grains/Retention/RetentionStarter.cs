@@ -21,6 +21,6 @@ internal sealed partial class RetentionStarter(IGrainFactory grains, ILogger<Ret
         }
     }
 
-    [LoggerMessage(EventId = 8003, Level = LogLevel.Warning, Message = "Could not register the retention sweep")]
+    [LoggerMessage(EventId = 8203, Level = LogLevel.Warning, Message = "Could not register the retention sweep")]
     private static partial void LogRegisterFailed(ILogger logger, Exception exception);
 }

@@ -264,7 +264,7 @@ internal sealed partial class JobSchedulerGrain(
             }
 
             _deadSilos = dead;
-            _concurrency.Forget(dead);
+            _concurrency.RetainOnly(alive.ToHashSet(StringComparer.Ordinal));
             var lost = await store.LoadRunningElsewhereAsync(alive);
             if (lost.Count == 0)
             {

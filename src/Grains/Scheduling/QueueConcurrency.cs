@@ -4,9 +4,14 @@ namespace JobGrains.Scheduling;
 /// The scheduler's count of attempts per limited queue, to keep each under its configured
 /// concurrency limit. Each silo's pulls (and its one-way reports while a pull waits) say how many
 /// jobs of each queue it holds; jobs handed to a silo since its last pull are added on top, as
-/// the silo did not know them when it asked. Counts of silos that died are dropped. Queues without
-/// a limit are not counted at all. Not thread-safe: the scheduler grain owns it.
+/// the silo did not know them when it asked. Counts of silos that are no longer alive are dropped.
+/// Queues without a limit are not counted at all. Not thread-safe: the scheduler grain owns it.
 /// </summary>
+/// <remarks>
+/// After the scheduler grain moves, its counts start from the table's <c>running</c> rows, which
+/// miss jobs handed out but not yet started; until each silo's next pull (about a second) a
+/// limited queue may run a few over its limit.
+/// </remarks>
 internal sealed class QueueConcurrency(IReadOnlyDictionary<string, int> limits)
 {
     private readonly Dictionary<string, SiloCounts> _silos = new(StringComparer.Ordinal);
@@ -36,9 +41,13 @@ internal sealed class QueueConcurrency(IReadOnlyDictionary<string, int> limits)
             return;
         }
 
+        // A pull that arrives after a newer one (the silo gave up on it) must not wipe what was
+        // handed out since the newer one.
         var silo = Silo(request.Silo);
-        silo.AssignedSincePull.Clear();
-        silo.Note(request.Sequence, request.HeldByQueue);
+        if (silo.Note(request.Sequence, request.HeldByQueue))
+        {
+            silo.AssignedSincePull.Clear();
+        }
     }
 
     /// <summary>A silo's jobs ended while its pull waits here; what this pull brings stays counted.</summary>
@@ -69,12 +78,12 @@ internal sealed class QueueConcurrency(IReadOnlyDictionary<string, int> limits)
         }
     }
 
-    /// <summary>Drops the silos that are gone: their attempts are handed back and counted again where they run next.</summary>
-    public void Forget(IEnumerable<string> deadSilos)
+    /// <summary>Keeps only the silos that are alive: the attempts of the others are handed back and counted again where they run next.</summary>
+    public void RetainOnly(IReadOnlySet<string> aliveSilos)
     {
-        foreach (var silo in deadSilos)
+        foreach (var gone in _silos.Keys.Where(s => !aliveSilos.Contains(s)).ToList())
         {
-            _silos.Remove(silo);
+            _silos.Remove(gone);
         }
     }
 
@@ -97,14 +106,17 @@ internal sealed class QueueConcurrency(IReadOnlyDictionary<string, int> limits)
 
         public Dictionary<string, int> AssignedSincePull { get; } = new(StringComparer.Ordinal);
 
-        /// <summary>Takes a count unless a newer one already arrived (reports and pulls may cross).</summary>
-        public void Note(long sequence, IReadOnlyDictionary<string, int> held)
+        /// <summary>Takes a count unless a newer one already arrived (reports and pulls may cross); true when taken.</summary>
+        public bool Note(long sequence, IReadOnlyDictionary<string, int> held)
         {
-            if (sequence > _sequence)
+            if (sequence <= _sequence)
             {
-                _sequence = sequence;
-                Reported = new Dictionary<string, int>(held, StringComparer.Ordinal);
+                return false;
             }
+
+            _sequence = sequence;
+            Reported = new Dictionary<string, int>(held, StringComparer.Ordinal);
+            return true;
         }
     }
 }

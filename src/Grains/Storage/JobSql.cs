@@ -69,12 +69,12 @@ internal static class JobSql
             state = u.state, priority = u.priority, attempt = u.attempt, uncounted_attempts = u.uncounted_attempts,
             max_attempts = u.max_attempts, progress = u.progress, result = u.result, error = u.error,
             silo = u.silo, updated_at = u.updated_at, started_at = u.started_at,
-            finished_at = u.finished_at, run_at = u.run_at, checkpoint = u.checkpoint, version = u.version + 1
+            finished_at = u.finished_at, run_at = u.run_at, checkpoint = CASE WHEN u.writes_checkpoint THEN u.checkpoint ELSE j.checkpoint END, version = u.version + 1
         FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[],
                     $8::jsonb[], $9::jsonb[], $10::jsonb[], $11::text[], $12::timestamptz[], $13::timestamptz[],
-                    $14::timestamptz[], $15::timestamptz[], $22::jsonb[])
+                    $14::timestamptz[], $15::timestamptz[], $22::jsonb[], $23::bool[])
              AS u(id, version, state, priority, attempt, uncounted_attempts, max_attempts, progress, result, error,
-                  silo, updated_at, started_at, finished_at, run_at, checkpoint)
+                  silo, updated_at, started_at, finished_at, run_at, checkpoint, writes_checkpoint)
         WHERE j.id = u.id AND j.version = u.version
         RETURNING j.id
         ),
@@ -115,7 +115,7 @@ internal static class JobSql
         return command;
     }
 
-    public static NpgsqlBatchCommand UpdateMany(IReadOnlyList<(JobRecord Job, AttemptView? Attempt)> changes)
+    public static NpgsqlBatchCommand UpdateMany(IReadOnlyList<(JobRecord Job, AttemptView? Attempt, bool WritesCheckpoint)> changes)
     {
         var jobs = changes.Select(c => c.Job).ToList();
         var attempts = changes.Select(c => c.Attempt).ToList();
@@ -142,7 +142,8 @@ internal static class JobSql
         p.Add(Array(attempts, a => a?.FinishedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
         p.Add(Array(attempts, a => a?.Outcome, NpgsqlDbType.Text));
         p.Add(Array(attempts, a => ToJson(a?.Error), NpgsqlDbType.Jsonb));
-        p.Add(Array(jobs, j => j.Checkpoint, NpgsqlDbType.Jsonb));
+        p.Add(Array(changes, c => c.WritesCheckpoint ? c.Job.Checkpoint : null, NpgsqlDbType.Jsonb));
+        p.Add(Array(changes, c => c.WritesCheckpoint, NpgsqlDbType.Boolean));
         return command;
     }
 

@@ -40,9 +40,11 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// <summary>
     /// Writes <paramref name="job"/> over the row whose version is <c>job.Version</c>; the row's
     /// version becomes <c>job.Version + 1</c>. False when the stored version differs (another
-    /// writer won), and nothing is written.
+    /// writer won), and nothing is written. The checkpoint column is written only when
+    /// <paramref name="writesCheckpoint"/> (it can be large, and most writes leave it as it is).
     /// </summary>
-    public Task<bool> UpdateAsync(JobRecord job, AttemptView? attempt = null) => Enqueue(job, WriteKind.Update, attempt);
+    public Task<bool> UpdateAsync(JobRecord job, AttemptView? attempt = null, bool writesCheckpoint = false) =>
+        Enqueue(job, writesCheckpoint ? WriteKind.UpdateWithCheckpoint : WriteKind.Update, attempt);
 
     public Task<IReadOnlyList<AttemptView>> LoadAttemptsAsync(Guid jobId, CancellationToken cancellationToken = default) =>
         ReadAsync<IReadOnlyList<AttemptView>>("load attempts", async () =>
@@ -336,7 +338,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     private async Task<HashSet<Guid>> ExecuteBatchAsync(IReadOnlyList<PendingWrite> batch)
     {
         var inserts = new List<JobRecord>();
-        var updates = new List<(JobRecord, AttemptView?)>();
+        var updates = new List<(JobRecord, AttemptView?, bool)>();
         foreach (var write in batch)
         {
             if (write.Kind == WriteKind.Insert)
@@ -345,7 +347,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
             }
             else
             {
-                updates.Add((write.Job, write.Attempt));
+                updates.Add((write.Job, write.Attempt, write.Kind == WriteKind.UpdateWithCheckpoint));
             }
         }
 
@@ -384,6 +386,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     {
         Insert,
         Update,
+        UpdateWithCheckpoint,
     }
 
     private sealed class PendingWrite(JobRecord job, WriteKind kind, AttemptView? attempt)

@@ -40,12 +40,12 @@ public sealed class RetentionTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task The_sweep_is_registered_as_a_durable_reminder_once_for_the_cluster()
+    public async Task The_sweep_is_registered_as_a_durable_reminder_with_the_configured_period()
     {
-        var reminders = await Eventually.MatchesAsync(
-            () => fixture.Database.ScalarAsync<long>("select count(*) from orleansremindertable where remindername = 'retention-sweep'"),
-            count => count > 0, "the retention reminder to be registered");
-        Assert.Equal(1L, reminders);
+        var periodMs = await Eventually.MatchesAsync(
+            () => fixture.Database.ScalarAsync<long>("select coalesce(max(period), 0) from orleansremindertable where remindername like 'retention-sweep-every-%'"),
+            period => period > 0, "the retention reminder to be registered");
+        Assert.Equal((long)new RetentionOptions().SweepPeriod.TotalMilliseconds, periodMs);
     }
 
     private async Task<Guid> SubmitAndFinishAsync(JobSubmission submission, JobState expected)
