@@ -32,6 +32,8 @@ internal sealed partial class AllJobsFeed(
     /// <summary>True when the connection was not subscribed yet.</summary>
     public bool AddSubscriber(string connectionId) => _subscribers.TryAdd(connectionId, 0);
 
+    public bool HasSubscribers => !_subscribers.IsEmpty;
+
     /// <summary>True when the connection was subscribed.</summary>
     public bool RemoveSubscriber(string connectionId) => _subscribers.TryRemove(connectionId, out _);
 

@@ -13,8 +13,4 @@ internal sealed partial class JobEventsSubscription
     [LoggerMessage(EventId = 4403, EventName = "ObserverUnregisterFailed", Level = LogLevel.Debug,
         Message = "Could not unregister from job events: {Reason}")]
     private static partial void LogUnregisterFailed(ILogger logger, string reason);
-
-    [LoggerMessage(EventId = 4404, EventName = "ObserverRegistrationPending", Level = LogLevel.Debug,
-        Message = "Not registered for job events yet (attempt {Attempt}: {Reason}); retrying")]
-    private static partial void LogRegistrationPending(ILogger logger, int attempt, string reason);
 }

@@ -1,49 +1,86 @@
 using JobGrains.Events;
+using JobGrains.Gateway.Options;
+using Microsoft.Extensions.Options;
 
 namespace JobGrains.Gateway.Events;
 
 /// <summary>
 /// Keeps the gateway's <see cref="JobEventsRelay"/> registered with the cluster's
-/// <see cref="IJobEventsGrain"/>: registers at start, renews every
-/// <see cref="JobEventsGrainKeys.RenewPeriod"/> and at once after a reconnect, retries soon after
-/// a failure, and unregisters on shutdown.
+/// <see cref="IJobEventsGrain"/> while someone watches through the hub: registers on the first
+/// subscription, renews every <see cref="JobEventsGrainKeys.RenewPeriod"/> and at once after a
+/// reconnect, retries soon after a failure, and unregisters once nobody has watched for
+/// <see cref="GatewayOptions.EventsIdleGrace"/> (so that an unwatched gateway costs the silos
+/// nothing) and on shutdown.
 /// </summary>
 internal sealed partial class JobEventsSubscription(
     IClusterClient cluster,
     JobEventsRelay relay,
+    JobWatchers watchers,
+    AllJobsFeed allJobs,
     ObserverRenewalSignal renewal,
+    IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<JobEventsSubscription> logger) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
 
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _registered = NewRegistration();
+    private long _wantedAt;
     private IJobObserver? _reference;
 
-    /// <summary>Completes once the observer was registered for the first time.</summary>
-    public Task Registered => _registered.Task;
+    /// <summary>
+    /// Registers the gateway for job events unless it is registered already, and completes once it
+    /// is: every change committed from then on reaches the relay. Call before reading a snapshot.
+    /// </summary>
+    public Task EnsureRegisteredAsync()
+    {
+        lock (_gate)
+        {
+            _wantedAt = time.GetTimestamp();
+            if (!_registered.Task.IsCompleted)
+            {
+                renewal.Request();
+            }
 
-    private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _registered.Task;
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
+        var registered = false;
         while (!stoppingToken.IsCancellationRequested)
         {
-            TimeSpan wait;
+            var wait = Timeout.InfiniteTimeSpan;
             try
             {
-                // Inside the try: until the client has connected once, it cannot resolve grain types.
-                var registry = cluster.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default);
-                _reference ??= cluster.CreateObjectReference<IJobObserver>(relay);
-                await registry.SubscribeAsync(_reference).WaitAsync(stoppingToken);
-                if (failures > 0 || !_registered.Task.IsCompleted)
+                if (IsWanted())
                 {
-                    LogRegistered(logger);
-                }
+                    // Inside the try: until the client has connected once, it cannot resolve grain types.
+                    var registry = cluster.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default);
+                    _reference ??= cluster.CreateObjectReference<IJobObserver>(relay);
+                    await registry.SubscribeAsync(_reference).WaitAsync(stoppingToken);
+                    if (!registered || failures > 0)
+                    {
+                        LogRegistered(logger);
+                    }
 
-                failures = 0;
-                _registered.TrySetResult();
-                wait = JobEventsGrainKeys.RenewPeriod;
+                    registered = true;
+                    failures = 0;
+                    lock (_gate)
+                    {
+                        _registered.TrySetResult();
+                    }
+
+                    wait = JobEventsGrainKeys.RenewPeriod;
+                }
+                else if (registered && StopWanting())
+                {
+                    registered = false;
+                    await UnregisterAsync(stoppingToken);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -52,13 +89,8 @@ internal sealed partial class JobEventsSubscription(
             catch (Exception e)
             {
                 // The cluster may be starting or unreachable; keep trying, quietly after the first few.
-                // Until the client has connected once, failing is expected (start-up order): quiet then.
                 failures++;
-                if (!_registered.Task.IsCompleted && failures < 15)
-                {
-                    LogRegistrationPending(logger, failures, e.Message);
-                }
-                else if (failures <= 3 || failures % 30 == 0)
+                if (failures <= 3 || failures % 30 == 0)
                 {
                     LogRegistrationFailed(logger, failures, e.GetType().Name, e.Message);
                 }
@@ -80,19 +112,57 @@ internal sealed partial class JobEventsSubscription(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+        await UnregisterAsync(cancellationToken);
         if (_reference is { } reference)
         {
-            try
-            {
-                await cluster.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default).UnsubscribeAsync(reference).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
-            }
-            catch (Exception e)
-            {
-                // Best effort: the lease runs out by itself.
-                LogUnregisterFailed(logger, e.Message);
-            }
-
             cluster.DeleteObjectReference<IJobObserver>(reference);
         }
     }
+
+    /// <summary>Whether anyone watches through the hub, or asked to within the grace period.</summary>
+    private bool IsWanted()
+    {
+        lock (_gate)
+        {
+            return watchers.WatchedJobs > 0 || allJobs.HasSubscribers || time.GetElapsedTime(_wantedAt) < options.Value.EventsIdleGrace;
+        }
+    }
+
+    /// <summary>
+    /// Decides, under the lock that <see cref="EnsureRegisteredAsync"/> takes, to unregister: a
+    /// caller from then on waits for the next registration instead of trusting this one.
+    /// </summary>
+    private bool StopWanting()
+    {
+        lock (_gate)
+        {
+            if (watchers.WatchedJobs > 0 || allJobs.HasSubscribers || time.GetElapsedTime(_wantedAt) < options.Value.EventsIdleGrace)
+            {
+                return false;
+            }
+
+            _registered = NewRegistration();
+            return true;
+        }
+    }
+
+    private async Task UnregisterAsync(CancellationToken cancellationToken)
+    {
+        if (_reference is not { } reference)
+        {
+            return;
+        }
+
+        try
+        {
+            await cluster.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default).UnsubscribeAsync(reference).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // Best effort: the lease runs out by itself.
+            LogUnregisterFailed(logger, e.Message);
+        }
+    }
+
+    private static TaskCompletionSource NewRegistration() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -19,10 +19,14 @@ internal sealed partial class JobsHub(
     JobsClient jobs,
     JobWatchers watchers,
     AllJobsFeed allJobs,
+    JobEventsSubscription events,
     IOptions<GatewayOptions> options,
     ILogger<JobsHub> logger) : Hub
 {
     public const string Path = "/hubs/jobs";
+
+    // How long a subscription waits for the gateway's registration with the cluster.
+    private static readonly TimeSpan SubscribeTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>The client method that receives a job view.</summary>
     public const string JobUpdated = "jobUpdated";
@@ -39,6 +43,8 @@ internal sealed partial class JobsHub(
         JobView? view;
         try
         {
+            // Registered first, read second: no change falls between the snapshot and the feed.
+            await events.EnsureRegisteredAsync().WaitAsync(SubscribeTimeout);
             view = await jobs.GetAsync(jobId);
         }
         catch (Exception e) when (e is not HubException)
@@ -70,6 +76,16 @@ internal sealed partial class JobsHub(
         if (allJobs.AddSubscriber(Context.ConnectionId))
         {
             await Groups.AddToGroupAsync(Context.ConnectionId, AllJobsFeed.Group);
+        }
+
+        try
+        {
+            await events.EnsureRegisteredAsync().WaitAsync(SubscribeTimeout);
+        }
+        catch (TimeoutException)
+        {
+            // Subscribed all the same: the feed starts once the cluster answers.
+            throw new HubException("The cluster is not reachable right now; updates start once it is.");
         }
     }
 

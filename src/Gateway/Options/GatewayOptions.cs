@@ -35,6 +35,13 @@ public sealed class GatewayOptions
     [Range(0, 100_000)]
     public int AllJobsImmediateLimit { get; set; } = 50;
 
+    /// <summary>
+    /// How long after the last hub subscription ended the gateway stays registered for job events;
+    /// then it unregisters, and the silos stop sending it every change. Default 30 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan EventsIdleGrace { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The most jobs one hub connection may watch one by one. Default 1000.</summary>
     [Range(1, 1_000_000)]
     public int MaxJobSubscriptionsPerConnection { get; set; } = 1000;

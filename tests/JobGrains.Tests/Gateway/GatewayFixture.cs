@@ -36,10 +36,11 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["JobGrains:Auth:ReadOnlyKeys:0"] = ReadOnlyKey,
             ["JobGrains:Gateway:MaxBodyBytes"] = MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["JobGrains:Gateway:MaxBatchSize"] = "200",
+
+            // Short, so that the tests cross the gateway's unregister and register again often.
+            ["JobGrains:Gateway:EventsIdleGrace"] = "00:00:01",
         });
 
-        // Events only flow once the gateway's observer is registered with the cluster.
-        await Services.GetRequiredService<JobEventsSubscription>().Registered.WaitAsync(TimeSpan.FromSeconds(60));
     }
 
     /// <summary>A client that sends <paramref name="key"/> (the admin key unless told; null sends none).</summary>

@@ -4,7 +4,10 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
+using JobGrains.Gateway.Events;
+using JobGrains.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace JobGrains.Tests.Gateway;
@@ -79,6 +82,40 @@ public sealed class HubTests(GatewayFixture fixture, ITestOutputHelper output)
         }
 
         return received;
+    }
+
+    [Fact]
+    public async Task An_unwatched_gateway_stops_receiving_job_events_and_a_new_subscriber_still_gets_every_change()
+    {
+        var relayed = new ConcurrentDictionary<Guid, byte>();
+        var relay = fixture.Services.GetRequiredService<JobEventsRelay>();
+        void OnRelayed(JobGrains.Jobs.JobView view) => relayed.TryAdd(view.Id, 0);
+        relay.Relayed += OnRelayed;
+        try
+        {
+            // Nobody watches: once the idle grace has passed, a job's changes no longer reach the gateway.
+            await Eventually.MatchesAsync(async () =>
+            {
+                var id = Guid.Parse(await SubmitAsync("""{"type":"echo","instruction":{}}"""));
+                await fixture.Cluster.Jobs.WaitForCompletionAsync(id, new CancellationTokenSource(Wait).Token);
+                await Task.Delay(TimeSpan.FromMilliseconds(300));
+                return relayed.ContainsKey(id);
+            }, reached => !reached, "the idle gateway to stop receiving job events");
+
+            // A new subscriber registers it again before its snapshot: every change arrives, in order.
+            var (connection, updates) = await ConnectAsync();
+            await using var owned = connection;
+            var job = await SubmitAsync("""{"type":"sleep","instruction":{"ms":300}}""");
+            await connection.InvokeAsync("SubscribeJob", job);
+            var received = await ReadUntilTerminalAsync(updates.Reader, new HashSet<string> { job });
+            Assert.Equal(received.Select(r => Rank(r.State)).Order(), received.Select(r => Rank(r.State)));
+            Assert.Equal("succeeded", received[^1].State);
+            Assert.True(relayed.ContainsKey(Guid.Parse(job)));
+        }
+        finally
+        {
+            relay.Relayed -= OnRelayed;
+        }
     }
 
     [Fact]
