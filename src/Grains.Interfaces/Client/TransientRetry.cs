@@ -32,6 +32,9 @@ internal static class TransientRetry
         return true;
     });
 
+    // The calls retried here take no cancellation token, so a cancellation can only come from the
+    // runtime: a silo cancels a placement whose directory lookup was cut off by a membership change.
     private static bool IsTransient(Exception e) =>
-        e is OrleansMessageRejectionException or SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException;
+        e is OrleansMessageRejectionException or SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException
+            or TimeoutException or OperationCanceledException;
 }
