@@ -83,19 +83,14 @@ internal static class ScheduleEndpoints
             errors["cron"] = ["'cron' is required: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first."];
         }
 
-        // The job template meets the rules of a submitted job (the cluster checks its type).
-        var job = request.Job;
-        var submission = SubmissionValidator.Validate(
-            job is null ? null : new SubmitJobRequest
-            {
-                Type = job.Type,
-                Instruction = job.Instruction,
-                Queue = job.Queue,
-                Priority = job.Priority,
-                MaxAttempts = job.MaxAttempts,
-                TimeoutSeconds = job.TimeoutSeconds,
-            },
-            idempotencyKey: null, "job.", errors);
+        // The job template meets the rules of a submitted job (the cluster checks its type); each
+        // firing sets its own time.
+        if (request.Job?.RunAt is not null)
+        {
+            errors["job.runAt"] = ["'runAt' is an unknown field in a schedule's job: each firing creates its job at its fire time."];
+        }
+
+        var submission = SubmissionValidator.Validate(request.Job, idempotencyKey: null, "job.", errors);
         if (errors.Count > 0 || submission is null)
         {
             return Problems.Invalid(errors, string.Join(" ", errors.Values.SelectMany(v => v)));
@@ -117,7 +112,7 @@ internal static class ScheduleEndpoints
                 TimeoutSeconds = submission.TimeoutSeconds,
             },
         };
-        if (NameProblem(definition.Name) is { } nameProblem)
+        if (ScheduleDefaults.NameProblem(definition.Name) is { } nameProblem)
         {
             return Problems.BadRequest(nameProblem);
         }
@@ -139,27 +134,22 @@ internal static class ScheduleEndpoints
         }
     }
 
-    private static async Task<IResult> GetAsync(string name, JobsClient jobs) =>
-        NameProblem(name) is { } problem ? Problems.BadRequest(problem)
-        : await jobs.GetScheduleAsync(name) is { } view ? TypedResults.Ok(ScheduleViewResponse.From(view))
-        : NotFound(name);
+    private static Task<IResult> GetAsync(string name, JobsClient jobs) => ViewAsync(name, jobs.GetScheduleAsync);
+
+    private static Task<IResult> PauseAsync(string name, JobsClient jobs) => ViewAsync(name, jobs.PauseScheduleAsync);
+
+    private static Task<IResult> ResumeAsync(string name, JobsClient jobs) => ViewAsync(name, jobs.ResumeScheduleAsync);
 
     private static async Task<IResult> DeleteAsync(string name, JobsClient jobs) =>
-        NameProblem(name) is { } problem ? Problems.BadRequest(problem)
+        ScheduleDefaults.NameProblem(name) is { } problem ? Problems.BadRequest(problem)
         : await jobs.DeleteScheduleAsync(name) ? TypedResults.NoContent()
         : NotFound(name);
 
-    private static async Task<IResult> PauseAsync(string name, JobsClient jobs) =>
-        NameProblem(name) is { } problem ? Problems.BadRequest(problem)
-        : await jobs.PauseScheduleAsync(name) is { } view ? TypedResults.Ok(ScheduleViewResponse.From(view))
-        : NotFound(name);
-
-    private static async Task<IResult> ResumeAsync(string name, JobsClient jobs) =>
-        NameProblem(name) is { } problem ? Problems.BadRequest(problem)
-        : await jobs.ResumeScheduleAsync(name) is { } view ? TypedResults.Ok(ScheduleViewResponse.From(view))
+    /// <summary>A call on the named schedule that answers its view: 400 for a bad name, 404 for none.</summary>
+    private static async Task<IResult> ViewAsync(string name, Func<string, Task<ScheduleView?>> call) =>
+        ScheduleDefaults.NameProblem(name) is { } problem ? Problems.BadRequest(problem)
+        : await call(name) is { } view ? TypedResults.Ok(ScheduleViewResponse.From(view))
         : NotFound(name);
 
     private static IResult NotFound(string name) => Problems.NotFound($"No schedule is named '{name}'.");
-
-    private static string? NameProblem(string name) => ScheduleDefaults.NameProblem(name);
 }

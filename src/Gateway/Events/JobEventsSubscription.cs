@@ -119,14 +119,17 @@ internal sealed partial class JobEventsSubscription(
         }
     }
 
-    /// <summary>Whether anyone watches through the hub, or asked to within the grace period.</summary>
     private bool IsWanted()
     {
         lock (_gate)
         {
-            return watchers.WatchedJobs > 0 || allJobs.HasSubscribers || time.GetElapsedTime(_wantedAt) < options.Value.EventsIdleGrace;
+            return IsWantedUnlocked();
         }
     }
+
+    /// <summary>Whether anyone watches through the hub, or asked to within the grace period.</summary>
+    private bool IsWantedUnlocked() =>
+        watchers.WatchedJobs > 0 || allJobs.HasSubscribers || time.GetElapsedTime(_wantedAt) < options.Value.EventsIdleGrace;
 
     /// <summary>
     /// Decides, under the lock that <see cref="EnsureRegisteredAsync"/> takes, to unregister: a
@@ -136,7 +139,7 @@ internal sealed partial class JobEventsSubscription(
     {
         lock (_gate)
         {
-            if (watchers.WatchedJobs > 0 || allJobs.HasSubscribers || time.GetElapsedTime(_wantedAt) < options.Value.EventsIdleGrace)
+            if (IsWantedUnlocked())
             {
                 return false;
             }

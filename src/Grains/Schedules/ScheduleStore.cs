@@ -1,4 +1,5 @@
 using JobGrains.Jobs;
+using JobGrains.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -144,19 +145,5 @@ internal sealed partial class ScheduleStore(NpgsqlDataSource dataSource, ILogger
     private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 
-    private async Task<T> RunAsync<T>(string what, Func<Task<T>> action)
-    {
-        try
-        {
-            return await action();
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException)
-        {
-            LogUnavailable(logger, e, what);
-            throw new JobStoreUnavailableException($"PostgreSQL is unavailable: could not {what} ({e.Message}).");
-        }
-    }
-
-    [LoggerMessage(EventId = 8101, Level = LogLevel.Warning, Message = "The schedule store could not {What}")]
-    private static partial void LogUnavailable(ILogger logger, Exception exception, string what);
+    private Task<T> RunAsync<T>(string what, Func<Task<T>> statement) => StoreFailures.RunAsync(logger, what, statement);
 }

@@ -192,27 +192,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return await command.ExecuteNonQueryAsync();
     });
 
-    /// <summary>
-    /// Runs a read (or a statement outside the write batches); a database failure becomes <see cref="JobStoreUnavailableException"/>, which
-    /// callers across the cluster understand (driver exceptions do not cross grain calls).
-    /// </summary>
-    private async Task<T> ReadAsync<T>(string what, Func<Task<T>> read)
-    {
-        try
-        {
-            return await read();
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException)
-        {
-            throw Unavailable(what, e);
-        }
-    }
-
-    private JobStoreUnavailableException Unavailable(string what, Exception e)
-    {
-        LogUnavailable(_logger, e, what);
-        return new JobStoreUnavailableException($"PostgreSQL is unavailable: could not {what} ({e.Message}).");
-    }
+    private Task<T> ReadAsync<T>(string what, Func<Task<T>> read) => StoreFailures.RunAsync(_logger, what, read);
 
     private static async Task<JobRecord?> ReadSingleAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
@@ -327,7 +307,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         }
         catch (Exception e)
         {
-            var unavailable = Unavailable($"commit a batch of {batch.Count} job writes", e);
+            var unavailable = StoreFailures.Unavailable(_logger, $"commit a batch of {batch.Count} job writes", e);
             foreach (var write in batch)
             {
                 write.Completion.TrySetException(unavailable);
@@ -397,9 +377,6 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
     }
-
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "The job store could not {What}")]
-    private static partial void LogUnavailable(ILogger logger, Exception exception, string what);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "A batch of {Count} job writes hit a data error ({SqlState}); committing them one by one")]
     private static partial void LogIsolatingDataError(ILogger logger, int count, string sqlState);
