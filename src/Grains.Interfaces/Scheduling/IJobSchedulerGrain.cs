@@ -35,6 +35,8 @@ public interface IJobSchedulerGrain : IGrainWithIntegerKey
 /// <summary>
 /// A job that may be assigned now, or from <see cref="RunAt"/> on when that is set.
 /// <see cref="PreferStable"/> marks long, non-resumable work that should avoid spot silos.
+/// <see cref="Home"/> is the silo whose job grain announced it: run there, the attempt's start
+/// and outcome are calls inside one process.
 /// </summary>
 [GenerateSerializer]
 [Immutable]
@@ -45,7 +47,8 @@ public sealed record ReadyJob(
     [property: Id(2)] int Priority,
     [property: Id(3)] DateTimeOffset CreatedAt,
     [property: Id(4)] DateTimeOffset? RunAt = null,
-    [property: Id(5)] bool PreferStable = false);
+    [property: Id(5)] bool PreferStable = false,
+    [property: Id(6)] string? Home = null);
 
 /// <summary>A silo's request for work, with its capacity at the time of asking.</summary>
 [GenerateSerializer]

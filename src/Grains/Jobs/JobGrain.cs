@@ -6,6 +6,7 @@ using JobGrains.Storage;
 using JobGrains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 
 namespace JobGrains.Jobs;
 
@@ -13,7 +14,12 @@ namespace JobGrains.Jobs;
 /// One job: the only writer of its row in <c>jobs</c>. Every change is written first and
 /// takes effect in memory only once committed; <c>version</c> guards each write against any
 /// other writer, and the attempt number fences outcomes of attempts that are no longer current.
+/// Activated on the silo that first calls it: the gateway silo a submission arrives at (a client
+/// spreads grains over all gateways), or the worker that starts a job whose grain was let go. The
+/// scheduler then prefers that silo to run it (<see cref="ReadyJob.Home"/>), so a job's calls
+/// mostly stay inside one process.
 /// </summary>
+[PreferLocalPlacement]
 internal sealed partial class JobGrain(
     JobStore store,
     SubmissionRules rules,

@@ -23,7 +23,7 @@ internal sealed partial class JobSchedulerGrain(
     private static readonly TimeSpan StableRoomFreshness = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan DepthReportPeriod = TimeSpan.FromSeconds(1);
     private readonly SchedulerOptions _options = options.Value;
-    private readonly ReadySet _pending = new();
+    private readonly ReadySet _pending = new(options.Value.LocalityWindow);
     private readonly QueueConcurrency _concurrency = new(options.Value.QueueLimits);
     private readonly List<WaitingPull> _waiting = [];
     private HashSet<string> _deadSilos = [];
@@ -82,7 +82,7 @@ internal sealed partial class JobSchedulerGrain(
         _concurrency.NotePull(request);
         var assigned = new List<WorkAssignment>(Math.Max(0, request.FreeSlots));
         var heldForStable = new List<ReadyJob>();
-        while (assigned.Count < request.FreeSlots && _pending.TakeNext(_concurrency.CanStart) is { } job)
+        while (assigned.Count < request.FreeSlots && _pending.TakeNext(request.Silo, _concurrency.CanStart) is { } job)
         {
             if (request.Spot && job.PreferStable && StableSiloHasRoom())
             {
@@ -158,7 +158,8 @@ internal sealed partial class JobSchedulerGrain(
 
     /// <summary>
     /// Deals ready jobs to waiting pulls one at a time, each to the pull that has received the
-    /// fewest so far, so silos share scarce work; long work goes to non-spot silos while they have room.
+    /// fewest so far (the job's home silo among equals), so silos share scarce work; long work
+    /// goes to non-spot silos while they have room.
     /// </summary>
     private void ServeWaitingPulls()
     {
@@ -171,7 +172,7 @@ internal sealed partial class JobSchedulerGrain(
                 break;
             }
 
-            if (_pending.TakeNext(_concurrency.CanStart) is not { } job)
+            if (_pending.TakeNext(canStart: _concurrency.CanStart) is not { } job)
             {
                 break; // what is ready waits for room in its queue
             }
@@ -184,7 +185,7 @@ internal sealed partial class JobSchedulerGrain(
             }
 
             var pool = job.PreferStable && stableOpen.Count > 0 ? stableOpen : open;
-            var pull = pool.MinBy(p => p.Assigned.Count)!;
+            var pull = pool.MinBy(p => (p.Assigned.Count, p.Request.Silo == job.Home ? 0 : 1))!;
             pull.Assigned.Add(Assign(pull.Request.Silo, job));
         }
 

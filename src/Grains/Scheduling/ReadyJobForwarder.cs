@@ -5,16 +5,19 @@ namespace JobGrains.Scheduling;
 
 /// <summary>
 /// Collects the jobs that became ready on this silo and hands them to the scheduler in batches,
-/// so the scheduler takes one turn per batch rather than one per job. A batch that cannot be
+/// so the scheduler takes one turn per batch rather than one per job. Each carries this silo as
+/// its home, where running it saves two calls between processes. A batch that cannot be
 /// delivered is retried; the scheduler's reconciliation with the <c>jobs</c> table is the backstop.
 /// </summary>
-internal sealed partial class ReadyJobForwarder(IGrainFactory grains, ILogger<ReadyJobForwarder> logger)
+internal sealed partial class ReadyJobForwarder(IGrainFactory grains, ILocalSiloDetails silo, ILogger<ReadyJobForwarder> logger)
     : SiloBatchPump<ReadyJob>(MaxBatch)
 {
     private const int MaxBatch = 4096;
     private const int MaxDeliveryAttempts = 10;
 
-    public void Announce(ReadyJob job) => Post(job);
+    private readonly string _home = silo.SiloAddress.ToParsableString();
+
+    public void Announce(ReadyJob job) => Post(job with { Home = _home });
 
     protected override async Task DeliverAsync(IReadOnlyList<ReadyJob> batch)
     {
