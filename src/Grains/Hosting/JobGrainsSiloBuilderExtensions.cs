@@ -45,7 +45,7 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => NpgsqlDataSource.Create(
+        services.TryAddSingleton(sp => StoreDataSource.Create(
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>().Value.ConnectionString));
 
         services.AddSingleton<JobStore>();
