@@ -14,6 +14,12 @@ namespace JobGrains.Client;
 /// </summary>
 public sealed partial class JobsClient(IClusterClient cluster, JobEventFeed feed)
 {
+    /// <summary>Most submissions of <see cref="SubmitManyAsync"/> that share one message.</summary>
+    public const int IntakeSliceSize = 100;
+
+    private const int IntakeKeys = 64;
+    private long _nextIntake;
+
     /// <summary>
     /// Stores a job and returns once it is durable. With an idempotency key, a repeat returns the
     /// stored job (<see cref="SubmitStatus.Existing"/>); a different body under the same key is
@@ -32,11 +38,26 @@ public sealed partial class JobsClient(IClusterClient cluster, JobEventFeed feed
     /// <summary>How long calls are retried while the cluster has no reachable silo.</summary>
     public static TimeSpan TransientRetryLimit => TransientRetry.Limit;
 
-    /// <summary>Submits many jobs at once; the results come in the order of <paramref name="submissions"/>.</summary>
+    /// <summary>
+    /// Submits many jobs at once; the results come in the order of <paramref name="submissions"/>.
+    /// They travel in slices of up to <see cref="IntakeSliceSize"/>, one message a slice, and the
+    /// slices take the silos in turn.
+    /// </summary>
     public async Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IEnumerable<JobSubmission> submissions)
     {
         ArgumentNullException.ThrowIfNull(submissions);
-        return await Task.WhenAll(submissions.Select(SubmitAsync));
+        var identified = submissions.Select(s => new IdentifiedSubmission(JobIds.For(s ?? throw new ArgumentException("A submission is null.", nameof(submissions))), s));
+        var slices = await Task.WhenAll(identified.Chunk(IntakeSliceSize).Select(SubmitSliceAsync));
+        return [.. slices.SelectMany(slice => slice)];
+    }
+
+    private Task<IReadOnlyList<SubmitResult>> SubmitSliceAsync(IdentifiedSubmission[] slice)
+    {
+        // The client sends all calls to one grain through one gateway, and spreads grains over its
+        // gateways: a different intake key per slice spreads the slices, and the job grains they
+        // place, over the silos. Ids are chosen before the first try, so a retry meets the same grains.
+        var intake = cluster.GetGrain<IJobIntakeGrain>(Interlocked.Increment(ref _nextIntake) % IntakeKeys);
+        return TransientRetry.RunAsync(() => CallerTraceContext.RunAsync(() => intake.SubmitManyAsync(slice)));
     }
 
     /// <summary>The job's current view; null when there is no such job.</summary>
