@@ -24,7 +24,8 @@ Environment (defaults):
   JOBGRAINS_BENCH_BURN=0                  jobs of a burn-down with silo RSS sampling (0: skip)
   JOBGRAINS_BENCH_GATEWAY=1               0: no gateway when PATHS has no rest
   JOBGRAINS_BENCH_ARGS                    more arguments for the benchmark program
-  JOBGRAINS_SLOTS, JobGrains__*           passed to the silos as usual
+  JOBGRAINS_SLOTS=64                      attempts per silo (the silo's default is 16)
+  JobGrains__*                            passed to the silos as usual
   JOBGRAINS_SKIP_BUILD=1                  skips the Release build
 EOF
 }
@@ -47,6 +48,9 @@ JOBGRAINS_SILO_PORT="${JOBGRAINS_BENCH_SILO_PORT:-12111}"
 JOBGRAINS_URL="${JOBGRAINS_BENCH_URL:-http://127.0.0.1:5180}"
 JOBGRAINS_SILOS=2
 JOBGRAINS_SPOT_SILOS=""
+# echo jobs take no time, so a slot's turn is the commit that starts its attempt: at the default 16
+# slots a silo is held to 16 jobs per commit latency. Short jobs call for more slots (docs/benchmarks.md).
+export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-64}"
 jg_env_init
 
 STACKS="${JOBGRAINS_BENCH_STACKS:-2 1}"

@@ -62,7 +62,8 @@ internal static class JobSql
         """;
 
     // The attempt rows ride in the same statement and apply only to the job rows whose version
-    // check passed, so the history never records a change that lost.
+    // check passed, so the history never records a change that lost. They come out of the
+    // UPDATE's own RETURNING, so the statement joins nothing but the batch to the table.
     private const string UpdateManySql = """
         WITH updated AS (
         UPDATE jobs AS j SET
@@ -72,18 +73,19 @@ internal static class JobSql
             finished_at = u.finished_at, run_at = u.run_at, checkpoint = CASE WHEN u.writes_checkpoint THEN u.checkpoint ELSE j.checkpoint END, version = u.version + 1
         FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[],
                     $8::jsonb[], $9::jsonb[], $10::jsonb[], $11::text[], $12::timestamptz[], $13::timestamptz[],
-                    $14::timestamptz[], $15::timestamptz[], $22::jsonb[], $23::bool[])
+                    $14::timestamptz[], $15::timestamptz[], $22::jsonb[], $23::bool[],
+                    $16::int[], $17::text[], $18::timestamptz[], $19::timestamptz[], $20::text[], $21::jsonb[])
              AS u(id, version, state, priority, attempt, uncounted_attempts, max_attempts, progress, result, error,
-                  silo, updated_at, started_at, finished_at, run_at, checkpoint, writes_checkpoint)
+                  silo, updated_at, started_at, finished_at, run_at, checkpoint, writes_checkpoint,
+                  a_attempt, a_silo, a_started_at, a_finished_at, a_outcome, a_error)
         WHERE j.id = u.id AND j.version = u.version
-        RETURNING j.id
+        RETURNING j.id, u.a_attempt, u.a_silo, u.a_started_at, u.a_finished_at, u.a_outcome, u.a_error
         ),
         attempts AS (
         INSERT INTO job_attempts (job_id, attempt, silo, started_at, finished_at, outcome, error)
-        SELECT a.job_id, a.attempt, a.silo, a.started_at, a.finished_at, a.outcome, a.error
-        FROM unnest($1::uuid[], $16::int[], $17::text[], $18::timestamptz[], $19::timestamptz[], $20::text[], $21::jsonb[])
-             AS a(job_id, attempt, silo, started_at, finished_at, outcome, error)
-        WHERE a.attempt IS NOT NULL AND a.job_id IN (SELECT id FROM updated)
+        SELECT id, a_attempt, a_silo, a_started_at, a_finished_at, a_outcome, a_error
+        FROM updated
+        WHERE a_attempt IS NOT NULL
         ON CONFLICT (job_id, attempt) DO UPDATE SET
             finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, error = EXCLUDED.error
         )
