@@ -25,6 +25,8 @@ public interface IJobGrain : IGrainWithGuidKey
     /// <summary>
     /// Starts a new attempt on <paramref name="silo"/> when the job is ready to run.
     /// Returns null when it is not (already running elsewhere, cancelled, finished, unknown).
+    /// Asked again by the silo it already runs on, it answers that attempt's lease again: the
+    /// silo asks again only when it lost the first answer, so it runs the attempt once.
     /// </summary>
     [Alias("StartAttempt")]
     Task<AttemptLease?> StartAttemptAsync(string silo);

@@ -36,6 +36,7 @@ internal sealed partial class JobWorker(
     private readonly CancellationTokenSource _disrupt = new();
     private readonly ConcurrentDictionary<long, Task> _attempts = new();
     private readonly ConcurrentDictionary<Guid, RunningAttempt> _running = new();
+    private readonly ConcurrentDictionary<Guid, byte> _inFlight = new();
     private long _attemptSequence;
     private readonly SemaphoreSlim _slotFreed = new(0);
     private readonly Dictionary<string, int> _queueLimits = schedulerOptions.Value.QueueLimits;
@@ -159,10 +160,20 @@ internal sealed partial class JobWorker(
         await Task.Yield();
         var (jobId, queue) = assignment;
         var holdsSlot = true;
+
+        // A job handed out twice (the scheduler's reconciliation can re-add one that waits to
+        // start) runs here once: asked again, its grain would hand this silo the same lease.
+        if (!_inFlight.TryAdd(jobId, 0))
+        {
+            FreeSlot(queue);
+            _attempts.TryRemove(key, out _);
+            return;
+        }
+
         try
         {
             var job = grains.GetGrain<IJobGrain>(jobId);
-            var lease = await job.StartAttemptAsync(SiloName);
+            var lease = await StartAsync(job);
             if (lease is not null)
             {
                 var outcome = await RunHandlerAsync(job, lease);
@@ -190,10 +201,34 @@ internal sealed partial class JobWorker(
         }
         finally
         {
+            _inFlight.TryRemove(jobId, out _);
             _attempts.TryRemove(key, out _);
             if (holdsSlot)
             {
                 FreeSlot(queue);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks the job's grain to start an attempt here. A failed ask may still have started one
+    /// (the grain's silo died after the commit), so it asks again until it has an answer: the
+    /// grain answers a repeated ask with the same lease.
+    /// </summary>
+    private async Task<AttemptLease?> StartAsync(IJobGrain job)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await job.StartAttemptAsync(SiloName);
+            }
+            catch (Exception e) when (attempt < 30 && !_stopPulling.IsCancellationRequested)
+            {
+                LogStartRetry(logger, e, job.GetPrimaryKey(), attempt);
+                await Task.Delay(delay, time, CancellationToken.None);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));
             }
         }
     }
@@ -417,6 +452,9 @@ internal sealed partial class JobWorker(
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Storing the outcome of attempt {Attempt} failed (try {Try}); retrying")]
     private static partial void LogOutcomeRetry(ILogger logger, Exception exception, int attempt, int @try);
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "Starting job {JobId} failed (try {Try}); asking again")]
+    private static partial void LogStartRetry(ILogger logger, Exception exception, Guid jobId, int @try);
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Draining: {Running} attempts running, grace {Grace}")]
     private static partial void LogDraining(ILogger logger, int running, TimeSpan grace);

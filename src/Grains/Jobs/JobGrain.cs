@@ -89,12 +89,21 @@ internal sealed partial class JobGrain(
     {
         await EnsureLoadedAsync();
         var now = time.GetUtcNow();
-        if (!await AllowsAsync(job => job is not null && IsReadyToStart(job, now)))
+        if (!await AllowsAsync(job => job is not null && (IsReadyToStart(job, now) || IsRunningOn(job, silo))))
         {
             return null;
         }
 
         var ready = _job!;
+        if (IsRunningOn(ready, silo))
+        {
+            // This silo asks again: the answer to its first ask was lost (this grain's silo died
+            // after the commit, say). It holds no lease for the attempt, so it gets that one again;
+            // the progress of the attempt before is gone by now (starting cleared it).
+            LogLeaseReissued(logger, Id, ready.Attempt, silo);
+            return Lease(ready, previousProgress: null, ready.TraceParent);
+        }
+
         using var span = JobTracing.Start(JobTracing.Dispatch, ActivityKind.Internal, ready.TraceParent, Id, ready.Type, ready.Queue, ready.Attempt + 1);
         span?.SetTag("jobgrains.silo", silo);
         var running = ready with
@@ -115,19 +124,21 @@ internal sealed partial class JobGrain(
 
         metrics.AttemptStarted(running, now - DueSince(ready));
         LogAttemptStarted(logger, Id, running.Attempt, silo);
-        return new AttemptLease
-        {
-            JobId = Id,
-            Attempt = running.Attempt,
-            Type = running.Type,
-            Instruction = running.Instruction,
-            TimeoutSeconds = running.TimeoutSeconds,
-            Queue = running.Queue,
-            Checkpoint = running.Checkpoint,
-            PreviousProgress = ready.Progress,
-            TraceParent = JobTracing.TraceParentOf(span, running.TraceParent),
-        };
+        return Lease(running, ready.Progress, JobTracing.TraceParentOf(span, running.TraceParent));
     }
+
+    private static AttemptLease Lease(JobRecord running, JobProgress? previousProgress, string? traceParent) => new()
+    {
+        JobId = running.Id,
+        Attempt = running.Attempt,
+        Type = running.Type,
+        Instruction = running.Instruction,
+        TimeoutSeconds = running.TimeoutSeconds,
+        Queue = running.Queue,
+        Checkpoint = running.Checkpoint,
+        PreviousProgress = previousProgress,
+        TraceParent = traceParent,
+    };
 
     public async Task<bool> CompleteAttemptAsync(AttemptOutcome outcome)
     {
@@ -357,6 +368,8 @@ internal sealed partial class JobGrain(
     private static bool IsReadyToStart(JobRecord job, DateTimeOffset now) =>
         job.State == JobState.Queued || (job.State == JobState.Scheduled && job.RunAt <= now);
 
+    private static bool IsRunningOn(JobRecord job, string silo) => job.State == JobState.Running && job.Silo == silo;
+
     private JobRecord NewJob(JobSubmission submission, string digest, string? traceParent)
     {
         var now = time.GetUtcNow();
@@ -482,6 +495,9 @@ internal sealed partial class JobGrain(
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Job {JobId} is cancelled, but its attempt {Attempt} on {Silo} could not be told to stop")]
     private static partial void LogStopAttemptFailed(ILogger logger, Exception exception, Guid jobId, int attempt, string silo);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "Job {JobId}: silo {Silo} asked again to start it, which it runs as attempt {Attempt}; the lease goes out again")]
+    private static partial void LogLeaseReissued(ILogger logger, Guid jobId, int attempt, string silo);
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "Job {JobId} memory was stale (version {Version}); reloaded version {StoredVersion}")]
     private static partial void LogReloaded(ILogger logger, Guid jobId, long version, long storedVersion);
