@@ -205,6 +205,42 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_silo_that_asks_again_to_start_a_job_it_runs_gets_the_same_lease_and_no_one_else_gets_one()
+    {
+        // Two long probes hold the queue's limit of 2, so nothing else starts the third job.
+        var group = "hold-" + Guid.NewGuid().ToString("N")[..8];
+        var holders = await fixture.Jobs.SubmitManyAsync(Enumerable.Range(0, 2).Select(_ => new JobSubmission
+        {
+            Type = ConcurrencyProbeHandler.JobType, Instruction = $$"""{"ms": 30000, "group": "{{group}}"}""", Queue = ClusterFixture.LimitedQueue,
+        }));
+        try
+        {
+            await Eventually.MatchesAsync(
+                () => Task.WhenAll(holders.Select(h => fixture.Jobs.GetAsync(h.Job!.Id))),
+                views => views.All(v => v!.State == JobState.Running), "both probes to run");
+            var waiting = await fixture.Jobs.SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", Queue = ClusterFixture.LimitedQueue });
+            var job = fixture.Client.GetGrain<IJobGrain>(waiting.Job!.Id);
+            var silo = fixture.Cluster.Silos[0].SiloAddress.ToParsableString();
+
+            // The first answer is lost on its way (as when the grain's silo dies after the commit): ask again.
+            var first = await job.StartAttemptAsync(silo);
+            var again = await job.StartAttemptAsync(silo);
+            var elsewhere = await job.StartAttemptAsync(fixture.Cluster.Silos[1].SiloAddress.ToParsableString());
+
+            Assert.NotNull(first);
+            Assert.Equal(first with { TraceParent = null }, again! with { TraceParent = null });
+            Assert.Null(elsewhere);
+            Assert.True(await job.CompleteAttemptAsync(AttemptOutcome.Succeeded(again.Attempt, "{}")));
+            Assert.Equal(JobState.Succeeded, (await fixture.Jobs.GetAsync(waiting.Job.Id))!.State);
+            Assert.Equal(1L, await fixture.Database.ScalarAsync<long>("select count(*) from job_attempts where job_id = $1", waiting.Job.Id));
+        }
+        finally
+        {
+            await Task.WhenAll(holders.Select(h => fixture.Jobs.CancelAsync(h.Job!.Id)));
+        }
+    }
+
+    [Fact]
     public async Task A_flooded_queue_does_not_starve_another_queue()
     {
         var flooded = "flood-" + Guid.NewGuid().ToString("N")[..8];
