@@ -102,15 +102,7 @@ internal static class ScheduleEndpoints
             Cron = request.Cron!,
             TimeZone = string.IsNullOrEmpty(request.TimeZone) ? ScheduleDefaults.TimeZone : request.TimeZone,
             Misfire = request.Misfire ?? MisfirePolicy.Skip,
-            Job = new ScheduledJob
-            {
-                Type = submission.Type,
-                Instruction = submission.Instruction,
-                Queue = submission.Queue,
-                Priority = submission.Priority,
-                MaxAttempts = submission.MaxAttempts,
-                TimeoutSeconds = submission.TimeoutSeconds,
-            },
+            Job = ScheduledJob.From(submission),
         };
         if (ScheduleDefaults.NameProblem(definition.Name) is { } nameProblem)
         {

@@ -47,6 +47,34 @@ public sealed record ScheduledJob
     [Id(3)] public int Priority { get; init; }
     [Id(4)] public int MaxAttempts { get; init; } = JobDefaults.MaxAttempts;
     [Id(5)] public int? TimeoutSeconds { get; init; }
+
+    /// <summary>The template of <paramref name="submission"/> (its key and time are not part of it).</summary>
+    public static ScheduledJob From(JobSubmission submission)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        return new()
+        {
+            Type = submission.Type,
+            Instruction = submission.Instruction,
+            Queue = submission.Queue,
+            Priority = submission.Priority,
+            MaxAttempts = submission.MaxAttempts,
+            TimeoutSeconds = submission.TimeoutSeconds,
+        };
+    }
+
+    /// <summary>The submission of one firing of this template.</summary>
+    public JobSubmission ToSubmission(string? idempotencyKey, DateTimeOffset? runAt) => new()
+    {
+        Type = Type,
+        Instruction = Instruction,
+        Queue = Queue,
+        Priority = Priority,
+        MaxAttempts = MaxAttempts,
+        TimeoutSeconds = TimeoutSeconds,
+        IdempotencyKey = idempotencyKey,
+        RunAt = runAt,
+    };
 }
 
 /// <summary>

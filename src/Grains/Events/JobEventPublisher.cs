@@ -39,13 +39,15 @@ internal sealed partial class JobEventPublisher(IGrainFactory grains, TimeProvid
 
     protected override async Task DeliverAsync(IReadOnlyList<JobView> batch)
     {
-        if (CurrentObservers() is null)
+        var observers = CurrentObservers();
+        if (observers is null)
         {
             // Views committed before this silo's first registration finished: fetch the list now.
             await RenewAsync(CancellationToken.None);
+            observers = CurrentObservers() ?? [];
         }
 
-        await Task.WhenAll((CurrentObservers() ?? []).Select(o => DeliverAsync(o, batch)));
+        await Task.WhenAll(observers.Select(o => DeliverAsync(o, batch)));
     }
 
     /// <summary>The observers to deliver to; null until a list has come from the registry.</summary>

@@ -213,32 +213,18 @@ internal sealed partial class JobWorker(
     /// <summary>
     /// Asks the job's grain to start an attempt here. A failed ask may still have started one
     /// (the grain's silo died after the commit), so it asks again until it has an answer: the
-    /// grain answers a repeated ask with the same lease.
+    /// grain answers a repeated ask with the same lease. A draining silo stops asking.
     /// </summary>
-    private async Task<AttemptLease?> StartAsync(IJobGrain job)
-    {
-        var delay = TimeSpan.FromMilliseconds(100);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await job.StartAttemptAsync(SiloName);
-            }
-            catch (Exception e) when (attempt < 30 && !_stopPulling.IsCancellationRequested)
-            {
-                LogStartRetry(logger, e, job.GetPrimaryKey(), attempt);
-                await Task.Delay(delay, time, CancellationToken.None);
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));
-            }
-        }
-    }
+    private Task<AttemptLease?> StartAsync(IJobGrain job) =>
+        CallUntilAnsweredAsync(() => job.StartAttemptAsync(SiloName), tries: 30, TimeSpan.FromSeconds(2),
+            () => !_stopPulling.IsCancellationRequested, (e, attempt) => LogStartRetry(logger, e, job.GetPrimaryKey(), attempt));
 
     private void FreeSlot(string queue)
     {
-        ChangeHeld(queue, -1);
+        var limited = ChangeHeld(queue, -1);
         Interlocked.Decrement(ref _busySlots);
         _slotFreed.Release();
-        if (_queueLimits.ContainsKey(queue) && Volatile.Read(ref _pulling) == 1 && Interlocked.Exchange(ref _heldReportPending, 1) == 0)
+        if (limited && Volatile.Read(ref _pulling) == 1 && Interlocked.Exchange(ref _heldReportPending, 1) == 0)
         {
             _ = ReportHeldSoonAsync();
         }
@@ -267,12 +253,12 @@ internal sealed partial class JobWorker(
         }
     }
 
-    /// <summary>Counts jobs of limited queues only: the scheduler counts nothing else.</summary>
-    private void ChangeHeld(string queue, int delta)
+    /// <summary>Counts jobs of limited queues only (the scheduler counts nothing else); false for other queues.</summary>
+    private bool ChangeHeld(string queue, int delta)
     {
         if (!_queueLimits.ContainsKey(queue))
         {
-            return;
+            return false;
         }
 
         lock (_heldByQueue)
@@ -287,6 +273,8 @@ internal sealed partial class JobWorker(
                 _heldByQueue[queue] = count;
             }
         }
+
+        return true;
     }
 
     /// <summary>The held counts with a sequence number that orders them, taken together.</summary>
@@ -386,21 +374,29 @@ internal sealed partial class JobWorker(
     }
 
     /// <summary>Reports an outcome until it is stored or refused; it survives PostgreSQL being briefly away.</summary>
-    private async Task ReportOutcomeAsync(IJobGrain job, AttemptOutcome outcome)
+    private Task<bool> ReportOutcomeAsync(IJobGrain job, AttemptOutcome outcome) =>
+        CallUntilAnsweredAsync(() => job.CompleteAttemptAsync(outcome), tries: 60, TimeSpan.FromSeconds(5),
+            () => true, (e, attempt) => LogOutcomeRetry(logger, e, outcome.Attempt, attempt));
+
+    /// <summary>
+    /// Calls a job grain until it answers, backing off from 100 ms to <paramref name="maxDelay"/>;
+    /// the calls made this way are safe to repeat. The last failure is thrown after
+    /// <paramref name="tries"/>, or as soon as <paramref name="keepTrying"/> says no.
+    /// </summary>
+    private async Task<T> CallUntilAnsweredAsync<T>(Func<Task<T>> call, int tries, TimeSpan maxDelay, Func<bool> keepTrying, Action<Exception, int> logRetry)
     {
         var delay = TimeSpan.FromMilliseconds(100);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await job.CompleteAttemptAsync(outcome);
-                return;
+                return await call();
             }
-            catch (Exception e) when (attempt < 60)
+            catch (Exception e) when (attempt < tries && keepTrying())
             {
-                LogOutcomeRetry(logger, e, outcome.Attempt, attempt);
+                logRetry(e, attempt);
                 await Task.Delay(delay, time, CancellationToken.None);
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, maxDelay.TotalMilliseconds));
             }
         }
     }

@@ -190,8 +190,7 @@ internal sealed partial class ScheduleGrain(
         }
         catch (Exception e)
         {
-            LogFireFailed(logger, e, Name);
-            _timer?.Change(_options.RetryDelay, Timeout.InfiniteTimeSpan);
+            RetrySoon(e);
         }
     }
 
@@ -216,10 +215,15 @@ internal sealed partial class ScheduleGrain(
         }
         catch (Exception e)
         {
-            // PostgreSQL away, or the reminder service: try again shortly; never fail the silo.
-            LogFireFailed(logger, e, Name);
-            _timer?.Change(_options.RetryDelay, Timeout.InfiniteTimeSpan);
+            RetrySoon(e);
         }
+    }
+
+    /// <summary>PostgreSQL away, or the reminder service: try again shortly; never fail the silo.</summary>
+    private void RetrySoon(Exception e)
+    {
+        LogFireFailed(logger, e, Name);
+        _timer?.Change(_options.RetryDelay, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Fires every occurrence that is due, as the misfire rules say, then arms the timer for the next.</summary>
@@ -273,7 +277,7 @@ internal sealed partial class ScheduleGrain(
     {
         var key = ScheduleKeys.ForFiring(schedule.Name, schedule.Generation, fireTime);
         var id = JobIds.FromIdempotencyKey(key);
-        var result = await GrainFactory.GetGrain<IJobGrain>(id).SubmitAsync(ScheduleRules.Submission(schedule.Job, key, runAt: null));
+        var result = await GrainFactory.GetGrain<IJobGrain>(id).SubmitAsync(schedule.Job.ToSubmission(key, runAt: null));
         switch (result.Status)
         {
             case SubmitStatus.Created:

@@ -33,21 +33,8 @@ internal sealed class ScheduleRules(SubmissionRules submissions)
             return cronProblem;
         }
 
-        return submissions.FindProblem(Submission(definition.Job, key: null, runAt: null)) is { } jobProblem ? "'job': " + jobProblem : null;
+        return submissions.FindProblem(definition.Job.ToSubmission(idempotencyKey: null, runAt: null)) is { } jobProblem ? "'job': " + jobProblem : null;
     }
-
-    /// <summary>The submission of one firing.</summary>
-    public static JobSubmission Submission(ScheduledJob job, string? key, DateTimeOffset? runAt) => new()
-    {
-        Type = job.Type,
-        Instruction = job.Instruction,
-        Queue = job.Queue,
-        Priority = job.Priority,
-        MaxAttempts = job.MaxAttempts,
-        TimeoutSeconds = job.TimeoutSeconds,
-        IdempotencyKey = key,
-        RunAt = runAt,
-    };
 
     /// <summary>
     /// Whether two definitions ask for the same schedule: the same cron text, time zone, misfire

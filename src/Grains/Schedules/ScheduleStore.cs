@@ -111,7 +111,11 @@ internal sealed partial class ScheduleStore(NpgsqlDataSource dataSource, ILogger
         return await command.ExecuteNonQueryAsync() == 1;
     });
 
-    public static string ToWire(MisfirePolicy policy) => policy == MisfirePolicy.RunOnce ? "runOnce" : "skip";
+    private const string RunOnceWire = "runOnce";
+
+    public static string ToWire(MisfirePolicy policy) => policy == MisfirePolicy.RunOnce ? RunOnceWire : "skip";
+
+    private static MisfirePolicy MisfireFromWire(string wire) => wire == RunOnceWire ? MisfirePolicy.RunOnce : MisfirePolicy.Skip;
 
     private static NpgsqlParameter Time(DateTimeOffset? time) =>
         new() { Value = time is { } t ? t.UtcDateTime : DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz };
@@ -122,7 +126,7 @@ internal sealed partial class ScheduleStore(NpgsqlDataSource dataSource, ILogger
         Generation = reader.GetGuid(1),
         Cron = reader.GetString(2),
         TimeZone = reader.GetString(3),
-        Misfire = reader.GetString(4) == "runOnce" ? MisfirePolicy.RunOnce : MisfirePolicy.Skip,
+        Misfire = MisfireFromWire(reader.GetString(4)),
         Job = new ScheduledJob
         {
             Type = reader.GetString(5),
@@ -134,16 +138,13 @@ internal sealed partial class ScheduleStore(NpgsqlDataSource dataSource, ILogger
         },
         DefinitionHash = reader.GetString(11),
         Paused = reader.GetBoolean(12),
-        NextFireAt = NullableTime(reader, 13),
-        LastFireAt = NullableTime(reader, 14),
+        NextFireAt = JobSql.NullableTime(reader, 13),
+        LastFireAt = JobSql.NullableTime(reader, 14),
         LastJobId = reader.IsDBNull(15) ? null : reader.GetGuid(15),
         CreatedAt = reader.GetFieldValue<DateTimeOffset>(16),
         UpdatedAt = reader.GetFieldValue<DateTimeOffset>(17),
         Version = reader.GetInt64(18),
     };
-
-    private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 
     private Task<T> RunAsync<T>(string what, Func<Task<T>> statement) => StoreFailures.RunAsync(logger, what, statement);
 }

@@ -16,13 +16,11 @@ internal sealed class QueueConcurrency(IReadOnlyDictionary<string, int> limits)
 {
     private readonly Dictionary<string, SiloCounts> _silos = new(StringComparer.Ordinal);
 
-    public IReadOnlyDictionary<string, int> Limits => limits;
-
     /// <summary>Whether one more job of <paramref name="queue"/> may start now.</summary>
     public bool CanStart(string queue) => !limits.TryGetValue(queue, out var limit) || Running(queue) < limit;
 
     /// <summary>Jobs of <paramref name="queue"/> held by silos, as far as the scheduler knows.</summary>
-    public int Running(string queue)
+    private int Running(string queue)
     {
         var total = 0;
         foreach (var silo in _silos.Values)

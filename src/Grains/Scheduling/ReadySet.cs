@@ -11,7 +11,6 @@ namespace JobGrains.Scheduling;
 /// </summary>
 internal sealed class ReadySet(TimeSpan localityWindow)
 {
-    private readonly TimeSpan _localityWindow = localityWindow;
     private readonly Dictionary<string, QueueLine> _queues = new(StringComparer.Ordinal);
     private readonly PriorityQueue<ReadyJob, DateTimeOffset> _delayed = new();
     private readonly HashSet<Guid> _known = [];
@@ -68,8 +67,7 @@ internal sealed class ReadySet(TimeSpan localityWindow)
     /// </summary>
     public ReadyJob? TakeNext(string? silo = null, Func<string, bool>? canStart = null)
     {
-        QueueLine? best = null;
-        Entry? bestHead = null;
+        (QueueLine Line, Entry Head)? best = null;
         foreach (var line in _queues.Values)
         {
             if (canStart is not null && !canStart(line.Name))
@@ -78,31 +76,32 @@ internal sealed class ReadySet(TimeSpan localityWindow)
             }
 
             var head = line.Head();
-            if (bestHead is null || head.Job.Priority > bestHead.Job.Priority
-                || (head.Job.Priority == bestHead.Job.Priority && line.LastServed < best!.LastServed))
+            if (best is not { } b || head.Job.Priority > b.Head.Job.Priority
+                || (head.Job.Priority == b.Head.Job.Priority && line.LastServed < b.Line.LastServed))
             {
-                best = line;
-                bestHead = head;
+                best = (line, head);
             }
         }
 
-        if (best is null || bestHead is null)
+        if (best is not { } chosen)
         {
             return null;
         }
 
+        var (bestLine, bestHead) = chosen;
+
         var taken = bestHead;
-        if (silo is not null && _localityWindow > TimeSpan.Zero && bestHead.Job.Home != silo && best.HomeHead(silo) is { } own
-            && own.Job.Priority == bestHead.Job.Priority && own.ReadySince - bestHead.ReadySince <= _localityWindow)
+        if (silo is not null && localityWindow > TimeSpan.Zero && bestHead.Job.Home != silo && bestLine.HomeHead(silo) is { } own
+            && own.Job.Priority == bestHead.Job.Priority && own.ReadySince - bestHead.ReadySince <= localityWindow)
         {
             taken = own;
         }
 
-        best.Take(taken);
-        best.LastServed = ++_serves;
-        if (best.Count == 0)
+        bestLine.Take(taken);
+        bestLine.LastServed = ++_serves;
+        if (bestLine.Count == 0)
         {
-            _queues.Remove(best.Name);
+            _queues.Remove(bestLine.Name);
         }
 
         _known.Remove(taken.Job.Id);

@@ -215,6 +215,6 @@ internal static class JobSql
     private static string? NullableString(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
-    private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
+    public static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 }

@@ -47,7 +47,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         Enqueue(job, writesCheckpoint ? WriteKind.UpdateWithCheckpoint : WriteKind.Update, attempt);
 
     public Task<IReadOnlyList<AttemptView>> LoadAttemptsAsync(Guid jobId, CancellationToken cancellationToken = default) =>
-        ReadAsync<IReadOnlyList<AttemptView>>("load attempts", async () =>
+        RunAsync<IReadOnlyList<AttemptView>>("load attempts", async () =>
     {
         await using var command = _dataSource.CreateCommand(JobSql.SelectAttempts);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = jobId });
@@ -62,7 +62,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     });
 
     public Task<JobRecord?> LoadAsync(Guid id, CancellationToken cancellationToken = default) =>
-        ReadAsync("load a job", async () =>
+        RunAsync("load a job", async () =>
     {
         await using var command = _dataSource.CreateCommand(JobSql.SelectById);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
@@ -70,7 +70,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     });
 
     public Task<JobRecord?> LoadByIdempotencyKeyAsync(string key, CancellationToken cancellationToken = default) =>
-        ReadAsync("find an idempotency key", async () =>
+        RunAsync("find an idempotency key", async () =>
     {
         await using var command = _dataSource.CreateCommand(JobSql.SelectByIdempotencyKey);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
@@ -109,7 +109,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// present adds a parameter, never text, so the matching (filter, created_at, id) index serves it.
     /// </summary>
     public Task<IReadOnlyList<JobRecord>> ListAsync(JobState? state, string? type, string? queue, JobCursor? after, int limit,
-        CancellationToken cancellationToken = default) => ReadAsync<IReadOnlyList<JobRecord>>("list jobs", async () =>
+        CancellationToken cancellationToken = default) => RunAsync<IReadOnlyList<JobRecord>>("list jobs", async () =>
     {
         await using var command = _dataSource.CreateCommand();
         var conditions = new List<string>();
@@ -184,7 +184,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     }
 
     /// <summary>Deletes up to <paramref name="limit"/> jobs (with their attempts) that finished before <paramref name="cutoff"/>.</summary>
-    public Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, int limit) => ReadAsync("delete finished jobs", async () =>
+    public Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, int limit) => RunAsync("delete finished jobs", async () =>
     {
         await using var command = _dataSource.CreateCommand(JobSql.DeleteFinishedBefore);
         command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cutoff.UtcDateTime });
@@ -192,7 +192,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return await command.ExecuteNonQueryAsync();
     });
 
-    private Task<T> ReadAsync<T>(string what, Func<Task<T>> read) => StoreFailures.RunAsync(_logger, what, read);
+    private Task<T> RunAsync<T>(string what, Func<Task<T>> statement) => StoreFailures.RunAsync(_logger, what, statement);
 
     private static async Task<JobRecord?> ReadSingleAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
