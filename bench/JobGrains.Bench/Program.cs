@@ -47,7 +47,9 @@ static int Combine(Options options)
 static async Task<int> RunAsync(Options options)
 {
     var connection = options.Get("connection");
-    var builder = Host.CreateApplicationBuilder();
+    // Content root in the program's own directory: the default (the working directory, the
+    // repository) would watch PostgreSQL's data dir under .data for appsettings changes.
+    var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
     builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
     builder.Logging.AddFilter("Orleans", LogLevel.Error);
     builder.UseOrleansClient(client => client.UseJobGrains(connection));
@@ -112,7 +114,9 @@ static async Task<int> RunAsync(Options options)
         for (var i = 0; i < repeat; i++)
         {
             await Task.Delay(500);
-            var run = await runner.OpenLoopAsync(submitter, peak / 2, TimeSpan.FromSeconds(options.GetInt("half-seconds", 6)), tick);
+            // --half-rate fixes the open loop's rate (to profile at a set load, or to compare stacks).
+            var rate = options.GetInt(path + "-half-rate", 0) is > 0 and var fixedRate ? fixedRate : peak / 2;
+            var run = await runner.OpenLoopAsync(submitter, rate, TimeSpan.FromSeconds(options.GetInt("half-seconds", 6)), tick);
             Progress($"{label}/{path} half #{i + 1}: {Brief(run)}");
             half.Add(run);
         }
