@@ -4,6 +4,7 @@ using System.Text.Json;
 using JobGrains.Execution.Handlers;
 using JobGrains.Jobs;
 using JobGrains.Scheduling;
+using JobGrains.Storage;
 using JobGrains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -16,12 +17,14 @@ namespace JobGrains.Execution;
 /// from the scheduler for its free slots, starts each attempt through the job's grain (which
 /// may refuse), runs the handler, and reports the outcome with the attempt number as fencing
 /// token. On silo stop it drains: no new work, a grace period for running attempts, and the
-/// rest handed back as disrupted.
+/// rest handed back as disrupted. Attempts that the table says run here but that this worker
+/// lost track of are handed back too (see <see cref="WorkerOptions.OrphanCheckPeriod"/>).
 /// </summary>
 internal sealed partial class JobWorker(
     IGrainFactory grains,
     JobHandlerRegistry handlers,
     IServiceScopeFactory scopes,
+    JobStore store,
     ILocalSiloDetails silo,
     IOptions<WorkerOptions> options,
     IOptions<SchedulerOptions> schedulerOptions,
@@ -49,6 +52,7 @@ internal sealed partial class JobWorker(
     private int _busySlots;
     private int _reporting;
     private Task _pullLoop = Task.CompletedTask;
+    private Task _orphanLoop = Task.CompletedTask;
 
     /// <summary>How this silo names itself in the <c>silo</c> column.</summary>
     public string SiloName { get; } = silo.SiloAddress.ToParsableString();
@@ -83,6 +87,7 @@ internal sealed partial class JobWorker(
         // Activate this silo's worker handle here first, so that it lives on this silo.
         await grains.GetGrain<IWorkerGrain>(SiloName).GetStatusAsync();
         _pullLoop = Task.Run(PullLoopAsync, CancellationToken.None);
+        _orphanLoop = Task.Run(HandBackOrphansAsync, CancellationToken.None);
         LogStarted(logger, SiloName, _options.Slots, _options.Spot);
     }
 
@@ -151,6 +156,54 @@ internal sealed partial class JobWorker(
             {
                 LogPullFailed(logger, e);
                 await Task.Delay(TimeSpan.FromSeconds(1), time, CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Hands back the attempts that the table says run here and that this worker does not run:
+    /// their start or outcome call gave up (a long outage, say), and no one else would end them
+    /// while this silo lives. A job is added to <c>_inFlight</c> before it starts and leaves it
+    /// after its outcome is stored, so one seen on two checks in a row with the same attempt is
+    /// truly lost here. The hand-back is fenced by the attempt number like any outcome.
+    /// </summary>
+    private async Task HandBackOrphansAsync()
+    {
+        var stopping = _stopPulling.Token;
+        var suspects = new Dictionary<Guid, int>();
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.OrphanCheckPeriod, time, stopping);
+                var unknown = new Dictionary<Guid, int>();
+                foreach (var (jobId, attempt) in await store.LoadRunningOnAsync(SiloName, stopping))
+                {
+                    if (_inFlight.ContainsKey(jobId))
+                    {
+                        continue;
+                    }
+
+                    if (suspects.GetValueOrDefault(jobId) != attempt)
+                    {
+                        unknown[jobId] = attempt;
+                        continue;
+                    }
+
+                    LogHandingBackOrphan(logger, jobId, attempt);
+                    await grains.GetGrain<IJobGrain>(jobId).CompleteAttemptAsync(new AttemptOutcome { Attempt = attempt, Result = AttemptResult.Disrupted });
+                }
+
+                suspects = unknown;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // Draining.
+            }
+            catch (Exception e)
+            {
+                // The next check sees them again.
+                LogOrphanCheckFailed(logger, e);
             }
         }
     }
@@ -405,7 +458,7 @@ internal sealed partial class JobWorker(
     {
         LogDraining(logger, Running, _options.DrainGrace);
         await _stopPulling.CancelAsync();
-        await _pullLoop;
+        await Task.WhenAll(_pullLoop, _orphanLoop);
 
         var inFlight = _attempts.Values.ToArray();
         var finished = Task.WhenAll(inFlight);
@@ -451,6 +504,12 @@ internal sealed partial class JobWorker(
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "Starting job {JobId} failed (try {Try}); asking again")]
     private static partial void LogStartRetry(ILogger logger, Exception exception, Guid jobId, int @try);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} runs on this silo by the jobs table, but not in this worker; handing it back")]
+    private static partial void LogHandingBackOrphan(ILogger logger, Guid jobId, int attempt);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "Checking the jobs table for attempts this worker lost track of failed")]
+    private static partial void LogOrphanCheckFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Draining: {Running} attempts running, grace {Grace}")]
     private static partial void LogDraining(ILogger logger, int running, TimeSpan grace);

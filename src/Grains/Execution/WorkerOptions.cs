@@ -27,6 +27,14 @@ public sealed class WorkerOptions
     public bool Spot { get; set; }
 
     /// <summary>
+    /// How often the worker compares the attempts the table says run here with those it runs.
+    /// One the worker does not know of on two checks in a row (its start or outcome call gave
+    /// up) is handed back as disrupted and runs again. Default 30 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan OrphanCheckPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Under load, how long the worker lets freed slots gather before it asks for more work,
     /// so that one pull fetches several jobs. Default 2 ms.
     /// </summary>

@@ -169,6 +169,21 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return rows;
     }
 
+    /// <summary>The attempts the table says <paramref name="silo"/> runs, by job id.</summary>
+    public async Task<IReadOnlyDictionary<Guid, int>> LoadRunningOnAsync(string silo, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(JobSql.SelectRunningOn);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = silo });
+        var rows = new Dictionary<Guid, int>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows[reader.GetGuid(0)] = reader.GetInt32(1);
+        }
+
+        return rows;
+    }
+
     /// <summary>Running attempts per silo and queue, for the scheduler's concurrency counts after it activates.</summary>
     public async Task<IReadOnlyList<(string Silo, string Queue, int Running)>> LoadRunningCountsAsync(CancellationToken cancellationToken = default)
     {

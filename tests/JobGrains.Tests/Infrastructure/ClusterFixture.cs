@@ -34,6 +34,7 @@ public class ClusterFixture : IAsyncLifetime
     protected virtual IReadOnlyDictionary<string, string> SiloSettings => new Dictionary<string, string>
     {
         ["JobGrains:Worker:Slots"] = "8",
+        ["JobGrains:Worker:OrphanCheckPeriod"] = "00:00:01",
         ["JobGrains:Jobs:RetryBaseDelay"] = "00:00:00.200",
         [$"JobGrains:Scheduler:QueueLimits:{LimitedQueue}"] = "2",
     };

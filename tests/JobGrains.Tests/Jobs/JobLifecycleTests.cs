@@ -241,6 +241,41 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_attempt_the_table_says_a_live_silo_runs_but_its_worker_lost_is_handed_back_and_runs_again()
+    {
+        // Two long probes hold the queue's limit of 2, so no worker starts the third job.
+        var group = "hold-" + Guid.NewGuid().ToString("N")[..8];
+        var holders = await fixture.Jobs.SubmitManyAsync(Enumerable.Range(0, 2).Select(_ => new JobSubmission
+        {
+            Type = ConcurrencyProbeHandler.JobType, Instruction = $$"""{"ms": 30000, "group": "{{group}}"}""", Queue = ClusterFixture.LimitedQueue,
+        }));
+        try
+        {
+            await Eventually.MatchesAsync(
+                () => Task.WhenAll(holders.Select(h => fixture.Jobs.GetAsync(h.Job!.Id))),
+                views => views.All(v => v!.State == JobState.Running), "both probes to run");
+            var id = await SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", Queue = ClusterFixture.LimitedQueue });
+
+            // A start committed for silo 0 whose answer its worker never got (it gave up asking).
+            Assert.NotNull(await fixture.Client.GetGrain<IJobGrain>(id).StartAttemptAsync(fixture.Cluster.Silos[0].SiloAddress.ToParsableString()));
+            Assert.Equal(JobState.Running, (await fixture.Jobs.GetAsync(id))!.State);
+
+            var handedBack = await Eventually.MatchesAsync(() => fixture.Jobs.GetAsync(id), v => v!.State == JobState.Queued,
+                "the lost attempt to be handed back", TimeSpan.FromSeconds(20));
+            Assert.Equal(1, handedBack!.Attempt);
+            Assert.Equal(AttemptOutcomes.Disrupted, Assert.Single(await fixture.Jobs.GetAttemptsAsync(id)).Outcome);
+
+            await Task.WhenAll(holders.Select(h => fixture.Jobs.CancelAsync(h.Job!.Id)));
+            await WaitForStateAsync(id, JobState.Succeeded);
+            Assert.Equal([AttemptOutcomes.Disrupted, AttemptOutcomes.Succeeded], (await fixture.Jobs.GetAttemptsAsync(id)).Select(a => a.Outcome));
+        }
+        finally
+        {
+            await Task.WhenAll(holders.Select(h => fixture.Jobs.CancelAsync(h.Job!.Id)));
+        }
+    }
+
+    [Fact]
     public async Task A_flooded_queue_does_not_starve_another_queue()
     {
         var flooded = "flood-" + Guid.NewGuid().ToString("N")[..8];
