@@ -1,6 +1,7 @@
 using JobGrains.Hosting;
 using JobGrains.Jobs;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace JobGrains.Events;
 
@@ -11,8 +12,8 @@ namespace JobGrains.Events;
 /// observers here (a new observer's before its registration returns); this publisher's own
 /// renewals bring the list too, in case the registry lost it (its silo died) and was rebuilt.
 /// </summary>
-internal sealed partial class JobEventPublisher(IGrainFactory grains, TimeProvider time, ILogger<JobEventPublisher> logger)
-    : SiloBatchPump<JobView>(MaxBatch), IJobObserverListWatcher, IDisposable
+internal sealed partial class JobEventPublisher(IGrainFactory grains, IOptions<EventOptions> options, TimeProvider time, ILogger<JobEventPublisher> logger)
+    : SiloBatchPump<JobView>(MaxBatch, options.Value.BatchWindow), IJobObserverListWatcher, IDisposable
 {
     private const int MaxBatch = 2048;
     private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(5);

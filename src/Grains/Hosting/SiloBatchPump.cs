@@ -4,10 +4,12 @@ namespace JobGrains.Hosting;
 
 /// <summary>
 /// A silo-wide queue that one loop drains in batches: whatever has been posted while the last
-/// batch was being delivered forms the next one. Runs from before the silo takes work until
-/// after it has drained, and delivers what was posted before it stops.
+/// batch was being delivered forms the next one. With a <paramref name="gather"/> time, the
+/// loop waits that long after the first item of a batch, so that a trickle still travels in
+/// batches. Runs from before the silo takes work until after it has drained, and delivers what
+/// was posted before it stops.
 /// </summary>
-internal abstract class SiloBatchPump<T>(int maxBatch) : ILifecycleParticipant<ISiloLifecycle>
+internal abstract class SiloBatchPump<T>(int maxBatch, TimeSpan gather = default) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly Channel<T> _items = Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleReader = true });
     private Task _loop = Task.CompletedTask;
@@ -37,6 +39,11 @@ internal abstract class SiloBatchPump<T>(int maxBatch) : ILifecycleParticipant<I
         var batch = new List<T>(maxBatch);
         while (await _items.Reader.WaitToReadAsync())
         {
+            if (gather > TimeSpan.Zero)
+            {
+                await Task.Delay(gather);
+            }
+
             batch.Clear();
             while (batch.Count < maxBatch && _items.Reader.TryRead(out var item))
             {
