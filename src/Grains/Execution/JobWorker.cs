@@ -106,9 +106,10 @@ internal sealed partial class JobWorker(
                     continue;
                 }
 
-                if (free < _options.Slots && _options.PullCoalescing > TimeSpan.Zero)
+                if (free <= _options.Slots / 2 && _options.PullCoalescing > TimeSpan.Zero)
                 {
                     // Under load, let a few more slots free up so one pull brings several jobs.
+                    // With most slots free, pull at once: a job waiting for a slot would wait for nothing.
                     await Task.Delay(_options.PullCoalescing, time, stopping);
                     free = FreeSlots();
                 }
