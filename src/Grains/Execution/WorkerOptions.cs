@@ -35,8 +35,8 @@ public sealed class WorkerOptions
     public TimeSpan OrphanCheckPeriod { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Under load, how long the worker lets freed slots gather before it asks for more work,
-    /// so that one pull fetches several jobs. Default 2 ms.
+    /// While at least half the slots are busy, how long the worker lets freed slots gather
+    /// before it asks for more work, so that one pull fetches several jobs. Default 2 ms.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
     public TimeSpan PullCoalescing { get; set; } = TimeSpan.FromMilliseconds(2);

@@ -1,3 +1,4 @@
+using JobGrains.Client;
 using JobGrains.Jobs;
 using JobGrains.Tests.Infrastructure;
 
@@ -204,75 +205,69 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
             $"the other queue ran at most {ConcurrencyProbeHandler.MaxConcurrent(openGroup)} at once");
     }
 
-    [Fact]
-    public async Task A_silo_that_asks_again_to_start_a_job_it_runs_gets_the_same_lease_and_no_one_else_gets_one()
+    /// <summary>
+    /// Two long probes that hold the limited queue's 2 slots until disposed (cancelled), so that
+    /// no worker starts another job of that queue meanwhile.
+    /// </summary>
+    private async Task<IAsyncDisposable> HoldLimitedQueueAsync()
     {
-        // Two long probes hold the queue's limit of 2, so nothing else starts the third job.
         var group = "hold-" + Guid.NewGuid().ToString("N")[..8];
         var holders = await fixture.Jobs.SubmitManyAsync(Enumerable.Range(0, 2).Select(_ => new JobSubmission
         {
             Type = ConcurrencyProbeHandler.JobType, Instruction = $$"""{"ms": 30000, "group": "{{group}}"}""", Queue = ClusterFixture.LimitedQueue,
         }));
-        try
-        {
-            await Eventually.MatchesAsync(
-                () => Task.WhenAll(holders.Select(h => fixture.Jobs.GetAsync(h.Job!.Id))),
-                views => views.All(v => v!.State == JobState.Running), "both probes to run");
-            var waiting = await fixture.Jobs.SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", Queue = ClusterFixture.LimitedQueue });
-            var job = fixture.Client.GetGrain<IJobGrain>(waiting.Job!.Id);
-            var silo = fixture.Cluster.Silos[0].SiloAddress.ToParsableString();
+        var hold = new QueueHold(fixture.Jobs, [.. holders.Select(h => h.Job!.Id)]);
+        await Eventually.MatchesAsync(
+            () => Task.WhenAll(hold.Ids.Select(fixture.Jobs.GetAsync)),
+            views => views.All(v => v!.State == JobState.Running), "both probes to run");
+        return hold;
+    }
 
-            // The first answer is lost on its way (as when the grain's silo dies after the commit): ask again.
-            var first = await job.StartAttemptAsync(silo);
-            var again = await job.StartAttemptAsync(silo);
-            var elsewhere = await job.StartAttemptAsync(fixture.Cluster.Silos[1].SiloAddress.ToParsableString());
+    private sealed record QueueHold(JobsClient Jobs, IReadOnlyList<Guid> Ids) : IAsyncDisposable
+    {
+        // Cancelling a job that already ended is refused and changes nothing, so this may run twice.
+        public async ValueTask DisposeAsync() => await Task.WhenAll(Ids.Select(Jobs.CancelAsync));
+    }
 
-            Assert.NotNull(first);
-            Assert.Equal(first with { TraceParent = null }, again! with { TraceParent = null });
-            Assert.Null(elsewhere);
-            Assert.True(await job.CompleteAttemptAsync(AttemptOutcome.Succeeded(again.Attempt, "{}")));
-            Assert.Equal(JobState.Succeeded, (await fixture.Jobs.GetAsync(waiting.Job.Id))!.State);
-            Assert.Equal(1L, await fixture.Database.ScalarAsync<long>("select count(*) from job_attempts where job_id = $1", waiting.Job.Id));
-        }
-        finally
-        {
-            await Task.WhenAll(holders.Select(h => fixture.Jobs.CancelAsync(h.Job!.Id)));
-        }
+    [Fact]
+    public async Task A_silo_that_asks_again_to_start_a_job_it_runs_gets_the_same_lease_and_no_one_else_gets_one()
+    {
+        await using var hold = await HoldLimitedQueueAsync();
+        var waiting = await fixture.Jobs.SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", Queue = ClusterFixture.LimitedQueue });
+        var job = fixture.Client.GetGrain<IJobGrain>(waiting.Job!.Id);
+        var silo = fixture.Cluster.Silos[0].SiloAddress.ToParsableString();
+
+        // The first answer is lost on its way (as when the grain's silo dies after the commit): ask again.
+        var first = await job.StartAttemptAsync(silo);
+        var again = await job.StartAttemptAsync(silo);
+        var elsewhere = await job.StartAttemptAsync(fixture.Cluster.Silos[1].SiloAddress.ToParsableString());
+
+        Assert.NotNull(first);
+        Assert.Equal(first with { TraceParent = null }, again! with { TraceParent = null });
+        Assert.Null(elsewhere);
+        Assert.True(await job.CompleteAttemptAsync(AttemptOutcome.Succeeded(again.Attempt, "{}")));
+        Assert.Equal(JobState.Succeeded, (await fixture.Jobs.GetAsync(waiting.Job.Id))!.State);
+        Assert.Equal(1L, await fixture.Database.ScalarAsync<long>("select count(*) from job_attempts where job_id = $1", waiting.Job.Id));
     }
 
     [Fact]
     public async Task An_attempt_the_table_says_a_live_silo_runs_but_its_worker_lost_is_handed_back_and_runs_again()
     {
-        // Two long probes hold the queue's limit of 2, so no worker starts the third job.
-        var group = "hold-" + Guid.NewGuid().ToString("N")[..8];
-        var holders = await fixture.Jobs.SubmitManyAsync(Enumerable.Range(0, 2).Select(_ => new JobSubmission
-        {
-            Type = ConcurrencyProbeHandler.JobType, Instruction = $$"""{"ms": 30000, "group": "{{group}}"}""", Queue = ClusterFixture.LimitedQueue,
-        }));
-        try
-        {
-            await Eventually.MatchesAsync(
-                () => Task.WhenAll(holders.Select(h => fixture.Jobs.GetAsync(h.Job!.Id))),
-                views => views.All(v => v!.State == JobState.Running), "both probes to run");
-            var id = await SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", Queue = ClusterFixture.LimitedQueue });
+        await using var hold = await HoldLimitedQueueAsync();
+        var id = await SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", Queue = ClusterFixture.LimitedQueue });
 
-            // A start committed for silo 0 whose answer its worker never got (it gave up asking).
-            Assert.NotNull(await fixture.Client.GetGrain<IJobGrain>(id).StartAttemptAsync(fixture.Cluster.Silos[0].SiloAddress.ToParsableString()));
-            Assert.Equal(JobState.Running, (await fixture.Jobs.GetAsync(id))!.State);
+        // A start committed for silo 0 whose answer its worker never got (it gave up asking).
+        Assert.NotNull(await fixture.Client.GetGrain<IJobGrain>(id).StartAttemptAsync(fixture.Cluster.Silos[0].SiloAddress.ToParsableString()));
+        Assert.Equal(JobState.Running, (await fixture.Jobs.GetAsync(id))!.State);
 
-            var handedBack = await Eventually.MatchesAsync(() => fixture.Jobs.GetAsync(id), v => v!.State == JobState.Queued,
-                "the lost attempt to be handed back", TimeSpan.FromSeconds(20));
-            Assert.Equal(1, handedBack!.Attempt);
-            Assert.Equal(AttemptOutcomes.Disrupted, Assert.Single(await fixture.Jobs.GetAttemptsAsync(id)).Outcome);
+        var handedBack = await Eventually.MatchesAsync(() => fixture.Jobs.GetAsync(id), v => v!.State == JobState.Queued,
+            "the lost attempt to be handed back", TimeSpan.FromSeconds(20));
+        Assert.Equal(1, handedBack!.Attempt);
+        Assert.Equal(AttemptOutcomes.Disrupted, Assert.Single(await fixture.Jobs.GetAttemptsAsync(id)).Outcome);
 
-            await Task.WhenAll(holders.Select(h => fixture.Jobs.CancelAsync(h.Job!.Id)));
-            await WaitForStateAsync(id, JobState.Succeeded);
-            Assert.Equal([AttemptOutcomes.Disrupted, AttemptOutcomes.Succeeded], (await fixture.Jobs.GetAttemptsAsync(id)).Select(a => a.Outcome));
-        }
-        finally
-        {
-            await Task.WhenAll(holders.Select(h => fixture.Jobs.CancelAsync(h.Job!.Id)));
-        }
+        await hold.DisposeAsync();
+        await WaitForStateAsync(id, JobState.Succeeded);
+        Assert.Equal([AttemptOutcomes.Disrupted, AttemptOutcomes.Succeeded], (await fixture.Jobs.GetAttemptsAsync(id)).Select(a => a.Outcome));
     }
 
     [Fact]
