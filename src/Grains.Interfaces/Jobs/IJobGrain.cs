@@ -142,6 +142,8 @@ public sealed record AttemptOutcome
 
     public static AttemptOutcome Failed(int attempt, JobError error) =>
         new() { Attempt = attempt, Result = AttemptResult.Failed, Error = error };
+
+    public static AttemptOutcome Disrupted(int attempt) => new() { Attempt = attempt, Result = AttemptResult.Disrupted };
 }
 
 /// <summary>The kinds of attempt endings.</summary>
@@ -154,7 +156,10 @@ public enum AttemptResult
     /// <summary>The handler failed or timed out; counts against <c>maxAttempts</c>.</summary>
     Failed = 1,
 
-    /// <summary>The attempt was cut short by its silo leaving; does not count against <c>maxAttempts</c>.</summary>
+    /// <summary>
+    /// The attempt was cut short by its silo leaving, or lost by its silo's worker; does not count
+    /// against <c>maxAttempts</c>.
+    /// </summary>
     Disrupted = 2,
 }
 

@@ -185,14 +185,15 @@ internal sealed partial class JobWorker(
                         continue;
                     }
 
-                    if (suspects.GetValueOrDefault(jobId) != attempt)
+                    if (suspects.GetValueOrDefault(jobId) == attempt)
+                    {
+                        LogHandingBackOrphan(logger, jobId, attempt);
+                        await grains.GetGrain<IJobGrain>(jobId).CompleteAttemptAsync(AttemptOutcome.Disrupted(attempt));
+                    }
+                    else
                     {
                         unknown[jobId] = attempt;
-                        continue;
                     }
-
-                    LogHandingBackOrphan(logger, jobId, attempt);
-                    await grains.GetGrain<IJobGrain>(jobId).CompleteAttemptAsync(new AttemptOutcome { Attempt = attempt, Result = AttemptResult.Disrupted });
                 }
 
                 suspects = unknown;
@@ -405,7 +406,7 @@ internal sealed partial class JobWorker(
         }
         catch (OperationCanceledException) when (_disrupt.IsCancellationRequested)
         {
-            return new AttemptOutcome { Attempt = lease.Attempt, Result = AttemptResult.Disrupted };
+            return AttemptOutcome.Disrupted(lease.Attempt);
         }
         catch (OperationCanceledException) when (attemptCancel.IsCancellationRequested)
         {

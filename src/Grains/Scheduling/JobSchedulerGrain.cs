@@ -275,10 +275,9 @@ internal sealed partial class JobSchedulerGrain(
             LogRecoveringLostAttempts(logger, lost.Count);
             await Task.WhenAll(lost.Select(async attempt =>
             {
-                var outcome = new AttemptOutcome { Attempt = attempt.Attempt, Result = AttemptResult.Disrupted };
                 try
                 {
-                    await GrainFactory.GetGrain<IJobGrain>(attempt.JobId).CompleteAttemptAsync(outcome);
+                    await GrainFactory.GetGrain<IJobGrain>(attempt.JobId).CompleteAttemptAsync(AttemptOutcome.Disrupted(attempt.Attempt));
                 }
                 catch (Exception e)
                 {
