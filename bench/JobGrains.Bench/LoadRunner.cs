@@ -137,6 +137,7 @@ internal sealed class LoadRunner(Tracker tracker, ProcessProbe processes, Postgr
         var finishMs = new List<double>(issued);
         var seenStartMs = new List<double>(issued);
         var seenFinishMs = new List<double>(issued);
+        var startsBySubmission = new List<(long Submitted, double Ms)>(issued);
         foreach (var id in run.Ids)
         {
             var t = tracker.Get(id);
@@ -146,7 +147,9 @@ internal sealed class LoadRunner(Tracker tracker, ProcessProbe processes, Postgr
                 end = Math.Max(end, t.SeenDone);
                 if (t.StartedAt is { } startedAt)
                 {
-                    startMs.Add((startedAt - t.SubmitWall).TotalMilliseconds);
+                    var ms = (startedAt - t.SubmitWall).TotalMilliseconds;
+                    startMs.Add(ms);
+                    startsBySubmission.Add((t.SubmitTicks, ms));
                 }
 
                 if (t.FinishedAt is { } finishedAt)
@@ -185,6 +188,7 @@ internal sealed class LoadRunner(Tracker tracker, ProcessProbe processes, Postgr
             ["seconds"] = Math.Round(seconds, 3),
             ["jobsPerSecond"] = Math.Round(issued / seconds, 1),
             ["startLatencyMs"] = Stats.Percentiles(startMs),
+            ["startP50ByThird"] = Stats.MediansByThird(startsBySubmission),
             ["finishLatencyMs"] = Stats.Percentiles(finishMs),
             ["seenStartLatencyMs"] = Stats.Percentiles(seenStartMs),
             ["seenFinishLatencyMs"] = Stats.Percentiles(seenFinishMs),
@@ -232,6 +236,17 @@ internal static class Stats
     /// <summary>Nearest rank.</summary>
     public static double At(List<double> sorted, double q) =>
         sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    /// <summary>
+    /// The medians of the first, middle and last third of the values in the order of their keys:
+    /// a run that keeps up has three alike; one that falls behind, a rising row.
+    /// </summary>
+    public static JsonArray MediansByThird(List<(long Key, double Value)> values)
+    {
+        var ordered = values.OrderBy(v => v.Key).Select(v => v.Value).ToList();
+        var third = Math.Max(1, (ordered.Count + 2) / 3);
+        return new JsonArray([.. ordered.Chunk(third).Select(part => (JsonNode?)Math.Round(Median(part), 2))]);
+    }
 
     public static double Median(IReadOnlyList<double> values)
     {

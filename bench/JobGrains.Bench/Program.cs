@@ -196,7 +196,8 @@ static async Task<IAsyncDisposable> SubscribeAsync(JobEventFeed feed, Tracker tr
 static void Progress(string line) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] bench: {line}");
 
 static string Brief(JsonObject run) =>
-    $"{run["jobsPerSecond"]} jobs/s, start p50 {run["startLatencyMs"]!["p50"]} ms p99 {run["startLatencyMs"]!["p99"]} ms, " +
+    $"{run["jobsPerSecond"]} jobs/s, start p50 {run["startLatencyMs"]!["p50"]} ms p99 {run["startLatencyMs"]!["p99"]} ms " +
+    $"(p50 by third {string.Join(" / ", run["startP50ByThird"]!.AsArray())}), " +
     $"finish p50 {run["finishLatencyMs"]!["p50"]} ms p99 {run["finishLatencyMs"]!["p99"]} ms, " +
     $"{run["jobWritesPerTransaction"]} job writes/txn, cpu {run["cpuCores"]!.ToJsonString()}";
 

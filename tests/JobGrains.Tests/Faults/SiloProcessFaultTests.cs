@@ -35,6 +35,8 @@ public sealed class SiloProcessFaultTests(ITestOutputHelper output)
     [Fact]
     public async Task Killing_one_of_three_silos_loses_no_job_and_reruns_only_its_attempts()
     {
+        // 100 ms each on 3 x 4 slots: 5 s of work, so the kill lands mid-batch even on a slow machine.
+        const int JobCount = 600;
         await using var cluster = await ProcessCluster.CreateAsync("kill");
         for (var i = 0; i < 3; i++)
         {
@@ -44,20 +46,23 @@ public sealed class SiloProcessFaultTests(ITestOutputHelper output)
         await cluster.ConnectClientAsync();
         var victim = cluster.Silos[1];
         var victimAddress = await cluster.AddressOfAsync(victim);
-        var submitted = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 300)
+        var submitted = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, JobCount)
             .Select(_ => new JobSubmission { Type = "sleep", Instruction = """{"ms": 100}""" }));
         var ids = submitted.Select(s => s.Job!.Id).ToList();
 
-        // Kill it while it runs attempts.
+        // Kill it while it runs attempts, with enough work still queued (two rounds of every slot)
+        // that it cannot finish them all in the moment between this check and the kill.
         await Eventually.MatchesAsync(
-            () => cluster.Database.ScalarAsync<long>("select count(*) from jobs where state = 'running' and silo = $1", victimAddress),
-            running => running > 0, "the victim silo to run attempts");
+            () => cluster.Database.ScalarAsync<bool>(
+                "select count(*) filter (where state = 'running' and silo = $1) > 0 and count(*) filter (where state = 'queued') >= 24 from jobs",
+                victimAddress),
+            busy => busy, "the victim silo to run attempts while more are queued");
         await victim.KillAsync();
         var killedAt = Stopwatch.StartNew();
 
         await Eventually.MatchesAsync(
             () => cluster.Database.ScalarAsync<long>("select count(*) from jobs where state in ('succeeded', 'failed', 'cancelled')"),
-            done => done == 300, "all 300 jobs to finish", TimeSpan.FromSeconds(90),
+            done => done == JobCount, $"all {JobCount} jobs to finish", TimeSpan.FromSeconds(90),
             async () => await cluster.Database.ScalarAsync<string>(
                 "select string_agg(state || coalesce('@' || silo, '') || ':' || n, ', ') from (select state, silo, count(*) n from jobs where state not in ('succeeded') group by 1, 2) s") ?? "");
         var lastSuccessAfterKill = killedAt.Elapsed;
@@ -79,7 +84,7 @@ public sealed class SiloProcessFaultTests(ITestOutputHelper output)
         }
 
         Assert.True(rerun > 0, "The killed silo should have had attempts to hand back.");
-        Assert.Equal(300L, await cluster.Database.ScalarAsync<long>("select count(*) from jobs where state = 'succeeded'"));
+        Assert.Equal(JobCount, await cluster.Database.ScalarAsync<long>("select count(*) from jobs where state = 'succeeded'"));
         foreach (var line in cluster.Silos.SelectMany(silo => silo.Log.Split('\n').Select(l => silo.Name + " " + l))
                      .Where(l => l.Contains("JobGrains.Scheduling", StringComparison.Ordinal)))
         {
