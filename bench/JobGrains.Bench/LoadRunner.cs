@@ -133,7 +133,6 @@ internal sealed class LoadRunner(Tracker tracker, ProcessProbe processes, Postgr
 
         var start = long.MaxValue;
         var end = 0L;
-        var startMs = new List<double>(issued);
         var finishMs = new List<double>(issued);
         var seenStartMs = new List<double>(issued);
         var seenFinishMs = new List<double>(issued);
@@ -147,9 +146,7 @@ internal sealed class LoadRunner(Tracker tracker, ProcessProbe processes, Postgr
                 end = Math.Max(end, t.SeenDone);
                 if (t.StartedAt is { } startedAt)
                 {
-                    var ms = (startedAt - t.SubmitWall).TotalMilliseconds;
-                    startMs.Add(ms);
-                    startsBySubmission.Add((t.SubmitTicks, ms));
+                    startsBySubmission.Add((t.SubmitTicks, (startedAt - t.SubmitWall).TotalMilliseconds));
                 }
 
                 if (t.FinishedAt is { } finishedAt)
@@ -187,7 +184,7 @@ internal sealed class LoadRunner(Tracker tracker, ProcessProbe processes, Postgr
             ["jobs"] = issued,
             ["seconds"] = Math.Round(seconds, 3),
             ["jobsPerSecond"] = Math.Round(issued / seconds, 1),
-            ["startLatencyMs"] = Stats.Percentiles(startMs),
+            ["startLatencyMs"] = Stats.Percentiles([.. startsBySubmission.Select(s => s.Ms)]),
             ["startP50ByThird"] = Stats.MediansByThird(startsBySubmission),
             ["finishLatencyMs"] = Stats.Percentiles(finishMs),
             ["seenStartLatencyMs"] = Stats.Percentiles(seenStartMs),

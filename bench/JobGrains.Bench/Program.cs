@@ -114,7 +114,7 @@ static async Task<int> RunAsync(Options options)
         for (var i = 0; i < repeat; i++)
         {
             await Task.Delay(500);
-            // --half-rate fixes the open loop's rate (to profile at a set load, or to compare stacks).
+            // --client-half-rate / --rest-half-rate fix the open loop's rate (to profile at a set load, or to compare stacks).
             var rate = options.GetInt(path + "-half-rate", 0) is > 0 and var fixedRate ? fixedRate : peak / 2;
             var run = await runner.OpenLoopAsync(submitter, rate, TimeSpan.FromSeconds(options.GetInt("half-seconds", 6)), tick);
             Progress($"{label}/{path} half #{i + 1}: {Brief(run)}");

@@ -178,7 +178,7 @@ internal sealed partial class JobWorker(
             {
                 await Task.Delay(_options.OrphanCheckPeriod, time, stopping);
                 var unknown = new Dictionary<Guid, int>();
-                foreach (var (jobId, attempt) in await store.LoadRunningOnAsync(SiloName, stopping))
+                foreach (var (jobId, attempt, _) in await store.LoadRunningOnAsync(SiloName, stopping))
                 {
                     if (_inFlight.ContainsKey(jobId))
                     {

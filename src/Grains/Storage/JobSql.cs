@@ -29,7 +29,7 @@ internal static class JobSql
         "SELECT id, attempt, silo FROM jobs WHERE state = 'running' AND (silo IS NULL OR NOT (silo = ANY($1)))";
 
     public const string SelectRunningOn =
-        "SELECT id, attempt FROM jobs WHERE state = 'running' AND silo = $1";
+        "SELECT id, attempt, silo FROM jobs WHERE state = 'running' AND silo = $1";
 
     public const string SelectRunningCounts =
         "SELECT silo, queue, count(*) FROM jobs WHERE state = 'running' AND silo IS NOT NULL GROUP BY silo, queue";

@@ -155,30 +155,22 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     });
 
     /// <summary>The attempts the table says are running on silos other than <paramref name="aliveSilos"/>.</summary>
-    public async Task<IReadOnlyList<RunningAttemptRow>> LoadRunningElsewhereAsync(string[] aliveSilos, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<RunningAttemptRow>> LoadRunningElsewhereAsync(string[] aliveSilos, CancellationToken cancellationToken = default) =>
+        LoadRunningAttemptsAsync(JobSql.SelectRunningElsewhere, new NpgsqlParameter<string[]> { TypedValue = aliveSilos }, cancellationToken);
+
+    /// <summary>The attempts the table says <paramref name="silo"/> runs.</summary>
+    public Task<IReadOnlyList<RunningAttemptRow>> LoadRunningOnAsync(string silo, CancellationToken cancellationToken = default) =>
+        LoadRunningAttemptsAsync(JobSql.SelectRunningOn, new NpgsqlParameter<string> { TypedValue = silo }, cancellationToken);
+
+    private async Task<IReadOnlyList<RunningAttemptRow>> LoadRunningAttemptsAsync(string sql, NpgsqlParameter silos, CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand(JobSql.SelectRunningElsewhere);
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = aliveSilos });
+        await using var command = _dataSource.CreateCommand(sql);
+        command.Parameters.Add(silos);
         var rows = new List<RunningAttemptRow>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             rows.Add(new RunningAttemptRow(reader.GetGuid(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
-        }
-
-        return rows;
-    }
-
-    /// <summary>The attempts the table says <paramref name="silo"/> runs, by job id.</summary>
-    public async Task<IReadOnlyDictionary<Guid, int>> LoadRunningOnAsync(string silo, CancellationToken cancellationToken = default)
-    {
-        await using var command = _dataSource.CreateCommand(JobSql.SelectRunningOn);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = silo });
-        var rows = new Dictionary<Guid, int>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rows[reader.GetGuid(0)] = reader.GetInt32(1);
         }
 
         return rows;
