@@ -2,7 +2,9 @@ namespace JobGrains.Jobs;
 
 /// <summary>
 /// One job. The grain's key is the job's id; its durable state is the job's row in the
-/// <c>jobs</c> table, which it alone writes.
+/// <c>jobs</c> table. The silos start and end attempts in that row without the grain (a job's
+/// hot path takes no grain turn), so the grain reads the row on every call and guards its
+/// writes with the row's version.
 /// </summary>
 [Alias("jobgrains.IJobGrain")]
 public interface IJobGrain : IGrainWithGuidKey
@@ -21,22 +23,6 @@ public interface IJobGrain : IGrainWithGuidKey
     /// <summary>The job's attempts, oldest first (empty for an unknown job).</summary>
     [Alias("GetAttempts")]
     Task<IReadOnlyList<AttemptView>> GetAttemptsAsync();
-
-    /// <summary>
-    /// Starts a new attempt on <paramref name="silo"/> when the job is ready to run.
-    /// Returns null when it is not (already running elsewhere, cancelled, finished, unknown).
-    /// Asked again by the silo it already runs on, it answers that attempt's lease again: the
-    /// silo asks again only when it lost the first answer, so it runs the attempt once.
-    /// </summary>
-    [Alias("StartAttempt")]
-    Task<AttemptLease?> StartAttemptAsync(string silo);
-
-    /// <summary>
-    /// Records the outcome of attempt <see cref="AttemptOutcome.Attempt"/>. An outcome from any
-    /// attempt but the current one is rejected (false): the attempt number fences stale outcomes.
-    /// </summary>
-    [Alias("CompleteAttempt")]
-    Task<bool> CompleteAttemptAsync(AttemptOutcome outcome);
 
     /// <summary>Stores the latest progress of the current attempt; reports from other attempts are ignored.</summary>
     [Alias("ReportProgress")]

@@ -14,14 +14,15 @@ namespace JobGrains.Execution;
 
 /// <summary>
 /// Runs job attempts on this silo, up to <see cref="WorkerOptions.Slots"/> at once. It pulls work
-/// from the scheduler for its free slots, starts each attempt through the job's grain (which
-/// may refuse), runs the handler, and reports the outcome with the attempt number as fencing
-/// token. On silo stop it drains: no new work, a grace period for running attempts, and the
+/// from the scheduler for its free slots, starts each attempt in the job's row (refused when the
+/// job may no longer start), runs the handler, and stores the outcome with the attempt number as
+/// fencing token; starts and outcomes of all slots share commits, and no job grain takes part. On silo stop it drains: no new work, a grace period for running attempts, and the
 /// rest handed back as disrupted. Attempts that the table says run here but that this worker
 /// lost track of are handed back too (see <see cref="WorkerOptions.OrphanCheckPeriod"/>).
 /// </summary>
 internal sealed partial class JobWorker(
     IGrainFactory grains,
+    JobAttempts attempts,
     JobHandlerRegistry handlers,
     IServiceScopeFactory scopes,
     JobStore store,
@@ -188,7 +189,7 @@ internal sealed partial class JobWorker(
                     if (suspects.GetValueOrDefault(jobId) == attempt)
                     {
                         LogHandingBackOrphan(logger, jobId, attempt);
-                        await grains.GetGrain<IJobGrain>(jobId).CompleteAttemptAsync(AttemptOutcome.Disrupted(attempt));
+                        await attempts.HandBackAsync(jobId, attempt);
                     }
                     else
                     {
@@ -217,7 +218,7 @@ internal sealed partial class JobWorker(
         var holdsSlot = true;
 
         // A job handed out twice (the scheduler's reconciliation can re-add one that waits to
-        // start) runs here once: asked again, its grain would hand this silo the same lease.
+        // start) runs here once.
         if (!_inFlight.TryAdd(jobId, 0))
         {
             FreeSlot(queue);
@@ -227,11 +228,9 @@ internal sealed partial class JobWorker(
 
         try
         {
-            var job = grains.GetGrain<IJobGrain>(jobId);
-            var lease = await StartAsync(job);
-            if (lease is not null)
+            if (await StartAsync(jobId) is { } started)
             {
-                var outcome = await RunHandlerAsync(job, lease);
+                var outcome = await RunHandlerAsync(grains.GetGrain<IJobGrain>(jobId), started.Lease);
 
                 // The handler has ended: its slot takes the next job while the outcome is stored
                 // (a durable write that would otherwise keep the slot idle for a commit).
@@ -240,7 +239,7 @@ internal sealed partial class JobWorker(
                 FreeSlot(queue);
                 try
                 {
-                    await ReportOutcomeAsync(job, outcome);
+                    await ReportOutcomeAsync(started.Running, outcome);
                 }
                 finally
                 {
@@ -266,13 +265,13 @@ internal sealed partial class JobWorker(
     }
 
     /// <summary>
-    /// Asks the job's grain to start an attempt here. A failed ask may still have started one
-    /// (the grain's silo died after the commit), so it asks again until it has an answer: the
-    /// grain answers a repeated ask with the same lease. A draining silo stops asking.
+    /// Starts an attempt of the job here, asking again while PostgreSQL is away. A draining silo
+    /// stops asking. A start whose commit went through but whose answer was lost is refused when
+    /// asked again (the job runs already); the orphan check then hands that attempt back.
     /// </summary>
-    private Task<AttemptLease?> StartAsync(IJobGrain job) =>
-        CallUntilAnsweredAsync(() => job.StartAttemptAsync(SiloName), tries: 30, TimeSpan.FromSeconds(2),
-            () => !_stopPulling.IsCancellationRequested, (e, attempt) => LogStartRetry(logger, e, job.GetPrimaryKey(), attempt));
+    private Task<JobAttempts.Started?> StartAsync(Guid jobId) =>
+        CallUntilAnsweredAsync(() => attempts.StartAsync(jobId, SiloName), tries: 30, TimeSpan.FromSeconds(2),
+            () => !_stopPulling.IsCancellationRequested, (e, attempt) => LogStartRetry(logger, e, jobId, attempt));
 
     private void FreeSlot(string queue)
     {
@@ -429,12 +428,12 @@ internal sealed partial class JobWorker(
     }
 
     /// <summary>Reports an outcome until it is stored or refused; it survives PostgreSQL being briefly away.</summary>
-    private Task<bool> ReportOutcomeAsync(IJobGrain job, AttemptOutcome outcome) =>
-        CallUntilAnsweredAsync(() => job.CompleteAttemptAsync(outcome), tries: 60, TimeSpan.FromSeconds(5),
+    private Task<bool> ReportOutcomeAsync(JobRecord running, AttemptOutcome outcome) =>
+        CallUntilAnsweredAsync(() => attempts.EndAsync(running, outcome), tries: 60, TimeSpan.FromSeconds(5),
             () => true, (e, attempt) => LogOutcomeRetry(logger, e, outcome.Attempt, attempt));
 
     /// <summary>
-    /// Calls a job grain until it answers, backing off from 100 ms to <paramref name="maxDelay"/>;
+    /// Calls until it answers, backing off from 100 ms to <paramref name="maxDelay"/>;
     /// the calls made this way are safe to repeat. The last failure is thrown after
     /// <paramref name="tries"/>, or as soon as <paramref name="keepTrying"/> says no.
     /// </summary>

@@ -65,6 +65,8 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<SiloGauges>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloGauges>());
         services.AddSingleton<SubmissionRules>();
+        services.AddSingleton<JobSubmitter>();
+        services.AddSingleton<JobAttempts>();
         services.AddJobSchedules(configuration);
 
         if (configuration.GetValue("JobGrains:Jobs:BuiltInHandlers", defaultValue: true))

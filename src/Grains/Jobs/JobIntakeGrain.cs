@@ -1,17 +1,17 @@
 namespace JobGrains.Jobs;
 
 /// <summary>
-/// Fans a batch of submissions out to their job grains from inside the silo. New job grains are
-/// placed on the silo that calls them, so the jobs of a batch live, and mostly run, where it
-/// arrived. Holds no state, so one activation serves many batches at once.
+/// Stores a batch of submissions from inside the silo it arrives at. No job grain is activated:
+/// the submissions' rows share commits through <see cref="JobSubmitter"/>, and each answer waits
+/// for its row to be durable. Holds no state, so one activation serves many batches at once.
 /// </summary>
 [StatelessWorker]
 [Reentrant]
-internal sealed class JobIntakeGrain : Grain, IJobIntakeGrain
+internal sealed class JobIntakeGrain(JobSubmitter submitter) : Grain, IJobIntakeGrain
 {
     public async Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IReadOnlyList<IdentifiedSubmission> submissions)
     {
         ArgumentNullException.ThrowIfNull(submissions);
-        return await Task.WhenAll(submissions.Select(s => GrainFactory.GetGrain<IJobGrain>(s.Id).SubmitAsync(s.Submission)));
+        return await Task.WhenAll(submissions.Select(s => submitter.SubmitAsync(s.Id, s.Submission)));
     }
 }

@@ -15,6 +15,7 @@ namespace JobGrains.Scheduling;
 [Reentrant]
 internal sealed partial class JobSchedulerGrain(
     JobStore store,
+    JobAttempts attempts,
     QueueDepthReport depthReport,
     IOptions<SchedulerOptions> options,
     TimeProvider time,
@@ -247,8 +248,8 @@ internal sealed partial class JobSchedulerGrain(
 
     /// <summary>
     /// Hands back, as disrupted, the attempts that the table says run on silos that membership
-    /// no longer counts as alive (killed without notice). Each goes through the job grain's
-    /// fenced outcome path, so a silo wrongly presumed dead cannot commit a second result.
+    /// no longer counts as alive (killed without notice). Each hand-back is fenced by the attempt
+    /// number like any outcome, so a silo wrongly presumed dead cannot commit a second result.
     /// </summary>
     private async Task RecoverLostAttempts()
     {
@@ -277,7 +278,7 @@ internal sealed partial class JobSchedulerGrain(
             {
                 try
                 {
-                    await GrainFactory.GetGrain<IJobGrain>(attempt.JobId).CompleteAttemptAsync(AttemptOutcome.Disrupted(attempt.Attempt));
+                    await attempts.HandBackAsync(attempt.JobId, attempt.Attempt);
                 }
                 catch (Exception e)
                 {

@@ -1,5 +1,8 @@
 using JobGrains.Hosting;
+using JobGrains.Jobs;
+using JobGrains.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace JobGrains.Scheduling;
 
@@ -9,7 +12,11 @@ namespace JobGrains.Scheduling;
 /// its home, where running it saves two calls between processes. A batch that cannot be
 /// delivered is retried; the scheduler's reconciliation with the <c>jobs</c> table is the backstop.
 /// </summary>
-internal sealed partial class ReadyJobForwarder(IGrainFactory grains, ILocalSiloDetails silo, ILogger<ReadyJobForwarder> logger)
+internal sealed partial class ReadyJobForwarder(
+    IGrainFactory grains,
+    ILocalSiloDetails silo,
+    IOptions<SchedulerOptions> options,
+    ILogger<ReadyJobForwarder> logger)
     : SiloBatchPump<ReadyJob>(MaxBatch)
 {
     private const int MaxBatch = 4096;
@@ -17,7 +24,17 @@ internal sealed partial class ReadyJobForwarder(IGrainFactory grains, ILocalSilo
 
     private readonly string _home = silo.SiloAddress.ToParsableString();
 
-    public void Announce(ReadyJob job) => Post(job with { Home = _home });
+    /// <summary>Announces <paramref name="job"/>, as its row was just committed, when it waits to run.</summary>
+    public void AnnounceIfPending(JobRecord job)
+    {
+        if (job.State is JobState.Queued or JobState.Scheduled)
+        {
+            Post(new ReadyJob(job.Id, job.Queue, job.Priority, job.CreatedAt,
+                job.State == JobState.Scheduled ? job.RunAt : null,
+                PreferStable: options.Value.StableTypes.Contains(job.Type),
+                Home: _home));
+        }
+    }
 
     protected override async Task DeliverAsync(IReadOnlyList<ReadyJob> batch)
     {

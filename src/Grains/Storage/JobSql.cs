@@ -95,6 +95,63 @@ internal static class JobSql
         SELECT id FROM updated
         """;
 
+    // The row's columns as RETURNING names them when the statement joins other rows.
+    private static readonly string ReturnedColumns = string.Join(", ", Columns.Split(", ").Select(column => "j." + column));
+
+    // Starts attempts of the jobs that may start: queued, or scheduled and due. The rows are
+    // locked first (in id order, so two batches never wait on each other in a cycle); that
+    // also re-checks the state against a write committed in the meantime (a cancel, say).
+    // What the start overwrites (the last attempt's progress, when the job became due) comes
+    // back beside the new row.
+    private static readonly string StartManySql = $"""
+        WITH ready AS (
+            SELECT j.id, j.progress, j.updated_at, j.run_at, u.silo, u.now
+            FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, silo, now)
+            JOIN jobs AS j ON j.id = u.id
+            WHERE j.state = 'queued' OR (j.state = 'scheduled' AND j.run_at <= u.now)
+            ORDER BY j.id
+            FOR UPDATE OF j
+        ),
+        started AS (
+            UPDATE jobs AS j SET
+                state = 'running', attempt = j.attempt + 1, silo = r.silo, started_at = r.now, updated_at = r.now,
+                finished_at = NULL, progress = NULL, version = j.version + 1
+            FROM ready AS r
+            WHERE j.id = r.id
+            RETURNING {ReturnedColumns}, r.progress::text AS previous_progress, r.updated_at AS due_updated_at, r.run_at AS due_run_at
+        ),
+        attempts AS (
+            INSERT INTO job_attempts (job_id, attempt, silo, started_at, outcome)
+            SELECT id, attempt, silo, started_at, 'running' FROM started
+        )
+        SELECT * FROM started
+        """;
+
+    // Ends attempts, fenced by the attempt number and state 'running' (not by version: progress
+    // and checkpoints of the attempt bump the version while it runs). A disrupted attempt keeps
+    // the job's last error and does not count against max_attempts.
+    private static readonly string EndManySql = $"""
+        WITH ended AS (
+            UPDATE jobs AS j SET
+                state = u.state, result = u.result,
+                error = CASE WHEN u.outcome = 'disrupted' THEN j.error ELSE u.error END,
+                uncounted_attempts = j.uncounted_attempts + CASE WHEN u.outcome = 'disrupted' THEN 1 ELSE 0 END,
+                finished_at = u.finished_at, run_at = COALESCE(u.run_at, j.run_at), updated_at = u.now, version = j.version + 1
+            FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[], $6::text[], $7::timestamptz[],
+                        $8::timestamptz[], $9::timestamptz[])
+                 AS u(id, attempt, state, result, error, outcome, run_at, finished_at, now)
+            WHERE j.id = u.id AND j.state = 'running' AND j.attempt = u.attempt
+            RETURNING {ReturnedColumns}, u.outcome AS a_outcome, u.error AS a_error
+        ),
+        attempts AS (
+            INSERT INTO job_attempts (job_id, attempt, silo, started_at, finished_at, outcome, error)
+            SELECT id, attempt, silo, COALESCE(started_at, updated_at), updated_at, a_outcome, a_error FROM ended
+            ON CONFLICT (job_id, attempt) DO UPDATE SET
+                finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, error = EXCLUDED.error
+        )
+        SELECT * FROM ended
+        """;
+
     public const string SelectAttempts =
         "SELECT attempt, silo, started_at, finished_at, outcome, error::text FROM job_attempts WHERE job_id = $1 ORDER BY attempt";
 
@@ -150,6 +207,41 @@ internal static class JobSql
         p.Add(Array(changes, c => c.WritesCheckpoint ? c.Job.Checkpoint : null, NpgsqlDbType.Jsonb));
         p.Add(Array(changes, c => c.WritesCheckpoint, NpgsqlDbType.Boolean));
         return command;
+    }
+
+    public static NpgsqlBatchCommand StartMany(IReadOnlyList<AttemptStart> starts)
+    {
+        var command = new NpgsqlBatchCommand(StartManySql);
+        var p = command.Parameters;
+        p.Add(Array(starts, s => s.JobId, NpgsqlDbType.Uuid));
+        p.Add(Array(starts, s => s.Silo, NpgsqlDbType.Text));
+        p.Add(Array(starts, s => s.Now.UtcDateTime, NpgsqlDbType.TimestampTz));
+        return command;
+    }
+
+    public static NpgsqlBatchCommand EndMany(IReadOnlyList<AttemptEnding> endings)
+    {
+        var command = new NpgsqlBatchCommand(EndManySql);
+        var p = command.Parameters;
+        p.Add(Array(endings, e => e.JobId, NpgsqlDbType.Uuid));
+        p.Add(Array(endings, e => e.Attempt, NpgsqlDbType.Integer));
+        p.Add(Array(endings, e => e.State.ToWire(), NpgsqlDbType.Text));
+        p.Add(Array(endings, e => e.Result, NpgsqlDbType.Jsonb));
+        p.Add(Array(endings, e => ToJson(e.Error), NpgsqlDbType.Jsonb));
+        p.Add(Array(endings, e => e.Outcome, NpgsqlDbType.Text));
+        p.Add(Array(endings, e => e.RunAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
+        p.Add(Array(endings, e => e.FinishedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
+        p.Add(Array(endings, e => e.Now.UtcDateTime, NpgsqlDbType.TimestampTz));
+        return command;
+    }
+
+    /// <summary>Reads a row that <see cref="StartMany"/> returned.</summary>
+    public static StartedAttempt ReadStarted(NpgsqlDataReader reader)
+    {
+        var running = ReadRecord(reader);
+        var dueUpdatedAt = reader.GetFieldValue<DateTimeOffset>(25);
+        var dueSince = NullableTime(reader, 26) is { } runAt && runAt > dueUpdatedAt ? runAt : dueUpdatedAt;
+        return new StartedAttempt(running, FromJson<JobProgress>(NullableString(reader, 24)), dueSince);
     }
 
     public static AttemptView ReadAttempt(NpgsqlDataReader reader) => new()

@@ -9,9 +9,10 @@ using Npgsql;
 namespace JobGrains.Storage;
 
 /// <summary>
-/// Reads and writes <c>jobs</c> rows for every job grain on this silo. Writes from many grains
-/// share commits: each caller's write joins the next batch, and its task completes only after
-/// that batch has committed, so an acknowledged write is durable.
+/// Reads and writes <c>jobs</c> rows for everything on this silo: submissions, the worker's
+/// attempt starts and ends, job grains' commands. Writes share commits: each caller's write
+/// joins the next batch, and its task completes only after that batch has committed, so an
+/// acknowledged write is durable.
 /// </summary>
 internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {
@@ -35,7 +36,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     }
 
     /// <summary>Stores a new job. False when a row with its id or idempotency key already exists.</summary>
-    public Task<bool> InsertAsync(JobRecord job) => Enqueue(job, WriteKind.Insert);
+    public Task<bool> InsertAsync(JobRecord job) => Enqueue(new RowWrite(job, WriteKind.Insert, null));
 
     /// <summary>
     /// Writes <paramref name="job"/> over the row whose version is <c>job.Version</c>; the row's
@@ -44,7 +45,19 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// <paramref name="writesCheckpoint"/> (it can be large, and most writes leave it as it is).
     /// </summary>
     public Task<bool> UpdateAsync(JobRecord job, AttemptView? attempt = null, bool writesCheckpoint = false) =>
-        Enqueue(job, writesCheckpoint ? WriteKind.UpdateWithCheckpoint : WriteKind.Update, attempt);
+        Enqueue(new RowWrite(job, writesCheckpoint ? WriteKind.UpdateWithCheckpoint : WriteKind.Update, attempt));
+
+    /// <summary>
+    /// Starts the next attempt of the job when it may start (queued, or scheduled and due): its
+    /// row says <c>running</c> on the silo, with the attempt number one up. Null when it may not.
+    /// </summary>
+    public Task<StartedAttempt?> StartAttemptAsync(AttemptStart start) => Enqueue(new StartWrite(start));
+
+    /// <summary>
+    /// Ends the attempt when it is still the job's current one (the job runs it); returns the
+    /// row as written, or null when the attempt number no longer fences it.
+    /// </summary>
+    public Task<JobRecord?> EndAttemptAsync(AttemptEnding ending) => Enqueue(new EndWrite(ending));
 
     public Task<IReadOnlyList<AttemptView>> LoadAttemptsAsync(Guid jobId, CancellationToken cancellationToken = default) =>
         RunAsync<IReadOnlyList<AttemptView>>("load attempts", async () =>
@@ -207,9 +220,8 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return await reader.ReadAsync(cancellationToken) ? JobSql.ReadRecord(reader) : null;
     }
 
-    private Task<bool> Enqueue(JobRecord job, WriteKind kind, AttemptView? attempt = null)
+    private Task<T> Enqueue<T>(PendingWrite<T> write)
     {
-        var write = new PendingWrite(job, kind, attempt);
         if (!_writes.Writer.TryWrite(write))
         {
             throw new ObjectDisposedException(nameof(JobStore), "The job store is shut down.");
@@ -259,7 +271,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
             {
                 // One statement cannot tell which of two writes to the same row won, so a second
                 // write to a row waits for the next batch.
-                if (idsInBatch.Add(write.Job.Id))
+                if (idsInBatch.Add(write.JobId))
                 {
                     batch.Add(write);
                 }
@@ -294,12 +306,22 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
 
         try
         {
-            var written = await ExecuteBatchAsync(batch);
+            var results = await ExecuteBatchAsync(batch);
             BatchSize.Record(batch.Count);
             CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             foreach (var write in batch)
             {
-                write.Completion.TrySetResult(written.Contains(write.Job.Id));
+                write.Complete(results);
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && batch.Count > 1)
+        {
+            // Two batches locked shared rows in opposite orders and PostgreSQL rolled this one
+            // back; the other has committed by now. Nothing of this one was written: again, alone.
+            LogRetryingAfterDeadlock(_logger, batch.Count);
+            foreach (var write in batch)
+            {
+                await CommitAsync([write]);
             }
         }
         catch (PostgresException e) when (batch.Count > 1 && e.SqlState.StartsWith("22", StringComparison.Ordinal))
@@ -317,56 +339,77 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
             var unavailable = StoreFailures.Unavailable(_logger, $"commit a batch of {batch.Count} job writes", e);
             foreach (var write in batch)
             {
-                write.Completion.TrySetException(unavailable);
+                write.Fail(unavailable);
             }
         }
     }
 
-    private async Task<HashSet<Guid>> ExecuteBatchAsync(IReadOnlyList<PendingWrite> batch)
+    private async Task<BatchResults> ExecuteBatchAsync(IReadOnlyList<PendingWrite> batch)
     {
-        var inserts = new List<JobRecord>();
-        var updates = new List<(JobRecord, AttemptView?, bool)>();
-        foreach (var write in batch)
-        {
-            if (write.Kind == WriteKind.Insert)
-            {
-                inserts.Add(write.Job);
-            }
-            else
-            {
-                updates.Add((write.Job, write.Attempt, write.Kind == WriteKind.UpdateWithCheckpoint));
-            }
-        }
+        var rows = batch.OfType<RowWrite>().ToList();
+        var inserts = rows.Where(w => w.Kind == WriteKind.Insert).Select(w => w.Job).ToList();
+        var updates = rows.Where(w => w.Kind != WriteKind.Insert).Select(w => (w.Job, w.Attempt, w.Kind == WriteKind.UpdateWithCheckpoint)).ToList();
+        var starts = batch.OfType<StartWrite>().Select(w => w.Start).ToList();
+        var endings = batch.OfType<EndWrite>().Select(w => w.Ending).ToList();
 
         await using var connection = await _dataSource.OpenConnectionAsync();
 
         // The statements of one NpgsqlBatch run in one implicit transaction: one commit for all.
+        // Each returns one result set, read in the order the statements were added.
         await using var npgsqlBatch = new NpgsqlBatch(connection);
+        var results = new BatchResults();
+        var readers = new List<Action<NpgsqlDataReader>>();
+        void Add(NpgsqlBatchCommand command, Action<NpgsqlDataReader> read)
+        {
+            npgsqlBatch.BatchCommands.Add(command);
+            readers.Add(read);
+        }
+
         if (inserts.Count > 0)
         {
-            npgsqlBatch.BatchCommands.Add(JobSql.InsertMany(inserts));
+            Add(JobSql.InsertMany(inserts), r => results.Written.Add(r.GetGuid(0)));
         }
 
         if (updates.Count > 0)
         {
-            npgsqlBatch.BatchCommands.Add(JobSql.UpdateMany(updates));
+            Add(JobSql.UpdateMany(updates), r => results.Written.Add(r.GetGuid(0)));
+        }
+
+        if (starts.Count > 0)
+        {
+            Add(JobSql.StartMany(starts), r => results.Started.Add(r.GetGuid(0), JobSql.ReadStarted(r)));
+        }
+
+        if (endings.Count > 0)
+        {
+            Add(JobSql.EndMany(endings), r => results.Ended.Add(r.GetGuid(0), JobSql.ReadRecord(r)));
         }
 
         // Prepared once per physical connection (Npgsql keeps it across pool returns), so PostgreSQL
         // parses and plans these large statements once instead of once per batch.
         await npgsqlBatch.PrepareAsync();
-        var written = new HashSet<Guid>(batch.Count);
         await using var reader = await npgsqlBatch.ExecuteReaderAsync();
+        var statement = 0;
         do
         {
             while (await reader.ReadAsync())
             {
-                written.Add(reader.GetGuid(0));
+                readers[statement](reader);
             }
+
+            statement++;
         }
         while (await reader.NextResultAsync());
 
-        return written;
+        return results;
+    }
+
+    /// <summary>What one committed batch wrote, by job id.</summary>
+    private sealed class BatchResults
+    {
+        public HashSet<Guid> Written { get; } = [];
+        public Dictionary<Guid, StartedAttempt> Started { get; } = [];
+        public Dictionary<Guid, JobRecord> Ended { get; } = [];
     }
 
     private enum WriteKind
@@ -376,14 +419,50 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         UpdateWithCheckpoint,
     }
 
-    private sealed class PendingWrite(JobRecord job, WriteKind kind, AttemptView? attempt)
+    /// <summary>A write waiting for its batch; at most one per job in a batch.</summary>
+    private abstract class PendingWrite(Guid jobId)
+    {
+        public Guid JobId { get; } = jobId;
+        public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
+
+        /// <summary>Answers the caller from its committed batch.</summary>
+        public abstract void Complete(BatchResults results);
+
+        public abstract void Fail(Exception exception);
+    }
+
+    private abstract class PendingWrite<T>(Guid jobId) : PendingWrite(jobId)
+    {
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override void Fail(Exception exception) => Completion.TrySetException(exception);
+    }
+
+    private sealed class RowWrite(JobRecord job, WriteKind kind, AttemptView? attempt) : PendingWrite<bool>(job.Id)
     {
         public JobRecord Job { get; } = job;
         public WriteKind Kind { get; } = kind;
         public AttemptView? Attempt { get; } = attempt;
-        public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
+
+        public override void Complete(BatchResults results) => Completion.TrySetResult(results.Written.Contains(JobId));
     }
+
+    private sealed class StartWrite(AttemptStart start) : PendingWrite<StartedAttempt?>(start.JobId)
+    {
+        public AttemptStart Start { get; } = start;
+
+        public override void Complete(BatchResults results) => Completion.TrySetResult(results.Started.GetValueOrDefault(JobId));
+    }
+
+    private sealed class EndWrite(AttemptEnding ending) : PendingWrite<JobRecord?>(ending.JobId)
+    {
+        public AttemptEnding Ending { get; } = ending;
+
+        public override void Complete(BatchResults results) => Completion.TrySetResult(results.Ended.GetValueOrDefault(JobId));
+    }
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "A batch of {Count} job writes was rolled back by a deadlock; committing them one by one")]
+    private static partial void LogRetryingAfterDeadlock(ILogger logger, int count);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "A batch of {Count} job writes hit a data error ({SqlState}); committing them one by one")]
     private static partial void LogIsolatingDataError(ILogger logger, int count, string sqlState);

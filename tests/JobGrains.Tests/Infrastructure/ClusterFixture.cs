@@ -27,6 +27,12 @@ public class ClusterFixture : IAsyncLifetime
 
     public string ClusterId => Cluster.Options.ClusterId;
 
+    /// <summary>A service of silo <paramref name="silo"/> (the test cluster's silos run in this process).</summary>
+    internal T SiloService<T>(int silo) where T : notnull =>
+        ((InProcessSiloHandle)Cluster.Silos[silo]).SiloHost.Services.GetRequiredService<T>();
+
+    internal string SiloName(int silo) => Cluster.Silos[silo].SiloAddress.ToParsableString();
+
     /// <summary>Silos to start. Default 2.</summary>
     protected virtual short InitialSilos => 2;
 

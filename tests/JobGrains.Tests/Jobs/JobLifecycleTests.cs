@@ -230,24 +230,27 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_silo_that_asks_again_to_start_a_job_it_runs_gets_the_same_lease_and_no_one_else_gets_one()
+    public async Task A_job_starts_once_and_only_the_outcome_of_its_current_attempt_is_stored_once()
     {
         await using var hold = await HoldLimitedQueueAsync();
-        var waiting = await fixture.Jobs.SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", Queue = ClusterFixture.LimitedQueue });
-        var job = fixture.Client.GetGrain<IJobGrain>(waiting.Job!.Id);
-        var silo = fixture.Cluster.Silos[0].SiloAddress.ToParsableString();
+        var id = await SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", Queue = ClusterFixture.LimitedQueue });
+        var here = fixture.SiloService<JobAttempts>(0);
+        var there = fixture.SiloService<JobAttempts>(1);
 
-        // The first answer is lost on its way (as when the grain's silo dies after the commit): ask again.
-        var first = await job.StartAttemptAsync(silo);
-        var again = await job.StartAttemptAsync(silo);
-        var elsewhere = await job.StartAttemptAsync(fixture.Cluster.Silos[1].SiloAddress.ToParsableString());
+        var started = await here.StartAsync(id, fixture.SiloName(0));
+        Assert.NotNull(started);
+        Assert.Null(await here.StartAsync(id, fixture.SiloName(0)));
+        Assert.Null(await there.StartAsync(id, fixture.SiloName(1)));
 
-        Assert.NotNull(first);
-        Assert.Equal(first with { TraceParent = null }, again! with { TraceParent = null });
-        Assert.Null(elsewhere);
-        Assert.True(await job.CompleteAttemptAsync(AttemptOutcome.Succeeded(again.Attempt, "{}")));
-        Assert.Equal(JobState.Succeeded, (await fixture.Jobs.GetAsync(waiting.Job.Id))!.State);
-        Assert.Equal(1L, await fixture.Database.ScalarAsync<long>("select count(*) from job_attempts where job_id = $1", waiting.Job.Id));
+        var attempt = started.Lease.Attempt;
+        Assert.False(await there.EndAsync(started.Running, AttemptOutcome.Succeeded(attempt + 1, "{}")));
+        Assert.True(await there.EndAsync(started.Running, AttemptOutcome.Succeeded(attempt, """{"n": 1}""")));
+        Assert.False(await here.EndAsync(started.Running, AttemptOutcome.Succeeded(attempt, """{"n": 2}""")));
+
+        var job = (await fixture.Jobs.GetAsync(id))!;
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.Equal("""{"n": 1}""", job.Result);
+        Assert.Equal(1L, await fixture.Database.ScalarAsync<long>("select count(*) from job_attempts where job_id = $1", id));
     }
 
     [Fact]
@@ -257,7 +260,7 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
         var id = await SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", Queue = ClusterFixture.LimitedQueue });
 
         // A start committed for silo 0 whose answer its worker never got (it gave up asking).
-        Assert.NotNull(await fixture.Client.GetGrain<IJobGrain>(id).StartAttemptAsync(fixture.Cluster.Silos[0].SiloAddress.ToParsableString()));
+        Assert.NotNull(await fixture.SiloService<JobAttempts>(0).StartAsync(id, fixture.SiloName(0)));
         Assert.Equal(JobState.Running, (await fixture.Jobs.GetAsync(id))!.State);
 
         var handedBack = await Eventually.MatchesAsync(() => fixture.Jobs.GetAsync(id), v => v!.State == JobState.Queued,

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using JobGrains.Events;
+using JobGrains.Scheduling;
+using JobGrains.Storage;
+using JobGrains.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace JobGrains.Jobs;
+
+/// <summary>
+/// Starts and ends attempts straight in the <c>jobs</c> table, with no grain turn per job: the
+/// hot path of every job. A start applies only to a job that may start (queued, or scheduled
+/// and due); an end only to the attempt the row runs, so the attempt number fences stale
+/// outcomes and a job's commands (cancel, retry), which its grain writes, win or lose cleanly
+/// against them. Each committed change is published, counted, traced, and announced to the
+/// scheduler when the job waits to run again.
+/// </summary>
+internal sealed partial class JobAttempts(
+    JobStore store,
+    ReadyJobForwarder scheduler,
+    JobEventPublisher events,
+    JobMetrics metrics,
+    IOptions<JobOptions> options,
+    TimeProvider time,
+    ILogger<JobAttempts> logger)
+{
+    /// <summary>Starts the job's next attempt on <paramref name="silo"/>; null when it may not start.</summary>
+    public async Task<Started?> StartAsync(Guid jobId, string silo)
+    {
+        var now = time.GetUtcNow();
+        if (await store.StartAttemptAsync(new AttemptStart(jobId, silo, now)) is not { } started)
+        {
+            return null;
+        }
+
+        var running = started.Running;
+        using var span = JobTracing.Start(JobTracing.Dispatch, ActivityKind.Internal, running.TraceParent, jobId, running.Type, running.Queue, running.Attempt);
+        span?.SetStartTime(now.UtcDateTime);
+        span?.SetTag("jobgrains.silo", silo);
+        events.Publish(running.ToView());
+        metrics.AttemptStarted(running, now - started.DueSince);
+        LogAttemptStarted(logger, jobId, running.Attempt, silo);
+        var lease = new AttemptLease
+        {
+            JobId = jobId,
+            Attempt = running.Attempt,
+            Type = running.Type,
+            Instruction = running.Instruction,
+            TimeoutSeconds = running.TimeoutSeconds,
+            Queue = running.Queue,
+            Checkpoint = running.Checkpoint,
+            PreviousProgress = started.PreviousProgress,
+            TraceParent = JobTracing.TraceParentOf(span, running.TraceParent),
+        };
+        return new Started(lease, running);
+    }
+
+    /// <summary>
+    /// Records how the attempt that <paramref name="running"/> started ended: the job succeeds,
+    /// fails, waits for a retry, or (disrupted) waits to run again. False when the attempt is no
+    /// longer the job's current one (the job was cancelled, or handed back meanwhile).
+    /// </summary>
+    public Task<bool> EndAsync(JobRecord running, AttemptOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        var now = time.GetUtcNow();
+        var ending = outcome.Result switch
+        {
+            AttemptResult.Succeeded => new AttemptEnding(running.Id, outcome.Attempt, AttemptOutcomes.Succeeded, JobState.Succeeded, now,
+                Result: outcome.ResultJson ?? "null", FinishedAt: now),
+            AttemptResult.Failed when running.CountedAttempts >= running.MaxAttempts =>
+                new AttemptEnding(running.Id, outcome.Attempt, AttemptOutcomes.Failed, JobState.Failed, now, Error: outcome.Error, FinishedAt: now),
+            AttemptResult.Failed => new AttemptEnding(running.Id, outcome.Attempt, AttemptOutcomes.Failed, JobState.Scheduled, now,
+                Error: outcome.Error, RunAt: now + options.Value.RetryDelay(running.CountedAttempts + 1)),
+            AttemptResult.Disrupted => Disrupted(running.Id, outcome.Attempt, now),
+            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome.Result, "Unknown attempt result."),
+        };
+        return EndAsync(ending, outcome);
+    }
+
+    /// <summary>
+    /// Hands attempt <paramref name="attempt"/> back as disrupted: the job waits to run again, and
+    /// the attempt does not count. For attempts whose silo died or whose worker lost them.
+    /// </summary>
+    public Task<bool> HandBackAsync(Guid jobId, int attempt) =>
+        EndAsync(Disrupted(jobId, attempt, time.GetUtcNow()), AttemptOutcome.Disrupted(attempt));
+
+    private static AttemptEnding Disrupted(Guid jobId, int attempt, DateTimeOffset now) =>
+        new(jobId, attempt, AttemptOutcomes.Disrupted, JobState.Queued, now);
+
+    private async Task<bool> EndAsync(AttemptEnding ending, AttemptOutcome outcome)
+    {
+        if (await store.EndAttemptAsync(ending) is not { } ended)
+        {
+            LogStaleOutcome(logger, ending.JobId, ending.Attempt, outcome.Result);
+            return false;
+        }
+
+        using (var span = JobTracing.Start(JobTracing.Complete, ActivityKind.Internal, ended.TraceParent, ended.Id, ended.Type, ended.Queue, ending.Attempt))
+        {
+            span?.SetStartTime(ending.Now.UtcDateTime);
+            JobTracing.SetOutcome(span, outcome);
+            span?.SetTag("jobgrains.job.state", ended.State.ToWire());
+        }
+
+        events.Publish(ended.ToView());
+        metrics.AttemptEnded(ended, ending.Outcome, ending.Now);
+        if (ended.State.IsTerminal())
+        {
+            metrics.Finished(ended);
+        }
+
+        LogAttemptEnded(logger, ended.Id, ending.Attempt, outcome.Result, ended.State);
+        scheduler.AnnounceIfPending(ended);
+        return true;
+    }
+
+    /// <summary>An attempt that started: its lease, and the job's row as the start wrote it.</summary>
+    public sealed record Started(AttemptLease Lease, JobRecord Running);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Job {JobId} attempt {Attempt} started on {Silo}")]
+    private static partial void LogAttemptStarted(ILogger logger, Guid jobId, int attempt, string silo);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "Job {JobId} attempt {Attempt} ended {Result}; job is {State}")]
+    private static partial void LogAttemptEnded(ILogger logger, Guid jobId, int attempt, AttemptResult result, JobState state);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Job {JobId} refused the outcome {Result} of attempt {Attempt}: it no longer runs that attempt")]
+    private static partial void LogStaleOutcome(ILogger logger, Guid jobId, int attempt, AttemptResult result);
+}
