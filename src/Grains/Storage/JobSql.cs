@@ -98,6 +98,10 @@ internal static class JobSql
     // The row's columns as RETURNING names them when the statement joins other rows.
     private static readonly string ReturnedColumns = string.Join(", ", Columns.Split(", ").Select(column => "j." + column));
 
+    // The start and the end test the state inside CASE so that only the primary key can serve
+    // them: the planner would otherwise pick a state index, whose 'queued' and 'running' ranges
+    // hold a dead entry for every job that passed through them lately.
+
     // Starts attempts of the jobs that may start: queued, or scheduled and due. The rows are
     // locked first (in id order, so two batches never wait on each other in a cycle); that
     // also re-checks the state against a write committed in the meantime (a cancel, say).
@@ -108,7 +112,7 @@ internal static class JobSql
             SELECT j.id, j.progress, j.updated_at, j.run_at, u.silo, u.now
             FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, silo, now)
             JOIN jobs AS j ON j.id = u.id
-            WHERE j.state = 'queued' OR (j.state = 'scheduled' AND j.run_at <= u.now)
+            WHERE CASE j.state WHEN 'queued' THEN true WHEN 'scheduled' THEN j.run_at <= u.now ELSE false END
             ORDER BY j.id
             FOR UPDATE OF j
         ),
@@ -140,7 +144,7 @@ internal static class JobSql
             FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[], $6::text[], $7::timestamptz[],
                         $8::timestamptz[], $9::timestamptz[])
                  AS u(id, attempt, state, result, error, outcome, run_at, finished_at, now)
-            WHERE j.id = u.id AND j.state = 'running' AND j.attempt = u.attempt
+            WHERE j.id = u.id AND CASE WHEN j.state = 'running' THEN j.attempt END = u.attempt
             RETURNING {ReturnedColumns}, u.outcome AS a_outcome, u.error AS a_error
         ),
         attempts AS (
