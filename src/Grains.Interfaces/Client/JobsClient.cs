@@ -28,11 +28,10 @@ public sealed partial class JobsClient(IClusterClient cluster, JobEventFeed feed
     /// job's spans, down to the attempts that run it, continue that activity's trace.
     /// </summary>
     /// <exception cref="JobStoreUnavailableException">PostgreSQL is unavailable; nothing was stored.</exception>
-    public Task<SubmitResult> SubmitAsync(JobSubmission submission)
+    public async Task<SubmitResult> SubmitAsync(JobSubmission submission)
     {
         ArgumentNullException.ThrowIfNull(submission);
-        var job = cluster.GetGrain<IJobGrain>(JobIds.For(submission));
-        return TransientRetry.RunAsync(() => CallerTraceContext.RunAsync(() => job.SubmitAsync(submission)));
+        return (await SubmitSliceAsync([new IdentifiedSubmission(JobIds.For(submission), submission)]))[0];
     }
 
     /// <summary>How long calls are retried while the cluster has no reachable silo.</summary>
@@ -54,8 +53,8 @@ public sealed partial class JobsClient(IClusterClient cluster, JobEventFeed feed
     private Task<IReadOnlyList<SubmitResult>> SubmitSliceAsync(IdentifiedSubmission[] slice)
     {
         // The client sends all calls to one grain through one gateway, and spreads grains over its
-        // gateways: a different intake key per slice spreads the slices, and the job grains they
-        // place, over the silos. Ids are chosen before the first try, so a retry meets the same grains.
+        // gateways: a different intake key per slice spreads the slices over the silos. Ids are
+        // chosen before the first try, so a retry meets the rows that the first try stored.
         var intake = cluster.GetGrain<IJobIntakeGrain>(Interlocked.Increment(ref _nextIntake) % IntakeKeys);
         return TransientRetry.RunAsync(() => CallerTraceContext.RunAsync(() => intake.SubmitManyAsync(slice)));
     }

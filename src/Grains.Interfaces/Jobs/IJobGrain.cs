@@ -1,21 +1,14 @@
 namespace JobGrains.Jobs;
 
 /// <summary>
-/// One job. The grain's key is the job's id; its durable state is the job's row in the
-/// <c>jobs</c> table. The silos start and end attempts in that row without the grain (a job's
-/// hot path takes no grain turn), so the grain reads the row on every call and guards its
-/// writes with the row's version.
+/// One job's reads and commands. The grain's key is the job's id; its durable state is the
+/// job's row in the <c>jobs</c> table. Submissions (<see cref="IJobIntakeGrain"/>) and the
+/// attempts that the silos run write that row without the grain (a job's hot path takes no grain
+/// turn), so the grain reads the row on every call and guards its writes with the row's version.
 /// </summary>
 [Alias("jobgrains.IJobGrain")]
 public interface IJobGrain : IGrainWithGuidKey
 {
-    /// <summary>
-    /// Stores the job and returns once its row is durable. Submitting again with the same
-    /// idempotency key and body returns the stored job; a different body is a conflict.
-    /// </summary>
-    [Alias("Submit")]
-    Task<SubmitResult> SubmitAsync(JobSubmission submission);
-
     /// <summary>The job's current view, or null when no such job exists.</summary>
     [Alias("Get")]
     Task<JobView?> GetAsync();
@@ -23,17 +16,6 @@ public interface IJobGrain : IGrainWithGuidKey
     /// <summary>The job's attempts, oldest first (empty for an unknown job).</summary>
     [Alias("GetAttempts")]
     Task<IReadOnlyList<AttemptView>> GetAttemptsAsync();
-
-    /// <summary>Stores the latest progress of the current attempt; reports from other attempts are ignored.</summary>
-    [Alias("ReportProgress")]
-    Task ReportProgressAsync(int attempt, JobProgress progress);
-
-    /// <summary>
-    /// Stores, durably before it answers, what the current attempt needs to resume from; later
-    /// attempts get it in their lease. False when <paramref name="attempt"/> is no longer current.
-    /// </summary>
-    [Alias("SaveCheckpoint")]
-    Task<bool> SaveCheckpointAsync(int attempt, string checkpointJson);
 
     /// <summary>
     /// Cancels the job in any non-terminal state; a running handler sees its token cancelled.
@@ -53,7 +35,7 @@ public interface IJobGrain : IGrainWithGuidKey
 }
 
 /// <summary>
-/// What <see cref="IJobGrain.SubmitAsync"/> answers: the job (absent when the submission was
+/// What a submission answers: the job (absent when the submission was
 /// invalid) or why the submission was refused.
 /// </summary>
 [GenerateSerializer]

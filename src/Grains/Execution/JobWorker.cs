@@ -230,7 +230,7 @@ internal sealed partial class JobWorker(
         {
             if (await StartAsync(jobId) is { } started)
             {
-                var outcome = await RunHandlerAsync(grains.GetGrain<IJobGrain>(jobId), started.Lease);
+                var outcome = await RunHandlerAsync(started.Lease);
 
                 // The handler has ended: its slot takes the next job while the outcome is stored
                 // (a durable write that would otherwise keep the slot idle for a commit).
@@ -355,7 +355,7 @@ internal sealed partial class JobWorker(
         return Math.Min(_options.Slots - busy, (2 * _options.Slots) - busy - Volatile.Read(ref _reporting));
     }
 
-    private async Task<AttemptOutcome> RunHandlerAsync(IJobGrain job, AttemptLease lease)
+    private async Task<AttemptOutcome> RunHandlerAsync(AttemptLease lease)
     {
         using var attemptCancel = CancellationTokenSource.CreateLinkedTokenSource(_disrupt.Token);
         _running[lease.JobId] = new RunningAttempt(lease.Attempt, lease.Queue, attemptCancel);
@@ -364,7 +364,7 @@ internal sealed partial class JobWorker(
         using var span = JobTracing.Start(JobTracing.Run, ActivityKind.Consumer, lease.TraceParent, lease.JobId, lease.Type, lease.Queue, lease.Attempt);
         try
         {
-            var outcome = await ExecuteAsync(job, lease, attemptCancel);
+            var outcome = await ExecuteAsync(lease, attemptCancel);
             JobTracing.SetOutcome(span, outcome);
             return outcome;
         }
@@ -374,10 +374,10 @@ internal sealed partial class JobWorker(
         }
     }
 
-    private async Task<AttemptOutcome> ExecuteAsync(IJobGrain job, AttemptLease lease, CancellationTokenSource attemptCancel)
+    private async Task<AttemptOutcome> ExecuteAsync(AttemptLease lease, CancellationTokenSource attemptCancel)
     {
         var timeout = lease.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
-        var progress = new ProgressReporter(job, lease.Attempt, logger);
+        var progress = new ProgressReporter(attempts, lease.JobId, lease.Attempt, logger);
         await using var scope = scopes.CreateAsyncScope();
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = lease.JobId, ["Attempt"] = lease.Attempt });
 
@@ -388,7 +388,7 @@ internal sealed partial class JobWorker(
         }
 
         var context = new JobContext(lease, ParseJson(lease.Instruction), lease.Checkpoint is { } saved ? ParseJson(saved) : null,
-            logger, progress.ReportAsync, json => job.SaveCheckpointAsync(lease.Attempt, json), attemptCancel.Token);
+            logger, progress.ReportAsync, json => attempts.SaveCheckpointAsync(lease.JobId, lease.Attempt, json), attemptCancel.Token);
         var running = Task.Run(() => handler.RunAsync(context), CancellationToken.None);
         try
         {

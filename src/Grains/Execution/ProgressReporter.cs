@@ -4,10 +4,10 @@ using Microsoft.Extensions.Logging;
 namespace JobGrains.Execution;
 
 /// <summary>
-/// Sends an attempt's progress to its job grain, one report at a time and in order. Reports
+/// Stores an attempt's progress in its job's row, one report at a time and in order. Reports
 /// made while one is in flight are coalesced: only the latest is sent next.
 /// </summary>
-internal sealed partial class ProgressReporter(IJobGrain job, int attempt, ILogger logger)
+internal sealed partial class ProgressReporter(JobAttempts attempts, Guid jobId, int attempt, ILogger logger)
 {
     private readonly Lock _gate = new();
     private JobProgress? _latest;
@@ -58,7 +58,7 @@ internal sealed partial class ProgressReporter(IJobGrain job, int attempt, ILogg
 
             try
             {
-                await job.ReportProgressAsync(attempt, next);
+                await attempts.ReportProgressAsync(jobId, attempt, next);
             }
             catch (Exception e)
             {

@@ -9,11 +9,11 @@ using Microsoft.Extensions.Options;
 namespace JobGrains.Jobs;
 
 /// <summary>
-/// Starts and ends attempts straight in the <c>jobs</c> table, with no grain turn per job: the
-/// hot path of every job. A start applies only to a job that may start (queued, or scheduled
-/// and due); an end only to the attempt the row runs, so the attempt number fences stale
-/// outcomes and a job's commands (cancel, retry), which its grain writes, win or lose cleanly
-/// against them. Each committed change is published, counted, traced, and announced to the
+/// Starts attempts, stores their progress and checkpoints, and ends them, straight in the
+/// <c>jobs</c> table with no grain turn per job: the hot path of every job. A start applies only
+/// to a job that may start (queued, or scheduled and due); everything after it only to the
+/// attempt the row runs, so the attempt number fences stale writes, and a job's commands
+/// (cancel, retry), which its grain writes, win or lose cleanly against them. Each committed change is published, counted, traced, and announced to the
 /// scheduler when the job waits to run again.
 /// </summary>
 internal sealed partial class JobAttempts(
@@ -78,6 +78,25 @@ internal sealed partial class JobAttempts(
         };
         return EndAsync(ending, outcome);
     }
+
+    /// <summary>Stores the attempt's latest progress, for the job's view; false when the attempt is no longer current.</summary>
+    public async Task<bool> ReportProgressAsync(Guid jobId, int attempt, JobProgress progress)
+    {
+        if (await store.NoteAttemptAsync(new AttemptNote(jobId, attempt, time.GetUtcNow(), Progress: progress)) is not { } noted)
+        {
+            return false;
+        }
+
+        events.Publish(noted.ToView());
+        return true;
+    }
+
+    /// <summary>
+    /// Stores, durably before it answers, what later attempts resume from; false when the attempt
+    /// is no longer current. A checkpoint changes nothing that a view shows: no event for it.
+    /// </summary>
+    public async Task<bool> SaveCheckpointAsync(Guid jobId, int attempt, string checkpointJson) =>
+        await store.NoteAttemptAsync(new AttemptNote(jobId, attempt, time.GetUtcNow(), Checkpoint: checkpointJson)) is not null;
 
     /// <summary>
     /// Hands attempt <paramref name="attempt"/> back as disrupted: the job waits to run again, and

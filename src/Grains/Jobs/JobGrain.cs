@@ -11,9 +11,9 @@ using Orleans.Placement;
 namespace JobGrains.Jobs;
 
 /// <summary>
-/// One job's commands and reads: get, cancel, retry, progress, checkpoints, promotion. The hot
-/// path (submit, start, end) does not come here: <see cref="JobSubmitter"/> and
-/// <see cref="JobAttempts"/> write those rows directly, in shared commits. So each call reads
+/// One job's reads and commands: get, cancel, retry, promotion. The hot path (submit, start,
+/// progress, checkpoints, end) does not come here: <see cref="JobSubmitter"/> and
+/// <see cref="JobAttempts"/> write the row directly, in shared commits. So each call reads
 /// the row afresh, and every write is guarded by <c>version</c>: on a conflict the grain takes
 /// the stored row and decides again. A command that ends a running attempt wins over its
 /// outcome, which the attempt number then fences out.
@@ -21,7 +21,6 @@ namespace JobGrains.Jobs;
 [PreferLocalPlacement]
 internal sealed partial class JobGrain(
     JobStore store,
-    JobSubmitter submitter,
     ReadyJobForwarder scheduler,
     JobEventPublisher events,
     JobMetrics metrics,
@@ -34,8 +33,6 @@ internal sealed partial class JobGrain(
 
     private Guid Id => this.GetPrimaryKey();
 
-    public Task<SubmitResult> SubmitAsync(JobSubmission submission) => submitter.SubmitAsync(Id, submission);
-
     public async Task<JobView?> GetAsync()
     {
         await LoadAsync();
@@ -43,30 +40,6 @@ internal sealed partial class JobGrain(
     }
 
     public async Task<IReadOnlyList<AttemptView>> GetAttemptsAsync() => await store.LoadAttemptsAsync(Id);
-
-    public async Task ReportProgressAsync(int attempt, JobProgress progress)
-    {
-        await LoadAsync();
-        if (_job is { State: JobState.Running } job && job.Attempt == attempt && job.Progress != progress)
-        {
-            await WriteAsync(job with { Progress = progress, UpdatedAt = time.GetUtcNow() });
-        }
-    }
-
-    public async Task<bool> SaveCheckpointAsync(int attempt, string checkpointJson)
-    {
-        ArgumentNullException.ThrowIfNull(checkpointJson);
-        await LoadAsync();
-        if (!IsCurrentAttempt(_job, attempt))
-        {
-            return false;
-        }
-
-        // On a version conflict ask again against a fresh read (the row may have moved on).
-        // A checkpoint changes nothing that a view shows: no event for it.
-        return await WriteAsync(_job! with { Checkpoint = checkpointJson, UpdatedAt = time.GetUtcNow() }, publish: false)
-            || await SaveCheckpointAsync(attempt, checkpointJson);
-    }
 
     public async Task<JobCommandResult> CancelAsync()
     {
@@ -181,28 +154,22 @@ internal sealed partial class JobGrain(
         Error = error,
     };
 
-    private static bool IsCurrentAttempt(JobRecord? job, int attempt) => job is { State: JobState.Running } && job.Attempt == attempt;
-
     /// <summary>Reads the row afresh: the hot path writes it without this grain.</summary>
     private async Task LoadAsync() => _job = await store.LoadAsync(Id);
 
     /// <summary>
     /// Writes <paramref name="next"/> over the row this call read. False on a version conflict:
-    /// another writer (the worker starting or ending an attempt, say) got there first, and the
+    /// another writer (the silo that starts or runs an attempt, say) got there first, and the
     /// caller decides again against a fresh read, or lets it go.
     /// </summary>
-    private async Task<bool> WriteAsync(JobRecord next, AttemptView? attempt = null, bool publish = true)
+    private async Task<bool> WriteAsync(JobRecord next, AttemptView? attempt = null)
     {
         // Records share the checkpoint string they were copied from: a new reference is a new checkpoint.
         var writesCheckpoint = !ReferenceEquals(next.Checkpoint, _job?.Checkpoint);
         if (await store.UpdateAsync(next, attempt, writesCheckpoint))
         {
             _job = next with { Version = next.Version + 1 };
-            if (publish)
-            {
-                events.Publish(_job.ToView());
-            }
-
+            events.Publish(_job.ToView());
             return true;
         }
 

@@ -17,6 +17,7 @@ namespace JobGrains.Schedules;
 internal sealed partial class ScheduleGrain(
     ScheduleStore store,
     ScheduleRules rules,
+    JobSubmitter submitter,
     IOptions<ScheduleOptions> options,
     ILocalSiloDetails silo,
     TimeProvider time,
@@ -277,7 +278,7 @@ internal sealed partial class ScheduleGrain(
     {
         var key = ScheduleKeys.ForFiring(schedule.Name, schedule.Generation, fireTime);
         var id = JobIds.FromIdempotencyKey(key);
-        var result = await GrainFactory.GetGrain<IJobGrain>(id).SubmitAsync(schedule.Job.ToSubmission(key, runAt: null));
+        var result = await submitter.SubmitAsync(id, schedule.Job.ToSubmission(key, runAt: null));
         switch (result.Status)
         {
             case SubmitStatus.Created:

@@ -26,3 +26,9 @@ internal sealed record AttemptEnding(
     JobError? Error = null,
     DateTimeOffset? RunAt = null,
     DateTimeOffset? FinishedAt = null);
+
+/// <summary>
+/// What a running attempt reports along the way: its progress, or a checkpoint to resume from
+/// (the one given; the other is left as it is).
+/// </summary>
+internal sealed record AttemptNote(Guid JobId, int Attempt, DateTimeOffset Now, JobProgress? Progress = null, string? Checkpoint = null);

@@ -156,6 +156,16 @@ internal static class JobSql
         SELECT * FROM ended
         """;
 
+    // Stores a running attempt's progress or checkpoint, fenced like the end of the attempt.
+    private static readonly string NoteManySql = $"""
+        UPDATE jobs AS j SET
+            progress = COALESCE(u.progress, j.progress), checkpoint = COALESCE(u.checkpoint, j.checkpoint),
+            updated_at = u.now, version = j.version + 1
+        FROM unnest($1::uuid[], $2::int[], $3::jsonb[], $4::jsonb[], $5::timestamptz[]) AS u(id, attempt, progress, checkpoint, now)
+        WHERE j.id = u.id AND CASE WHEN j.state = 'running' THEN j.attempt END = u.attempt
+        RETURNING {ReturnedColumns}
+        """;
+
     public const string SelectAttempts =
         "SELECT attempt, silo, started_at, finished_at, outcome, error::text FROM job_attempts WHERE job_id = $1 ORDER BY attempt";
 
@@ -236,6 +246,18 @@ internal static class JobSql
         p.Add(Array(endings, e => e.RunAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
         p.Add(Array(endings, e => e.FinishedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
         p.Add(Array(endings, e => e.Now.UtcDateTime, NpgsqlDbType.TimestampTz));
+        return command;
+    }
+
+    public static NpgsqlBatchCommand NoteMany(IReadOnlyList<AttemptNote> notes)
+    {
+        var command = new NpgsqlBatchCommand(NoteManySql);
+        var p = command.Parameters;
+        p.Add(Array(notes, n => n.JobId, NpgsqlDbType.Uuid));
+        p.Add(Array(notes, n => n.Attempt, NpgsqlDbType.Integer));
+        p.Add(Array(notes, n => ToJson(n.Progress), NpgsqlDbType.Jsonb));
+        p.Add(Array(notes, n => n.Checkpoint, NpgsqlDbType.Jsonb));
+        p.Add(Array(notes, n => n.Now.UtcDateTime, NpgsqlDbType.TimestampTz));
         return command;
     }
 

@@ -59,6 +59,12 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// </summary>
     public Task<JobRecord?> EndAttemptAsync(AttemptEnding ending) => Enqueue(new EndWrite(ending));
 
+    /// <summary>
+    /// Stores the progress or checkpoint of the attempt when it is still the job's current one;
+    /// returns the row as written, or null when the attempt number no longer fences it.
+    /// </summary>
+    public Task<JobRecord?> NoteAttemptAsync(AttemptNote note) => Enqueue(new NoteWrite(note));
+
     public Task<IReadOnlyList<AttemptView>> LoadAttemptsAsync(Guid jobId, CancellationToken cancellationToken = default) =>
         RunAsync<IReadOnlyList<AttemptView>>("load attempts", async () =>
     {
@@ -351,6 +357,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         var updates = rows.Where(w => w.Kind != WriteKind.Insert).Select(w => (w.Job, w.Attempt, w.Kind == WriteKind.UpdateWithCheckpoint)).ToList();
         var starts = batch.OfType<StartWrite>().Select(w => w.Start).ToList();
         var endings = batch.OfType<EndWrite>().Select(w => w.Ending).ToList();
+        var notes = batch.OfType<NoteWrite>().Select(w => w.Note).ToList();
 
         await using var connection = await _dataSource.OpenConnectionAsync();
 
@@ -385,6 +392,11 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
             Add(JobSql.EndMany(endings), r => results.Ended.Add(r.GetGuid(0), JobSql.ReadRecord(r)));
         }
 
+        if (notes.Count > 0)
+        {
+            Add(JobSql.NoteMany(notes), r => results.Noted.Add(r.GetGuid(0), JobSql.ReadRecord(r)));
+        }
+
         // Prepared once per physical connection (Npgsql keeps it across pool returns), so PostgreSQL
         // parses and plans these large statements once instead of once per batch.
         await npgsqlBatch.PrepareAsync();
@@ -410,6 +422,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         public HashSet<Guid> Written { get; } = [];
         public Dictionary<Guid, StartedAttempt> Started { get; } = [];
         public Dictionary<Guid, JobRecord> Ended { get; } = [];
+        public Dictionary<Guid, JobRecord> Noted { get; } = [];
     }
 
     private enum WriteKind
@@ -459,6 +472,13 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         public AttemptEnding Ending { get; } = ending;
 
         public override void Complete(BatchResults results) => Completion.TrySetResult(results.Ended.GetValueOrDefault(JobId));
+    }
+
+    private sealed class NoteWrite(AttemptNote note) : PendingWrite<JobRecord?>(note.JobId)
+    {
+        public AttemptNote Note { get; } = note;
+
+        public override void Complete(BatchResults results) => Completion.TrySetResult(results.Noted.GetValueOrDefault(JobId));
     }
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "A batch of {Count} job writes was rolled back by a deadlock; committing them one by one")]
