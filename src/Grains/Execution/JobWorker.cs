@@ -16,8 +16,9 @@ namespace JobGrains.Execution;
 /// Runs job attempts on this silo, up to <see cref="WorkerOptions.Slots"/> at once. It pulls work
 /// from the scheduler for its free slots, starts each attempt in the job's row (refused when the
 /// job may no longer start), runs the handler, and stores the outcome with the attempt number as
-/// fencing token; starts and outcomes of all slots share commits, and no job grain takes part. On silo stop it drains: no new work, a grace period for running attempts, and the
-/// rest handed back as disrupted. Attempts that the table says run here but that this worker
+/// fencing token (<see cref="JobAttempts"/>: the writes of all slots share commits, and no job
+/// grain takes part). On silo stop it drains: no new work, a grace period for running attempts,
+/// and the rest handed back as disrupted. Attempts that the table says run here but that this worker
 /// lost track of are handed back too (see <see cref="WorkerOptions.OrphanCheckPeriod"/>).
 /// </summary>
 internal sealed partial class JobWorker(

@@ -6,6 +6,7 @@ using JobGrains.Storage;
 using JobGrains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Placement;
 
 namespace JobGrains.Jobs;
@@ -17,8 +18,11 @@ namespace JobGrains.Jobs;
 /// the row afresh, and every write is guarded by <c>version</c>: on a conflict the grain takes
 /// the stored row and decides again. A command that ends a running attempt wins over its
 /// outcome, which the attempt number then fences out.
+/// It holds nothing between calls, so an idle one is collected after a minute: the runtime's
+/// default age is far longer, and the grain no longer sees its job finish to let itself go.
 /// </summary>
 [PreferLocalPlacement]
+[CollectionAgeLimit(Minutes = 1)]
 internal sealed partial class JobGrain(
     JobStore store,
     ReadyJobForwarder scheduler,
