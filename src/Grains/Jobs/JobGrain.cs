@@ -14,15 +14,15 @@ namespace JobGrains.Jobs;
 /// <summary>
 /// One job's reads and commands: get, cancel, retry, promotion. The hot path (submit, start,
 /// progress, checkpoints, end) does not come here: <see cref="JobSubmitter"/> and
-/// <see cref="JobAttempts"/> write the row directly, in shared commits. So each call reads
-/// the row afresh, and every write is guarded by <c>version</c>: on a conflict the grain takes
-/// the stored row and decides again. A command that ends a running attempt wins over its
-/// outcome, which the attempt number then fences out.
-/// It holds nothing between calls, so an idle one is collected after a minute: the runtime's
-/// default age is far longer, and the grain no longer sees its job finish to let itself go.
+/// <see cref="JobAttempts"/> write the row directly, in shared commits. So each call reads the
+/// row afresh, and every write is guarded by <c>version</c>: on a conflict the grain reads the
+/// row again and decides again. A command that ends a running attempt wins over its outcome,
+/// which the attempt number then fences out. The grain holds nothing between calls and no longer
+/// sees its job finish, so an idle one is collected after two minutes: the least the runtime
+/// allows with its one-minute collection quantum, and far less than its default age.
 /// </summary>
 [PreferLocalPlacement]
-[CollectionAgeLimit(Minutes = 1)]
+[CollectionAgeLimit(Minutes = 2)]
 internal sealed partial class JobGrain(
     JobStore store,
     ReadyJobForwarder scheduler,
