@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using JobGrains.Events;
 using JobGrains.Execution;
 using JobGrains.Scheduling;
@@ -16,8 +15,8 @@ namespace JobGrains.Jobs;
 /// progress, checkpoints, end) does not come here: <see cref="JobSubmitter"/> and
 /// <see cref="JobAttempts"/> write the row directly, in shared commits. So each call reads the
 /// row afresh, and every write is guarded by <c>version</c>: on a conflict the grain reads the
-/// row again and decides again. A command that ends a running attempt wins over its outcome,
-/// which the attempt number then fences out. The grain holds nothing between calls and no longer
+/// row again and decides again. A cancel and an attempt's outcome settle in the row: whichever
+/// commits first wins, and the other is refused. The grain holds nothing between calls and no longer
 /// sees its job finish, so an idle one is collected after two minutes: the least the runtime
 /// allows with its one-minute collection quantum, and far less than its default age.
 /// </summary>

@@ -98,15 +98,14 @@ internal static class JobSql
     // The row's columns as RETURNING names them when the statement joins other rows.
     private static readonly string ReturnedColumns = string.Join(", ", Columns.Split(", ").Select(column => "j." + column));
 
-    // The start and the end test the state inside CASE so that only the primary key can serve
-    // them: the planner would otherwise pick a state index, whose 'queued' and 'running' ranges
-    // hold a dead entry for every job that passed through them lately.
+    // The attempt statements below test the state inside CASE so that only the primary key can
+    // serve them: the planner would otherwise pick a state index, whose 'queued' and 'running'
+    // ranges hold a dead entry for every job that passed through them lately.
 
     // Starts attempts of the jobs that may start: queued, or scheduled and due. The rows are
-    // locked first (in id order, so two batches never wait on each other in a cycle); that
-    // also re-checks the state against a write committed in the meantime (a cancel, say).
-    // What the start overwrites (the last attempt's progress, when the job became due) comes
-    // back beside the new row.
+    // locked first, in id order; the lock re-checks the state against a write committed in the
+    // meantime (a cancel, say). What the start overwrites (the last attempt's progress, when the
+    // job became due) comes back beside the new row.
     private static readonly string StartManySql = $"""
         WITH ready AS (
             SELECT j.id, j.progress, j.updated_at, j.run_at, u.silo, u.now
@@ -127,6 +126,8 @@ internal static class JobSql
         attempts AS (
             INSERT INTO job_attempts (job_id, attempt, silo, started_at, outcome)
             SELECT id, attempt, silo, started_at, 'running' FROM started
+            ON CONFLICT (job_id, attempt) DO UPDATE SET
+                silo = EXCLUDED.silo, started_at = EXCLUDED.started_at, finished_at = NULL, outcome = EXCLUDED.outcome, error = NULL
         )
         SELECT * FROM started
         """;

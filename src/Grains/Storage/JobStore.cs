@@ -9,8 +9,8 @@ using Npgsql;
 namespace JobGrains.Storage;
 
 /// <summary>
-/// Reads and writes <c>jobs</c> rows for everything on this silo: submissions, the worker's
-/// attempt starts and ends, job grains' commands. Writes share commits: each caller's write
+/// Reads and writes <c>jobs</c> rows for everything on this silo: submissions, the attempts its
+/// worker runs, job grains' commands. Writes share commits: each caller's write
 /// joins the next batch, and its task completes only after that batch has committed, so an
 /// acknowledged write is durable.
 /// </summary>
