@@ -7,7 +7,9 @@ namespace JobGrains.Client;
 /// <summary>
 /// This process's feed of job changes from the cluster: one observer, registered with the
 /// cluster's observer registry and renewed while anyone listens, fanned out to local handlers.
-/// Views of one job arrive in order; <see cref="JobView.Version"/> tells a stale one.
+/// A job's views are published by the silos that change it (the one a submission reached, the
+/// one that runs an attempt, the one whose grain cancels), so a view can overtake an older one;
+/// <see cref="JobView.Version"/> tells a stale one.
 /// </summary>
 public sealed partial class JobEventFeed(IClusterClient cluster, ILogger<JobEventFeed> logger) : IJobObserver, IAsyncDisposable
 {

@@ -82,7 +82,8 @@ public sealed partial class JobsClient(IClusterClient cluster, JobEventFeed feed
         TransientRetry.RunAsync(() => cluster.GetGrain<IJobGrain>(id).GetAttemptsAsync());
 
     /// <summary>
-    /// The job's current view, then every later change in order, ending after the terminal one.
+    /// The job's current view, then its later changes in version order, ending after the terminal
+    /// one; a change overtaken by a newer one on its way is skipped.
     /// Empty for an unknown job. Should a change notice be lost, the job is re-read every
     /// <paramref name="recheckEvery"/> (default 5 s), so the watch always ends.
     /// </summary>

@@ -4,8 +4,10 @@ namespace JobGrains.Events;
 
 /// <summary>
 /// Receives every job transition and progress report of the cluster, in batches. Gateways and
-/// .NET clients implement it and register with <see cref="IJobEventsGrain"/>. Within one job,
-/// views arrive in order; <see cref="JobView.Version"/> tells a stale view from a newer one.
+/// .NET clients implement it and register with <see cref="IJobEventsGrain"/>. Views of one job
+/// from one silo arrive in order, but different silos publish a job's changes (submission,
+/// attempts, commands), so a view can overtake an older one: <see cref="JobView.Version"/> tells
+/// a stale view from a newer one.
 /// </summary>
 [Alias("jobgrains.IJobObserver")]
 public interface IJobObserver : IGrainObserver

@@ -11,6 +11,7 @@ internal sealed partial class ProgressReporter(JobAttempts attempts, Guid jobId,
 {
     private readonly Lock _gate = new();
     private JobProgress? _latest;
+    private JobProgress? _lastSent;
     private bool _sendLoopRunning;
     private Task _sending = Task.CompletedTask;
 
@@ -48,7 +49,7 @@ internal sealed partial class ProgressReporter(JobAttempts attempts, Guid jobId,
             {
                 next = _latest;
                 _latest = null;
-                if (next is null)
+                if (next is null || next == _lastSent)
                 {
                     // Decided under the lock, so a report arriving now starts a new loop.
                     _sendLoopRunning = false;
@@ -59,6 +60,7 @@ internal sealed partial class ProgressReporter(JobAttempts attempts, Guid jobId,
             try
             {
                 await attempts.ReportProgressAsync(jobId, attempt, next);
+                _lastSent = next;
             }
             catch (Exception e)
             {

@@ -61,7 +61,7 @@ internal sealed partial class JobAttempts(
     /// fails, waits for a retry, or (disrupted) waits to run again. False when the attempt is no
     /// longer the job's current one (the job was cancelled, or handed back meanwhile).
     /// </summary>
-    public Task<bool> EndAsync(JobRecord running, AttemptOutcome outcome)
+    public async Task<bool> EndAsync(JobRecord running, AttemptOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(outcome);
         var now = time.GetUtcNow();
@@ -76,7 +76,7 @@ internal sealed partial class JobAttempts(
             AttemptResult.Disrupted => Disrupted(running.Id, outcome.Attempt, now),
             _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome.Result, "Unknown attempt result."),
         };
-        return EndAsync(ending, outcome);
+        return await EndAsync(ending, outcome) is not null;
     }
 
     /// <summary>Stores the attempt's latest progress, for the job's view; false when the attempt is no longer current.</summary>
@@ -102,22 +102,36 @@ internal sealed partial class JobAttempts(
     /// Hands attempt <paramref name="attempt"/> back as disrupted: the job waits to run again, and
     /// the attempt does not count. For attempts whose silo died or whose worker lost them.
     /// </summary>
-    public Task<bool> HandBackAsync(Guid jobId, int attempt) =>
-        EndAsync(Disrupted(jobId, attempt, time.GetUtcNow()), AttemptOutcome.Disrupted(attempt));
+    public async Task<bool> HandBackAsync(Guid jobId, int attempt) =>
+        await EndAsync(Disrupted(jobId, attempt, time.GetUtcNow()), AttemptOutcome.Disrupted(attempt)) is not null;
+
+    /// <summary>
+    /// Cancels the job while it runs <paramref name="running"/>'s attempt, fenced by the attempt
+    /// number like an outcome: the attempt's progress reports raise the row's version, and would
+    /// keep a cancel fenced by version losing. Returns the cancelled row, or null when that attempt
+    /// is no longer current (it ended meanwhile).
+    /// </summary>
+    public Task<JobRecord?> CancelRunningAsync(JobRecord running, JobError error)
+    {
+        var now = time.GetUtcNow();
+        return EndAsync(new AttemptEnding(running.Id, running.Attempt, AttemptOutcomes.Cancelled, JobState.Cancelled, now, Error: error, FinishedAt: now), null);
+    }
 
     private static AttemptEnding Disrupted(Guid jobId, int attempt, DateTimeOffset now) =>
         new(jobId, attempt, AttemptOutcomes.Disrupted, JobState.Queued, now);
 
-    private async Task<bool> EndAsync(AttemptEnding ending, AttemptOutcome outcome)
+    /// <summary>Stores <paramref name="ending"/>; <paramref name="outcome"/> is what the handler reported, when it did.</summary>
+    private async Task<JobRecord?> EndAsync(AttemptEnding ending, AttemptOutcome? outcome)
     {
         if (await store.EndAttemptAsync(ending) is not { } ended)
         {
-            LogStaleOutcome(logger, ending.JobId, ending.Attempt, outcome.Result);
-            return false;
+            LogEndRefused(logger, ending.JobId, ending.Attempt, ending.Outcome);
+            return null;
         }
 
-        using (var span = JobTracing.Start(JobTracing.Complete, ActivityKind.Internal, ended.TraceParent, ended.Id, ended.Type, ended.Queue, ending.Attempt))
+        if (outcome is not null)
         {
+            using var span = JobTracing.Start(JobTracing.Complete, ActivityKind.Internal, ended.TraceParent, ended.Id, ended.Type, ended.Queue, ending.Attempt);
             span?.SetStartTime(ending.Now.UtcDateTime);
             JobTracing.SetOutcome(span, outcome);
             span?.SetTag("jobgrains.job.state", ended.State.ToWire());
@@ -130,9 +144,9 @@ internal sealed partial class JobAttempts(
             metrics.Finished(ended);
         }
 
-        LogAttemptEnded(logger, ended.Id, ending.Attempt, outcome.Result, ended.State);
+        LogAttemptEnded(logger, ended.Id, ending.Attempt, ending.Outcome, ended.State);
         scheduler.AnnounceIfPending(ended);
-        return true;
+        return ended;
     }
 
     /// <summary>An attempt that started: its lease, and the job's row as the start wrote it.</summary>
@@ -141,9 +155,9 @@ internal sealed partial class JobAttempts(
     [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Job {JobId} attempt {Attempt} started on {Silo}")]
     private static partial void LogAttemptStarted(ILogger logger, Guid jobId, int attempt, string silo);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "Job {JobId} attempt {Attempt} ended {Result}; job is {State}")]
-    private static partial void LogAttemptEnded(ILogger logger, Guid jobId, int attempt, AttemptResult result, JobState state);
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "Job {JobId} attempt {Attempt} ended {Outcome}; job is {State}")]
+    private static partial void LogAttemptEnded(ILogger logger, Guid jobId, int attempt, string outcome, JobState state);
 
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Job {JobId} refused the outcome {Result} of attempt {Attempt}: it no longer runs that attempt")]
-    private static partial void LogStaleOutcome(ILogger logger, Guid jobId, int attempt, AttemptResult result);
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Job {JobId} refused the end ({Outcome}) of attempt {Attempt}: it no longer runs that attempt")]
+    private static partial void LogEndRefused(ILogger logger, Guid jobId, int attempt, string outcome);
 }

@@ -24,6 +24,7 @@ namespace JobGrains.Jobs;
 [CollectionAgeLimit(Minutes = 2)]
 internal sealed partial class JobGrain(
     JobStore store,
+    JobAttempts attempts,
     ReadyJobForwarder scheduler,
     JobEventPublisher events,
     JobMetrics metrics,
@@ -57,35 +58,34 @@ internal sealed partial class JobGrain(
             return new JobCommandResult(JobCommandStatus.WrongState, _job.ToView());
         }
 
-        var before = _job;
-        var now = time.GetUtcNow();
-        var cancelled = before with
+        var error = new JobError(JobErrorKinds.Cancelled, "Cancelled by a caller.");
+        if (_job is { State: JobState.Running } running)
         {
-            State = JobState.Cancelled,
-            Error = new JobError(JobErrorKinds.Cancelled, "Cancelled by a caller."),
-            FinishedAt = now,
-            UpdatedAt = now,
-        };
-        var attemptRow = before.State == JobState.Running ? EndedAttempt(before, now, AttemptOutcomes.Cancelled, cancelled.Error) : null;
-        if (!await WriteAsync(cancelled, attemptRow))
+            if (await attempts.CancelRunningAsync(running, error) is not { } stopped)
+            {
+                // The attempt ended meanwhile: decide again against the row as it is now.
+                return await CancelAsync();
+            }
+
+            if (running.Silo is { } silo)
+            {
+                // The job is already cancelled (its row says so, and the attempt's outcome will be
+                // refused); stopping the handler frees the slot sooner.
+                await StopAttemptAsync(silo, running.Attempt);
+            }
+
+            DeactivateAfterLinger();
+            return new JobCommandResult(JobCommandStatus.Accepted, stopped.ToView());
+        }
+
+        var now = time.GetUtcNow();
+        var cancelled = _job with { State = JobState.Cancelled, Error = error, FinishedAt = now, UpdatedAt = now };
+        if (!await WriteAsync(cancelled))
         {
             return await CancelAsync();
         }
 
-        if (attemptRow is not null)
-        {
-            metrics.AttemptEnded(before, attemptRow.Outcome, now);
-        }
-
         metrics.Finished(cancelled);
-
-        if (before.State == JobState.Running && before.Silo is { } silo)
-        {
-            // The job is already cancelled (its row says so, and the attempt's outcome will be
-            // refused); stopping the handler frees the slot sooner.
-            await StopAttemptAsync(silo, before.Attempt);
-        }
-
         DeactivateAfterLinger();
         return new JobCommandResult(JobCommandStatus.Accepted, _job!.ToView());
     }
@@ -147,16 +147,6 @@ internal sealed partial class JobGrain(
         }
     }
 
-    private static AttemptView EndedAttempt(JobRecord running, DateTimeOffset now, string outcome, JobError? error) => new()
-    {
-        Attempt = running.Attempt,
-        Silo = running.Silo,
-        StartedAt = running.StartedAt ?? now,
-        FinishedAt = now,
-        Outcome = outcome,
-        Error = error,
-    };
-
     /// <summary>Reads the row afresh: the hot path writes it without this grain.</summary>
     private async Task LoadAsync() => _job = await store.LoadAsync(Id);
 
@@ -165,11 +155,11 @@ internal sealed partial class JobGrain(
     /// another writer (the silo that starts or runs an attempt, say) got there first, and the
     /// caller decides again against a fresh read, or lets it go.
     /// </summary>
-    private async Task<bool> WriteAsync(JobRecord next, AttemptView? attempt = null)
+    private async Task<bool> WriteAsync(JobRecord next)
     {
         // Records share the checkpoint string they were copied from: a new reference is a new checkpoint.
         var writesCheckpoint = !ReferenceEquals(next.Checkpoint, _job?.Checkpoint);
-        if (await store.UpdateAsync(next, attempt, writesCheckpoint))
+        if (await store.UpdateAsync(next, writesCheckpoint))
         {
             _job = next with { Version = next.Version + 1 };
             events.Publish(_job.ToView());

@@ -64,11 +64,8 @@ internal static class JobSql
         RETURNING id
         """;
 
-    // The attempt rows ride in the same statement and apply only to the job rows whose version
-    // check passed, so the history never records a change that lost. They come out of the
-    // UPDATE's own RETURNING, so the statement joins nothing but the batch to the table.
+    // A job grain's command (cancel, retry, promotion), fenced by the version it read.
     private const string UpdateManySql = """
-        WITH updated AS (
         UPDATE jobs AS j SET
             state = u.state, priority = u.priority, attempt = u.attempt, uncounted_attempts = u.uncounted_attempts,
             max_attempts = u.max_attempts, progress = u.progress, result = u.result, error = u.error,
@@ -76,23 +73,11 @@ internal static class JobSql
             finished_at = u.finished_at, run_at = u.run_at, checkpoint = CASE WHEN u.writes_checkpoint THEN u.checkpoint ELSE j.checkpoint END, version = u.version + 1
         FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[],
                     $8::jsonb[], $9::jsonb[], $10::jsonb[], $11::text[], $12::timestamptz[], $13::timestamptz[],
-                    $14::timestamptz[], $15::timestamptz[], $22::jsonb[], $23::bool[],
-                    $16::int[], $17::text[], $18::timestamptz[], $19::timestamptz[], $20::text[], $21::jsonb[])
+                    $14::timestamptz[], $15::timestamptz[], $16::jsonb[], $17::bool[])
              AS u(id, version, state, priority, attempt, uncounted_attempts, max_attempts, progress, result, error,
-                  silo, updated_at, started_at, finished_at, run_at, checkpoint, writes_checkpoint,
-                  a_attempt, a_silo, a_started_at, a_finished_at, a_outcome, a_error)
+                  silo, updated_at, started_at, finished_at, run_at, checkpoint, writes_checkpoint)
         WHERE j.id = u.id AND j.version = u.version
-        RETURNING j.id, u.a_attempt, u.a_silo, u.a_started_at, u.a_finished_at, u.a_outcome, u.a_error
-        ),
-        attempts AS (
-        INSERT INTO job_attempts (job_id, attempt, silo, started_at, finished_at, outcome, error)
-        SELECT id, a_attempt, a_silo, a_started_at, a_finished_at, a_outcome, a_error
-        FROM updated
-        WHERE a_attempt IS NOT NULL
-        ON CONFLICT (job_id, attempt) DO UPDATE SET
-            finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, error = EXCLUDED.error
-        )
-        SELECT id FROM updated
+        RETURNING j.id
         """;
 
     // The row's columns as RETURNING names them when the statement joins other rows.
@@ -192,10 +177,9 @@ internal static class JobSql
         return command;
     }
 
-    public static NpgsqlBatchCommand UpdateMany(IReadOnlyList<(JobRecord Job, AttemptView? Attempt, bool WritesCheckpoint)> changes)
+    public static NpgsqlBatchCommand UpdateMany(IReadOnlyList<(JobRecord Job, bool WritesCheckpoint)> changes)
     {
         var jobs = changes.Select(c => c.Job).ToList();
-        var attempts = changes.Select(c => c.Attempt).ToList();
         var command = new NpgsqlBatchCommand(UpdateManySql);
         var p = command.Parameters;
         p.Add(Array(jobs, j => j.Id, NpgsqlDbType.Uuid));
@@ -213,12 +197,6 @@ internal static class JobSql
         p.Add(Array(jobs, j => j.StartedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
         p.Add(Array(jobs, j => j.FinishedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
         p.Add(Array(jobs, j => j.RunAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
-        p.Add(Array(attempts, a => a?.Attempt, NpgsqlDbType.Integer));
-        p.Add(Array(attempts, a => a?.Silo, NpgsqlDbType.Text));
-        p.Add(Array(attempts, a => a?.StartedAt.UtcDateTime, NpgsqlDbType.TimestampTz));
-        p.Add(Array(attempts, a => a?.FinishedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
-        p.Add(Array(attempts, a => a?.Outcome, NpgsqlDbType.Text));
-        p.Add(Array(attempts, a => ToJson(a?.Error), NpgsqlDbType.Jsonb));
         p.Add(Array(changes, c => c.WritesCheckpoint ? c.Job.Checkpoint : null, NpgsqlDbType.Jsonb));
         p.Add(Array(changes, c => c.WritesCheckpoint, NpgsqlDbType.Boolean));
         return command;

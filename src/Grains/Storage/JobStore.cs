@@ -36,7 +36,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     }
 
     /// <summary>Stores a new job. False when a row with its id or idempotency key already exists.</summary>
-    public Task<bool> InsertAsync(JobRecord job) => Enqueue(new RowWrite(job, WriteKind.Insert, null));
+    public Task<bool> InsertAsync(JobRecord job) => Enqueue(new RowWrite(job, WriteKind.Insert));
 
     /// <summary>
     /// Writes <paramref name="job"/> over the row whose version is <c>job.Version</c>; the row's
@@ -44,8 +44,8 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// writer won), and nothing is written. The checkpoint column is written only when
     /// <paramref name="writesCheckpoint"/> (it can be large, and most writes leave it as it is).
     /// </summary>
-    public Task<bool> UpdateAsync(JobRecord job, AttemptView? attempt = null, bool writesCheckpoint = false) =>
-        Enqueue(new RowWrite(job, writesCheckpoint ? WriteKind.UpdateWithCheckpoint : WriteKind.Update, attempt));
+    public Task<bool> UpdateAsync(JobRecord job, bool writesCheckpoint = false) =>
+        Enqueue(new RowWrite(job, writesCheckpoint ? WriteKind.UpdateWithCheckpoint : WriteKind.Update));
 
     /// <summary>
     /// Starts the next attempt of the job when it may start (queued, or scheduled and due): its
@@ -354,7 +354,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     {
         var rows = batch.OfType<RowWrite>().ToList();
         var inserts = rows.Where(w => w.Kind == WriteKind.Insert).Select(w => w.Job).ToList();
-        var updates = rows.Where(w => w.Kind != WriteKind.Insert).Select(w => (w.Job, w.Attempt, w.Kind == WriteKind.UpdateWithCheckpoint)).ToList();
+        var updates = rows.Where(w => w.Kind != WriteKind.Insert).Select(w => (w.Job, w.Kind == WriteKind.UpdateWithCheckpoint)).ToList();
         var starts = batch.OfType<StartWrite>().Select(w => w.Start).ToList();
         var endings = batch.OfType<EndWrite>().Select(w => w.Ending).ToList();
         var notes = batch.OfType<NoteWrite>().Select(w => w.Note).ToList();
@@ -451,11 +451,10 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         public override void Fail(Exception exception) => Completion.TrySetException(exception);
     }
 
-    private sealed class RowWrite(JobRecord job, WriteKind kind, AttemptView? attempt) : PendingWrite<bool>(job.Id)
+    private sealed class RowWrite(JobRecord job, WriteKind kind) : PendingWrite<bool>(job.Id)
     {
         public JobRecord Job { get; } = job;
         public WriteKind Kind { get; } = kind;
-        public AttemptView? Attempt { get; } = attempt;
 
         public override void Complete(BatchResults results) => Completion.TrySetResult(results.Written.Contains(JobId));
     }

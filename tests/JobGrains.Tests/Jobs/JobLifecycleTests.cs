@@ -254,6 +254,44 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_cancel_wins_over_an_attempt_that_reports_progress_without_pause()
+    {
+        await using var hold = await HoldLimitedQueueAsync();
+        var id = await SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", Queue = ClusterFixture.LimitedQueue });
+        var attempts = fixture.SiloService<JobAttempts>(0);
+        var started = (await attempts.StartAsync(id, fixture.SiloName(0)))!;
+
+        // Every report raises the row's version: a cancel fenced by version alone would keep losing.
+        using var stop = new CancellationTokenSource();
+        var reports = Task.Run(async () =>
+        {
+            var stored = 0;
+            for (var percent = 0; !stop.IsCancellationRequested; percent = (percent + 1) % 100)
+            {
+                if (!await attempts.ReportProgressAsync(id, started.Lease.Attempt, new JobProgress(percent, null)))
+                {
+                    return stored;
+                }
+
+                stored++;
+            }
+
+            return stored;
+        });
+
+        await Eventually.MatchesAsync(() => fixture.Jobs.GetAsync(id), v => v!.Progress is not null, "progress to be stored");
+        var cancel = await fixture.Jobs.CancelAsync(id).WaitAsync(TimeSpan.FromSeconds(10));
+        var storedBeforeRefused = await reports.WaitAsync(TimeSpan.FromSeconds(10));
+        await stop.CancelAsync();
+
+        Assert.Equal(JobCommandStatus.Accepted, cancel.Status);
+        Assert.True(storedBeforeRefused > 0);
+        Assert.Equal(JobState.Cancelled, (await fixture.Jobs.GetAsync(id))!.State);
+        Assert.Equal(AttemptOutcomes.Cancelled, Assert.Single(await fixture.Jobs.GetAttemptsAsync(id)).Outcome);
+        Assert.False(await attempts.EndAsync(started.Running, AttemptOutcome.Succeeded(started.Lease.Attempt, "{}")));
+    }
+
+    [Fact]
     public async Task An_attempt_the_table_says_a_live_silo_runs_but_its_worker_lost_is_handed_back_and_runs_again()
     {
         await using var hold = await HoldLimitedQueueAsync();
