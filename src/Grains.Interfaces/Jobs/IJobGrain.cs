@@ -4,7 +4,8 @@ namespace JobGrains.Jobs;
 /// One job's reads and commands. The grain's key is the job's id; its durable state is the
 /// job's row in the <c>jobs</c> table. Submissions (<see cref="IJobIntakeGrain"/>) and the
 /// attempts that the silos run write that row without the grain (a job's hot path takes no grain
-/// turn), so the grain reads the row on every call and guards its writes with the row's version.
+/// turn), so the grain reads the row on every call and guards its writes with the row's version
+/// (a running job's cancel with the attempt number, like the attempt's own outcome).
 /// </summary>
 [Alias("jobgrains.IJobGrain")]
 public interface IJobGrain : IGrainWithGuidKey
