@@ -266,13 +266,16 @@ internal sealed partial class JobWorker(
     }
 
     /// <summary>
-    /// Starts an attempt of the job here, asking again while PostgreSQL is away. A draining silo
-    /// stops asking. A start whose commit went through but whose answer was lost is refused when
-    /// asked again (the job runs already); the orphan check then hands that attempt back.
+    /// Starts an attempt of the job here, asking again while PostgreSQL is away. Every ask carries
+    /// the time of the first, so a start whose commit went through but whose answer was lost is
+    /// answered again with its lease. A draining silo stops asking.
     /// </summary>
-    private Task<JobAttempts.Started?> StartAsync(Guid jobId) =>
-        CallUntilAnsweredAsync(() => attempts.StartAsync(jobId, SiloName), tries: 30, TimeSpan.FromSeconds(2),
+    private Task<JobAttempts.Started?> StartAsync(Guid jobId)
+    {
+        var askedAt = time.GetUtcNow();
+        return CallUntilAnsweredAsync(() => attempts.StartAsync(jobId, SiloName, askedAt), tries: 30, TimeSpan.FromSeconds(2),
             () => !_stopPulling.IsCancellationRequested, (e, attempt) => LogStartRetry(logger, e, jobId, attempt));
+    }
 
     private void FreeSlot(string queue)
     {

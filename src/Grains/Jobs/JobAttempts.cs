@@ -25,36 +25,47 @@ internal sealed partial class JobAttempts(
     TimeProvider time,
     ILogger<JobAttempts> logger)
 {
-    /// <summary>Starts the job's next attempt on <paramref name="silo"/>; null when it may not start.</summary>
-    public async Task<Started?> StartAsync(Guid jobId, string silo)
+    /// <summary>
+    /// Starts the job's next attempt on <paramref name="silo"/>, asked at <paramref name="askedAt"/>;
+    /// null when it may not start. Asked again with the same time (the answer to the first ask
+    /// was lost), it answers the attempt that ask started.
+    /// </summary>
+    public async Task<Started?> StartAsync(Guid jobId, string silo, DateTimeOffset askedAt)
     {
-        var now = time.GetUtcNow();
-        if (await store.StartAttemptAsync(new AttemptStart(jobId, silo, now)) is not { } started)
+        if (await store.StartAttemptAsync(new AttemptStart(jobId, silo, askedAt)) is not { } started)
         {
             return null;
         }
 
         var running = started.Running;
+        if (started.Repeated)
+        {
+            // Stored, published and counted by the first ask already.
+            LogLeaseReissued(logger, jobId, running.Attempt, silo);
+            return new Started(Lease(started, running.TraceParent), running);
+        }
+
         using var span = JobTracing.Start(JobTracing.Dispatch, ActivityKind.Internal, running.TraceParent, jobId, running.Type, running.Queue, running.Attempt);
-        span?.SetStartTime(now.UtcDateTime);
+        span?.SetStartTime(askedAt.UtcDateTime);
         span?.SetTag("jobgrains.silo", silo);
         events.Publish(running.ToView());
-        metrics.AttemptStarted(running, now - started.DueSince);
+        metrics.AttemptStarted(running, askedAt - started.DueSince);
         LogAttemptStarted(logger, jobId, running.Attempt, silo);
-        var lease = new AttemptLease
-        {
-            JobId = jobId,
-            Attempt = running.Attempt,
-            Type = running.Type,
-            Instruction = running.Instruction,
-            TimeoutSeconds = running.TimeoutSeconds,
-            Queue = running.Queue,
-            Checkpoint = running.Checkpoint,
-            PreviousProgress = started.PreviousProgress,
-            TraceParent = JobTracing.TraceParentOf(span, running.TraceParent),
-        };
-        return new Started(lease, running);
+        return new Started(Lease(started, JobTracing.TraceParentOf(span, running.TraceParent)), running);
     }
+
+    private static AttemptLease Lease(StartedAttempt started, string? traceParent) => new()
+    {
+        JobId = started.Running.Id,
+        Attempt = started.Running.Attempt,
+        Type = started.Running.Type,
+        Instruction = started.Running.Instruction,
+        TimeoutSeconds = started.Running.TimeoutSeconds,
+        Queue = started.Running.Queue,
+        Checkpoint = started.Running.Checkpoint,
+        PreviousProgress = started.PreviousProgress,
+        TraceParent = traceParent,
+    };
 
     /// <summary>
     /// Records how the attempt that <paramref name="running"/> started ended: the job succeeds,
@@ -154,6 +165,9 @@ internal sealed partial class JobAttempts(
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Job {JobId} attempt {Attempt} started on {Silo}")]
     private static partial void LogAttemptStarted(ILogger logger, Guid jobId, int attempt, string silo);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "Job {JobId}: silo {Silo} asked again to start it, which it runs as attempt {Attempt}; the lease goes out again")]
+    private static partial void LogLeaseReissued(ILogger logger, Guid jobId, int attempt, string silo);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "Job {JobId} attempt {Attempt} ended {Outcome}; job is {State}")]
     private static partial void LogAttemptEnded(ILogger logger, Guid jobId, int attempt, string outcome, JobState state);

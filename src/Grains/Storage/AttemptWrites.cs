@@ -2,14 +2,18 @@ using JobGrains.Jobs;
 
 namespace JobGrains.Storage;
 
-/// <summary>A worker's request to start an attempt of a job on its silo.</summary>
+/// <summary>
+/// A worker's request to start an attempt of a job on its silo. <see cref="Now"/> becomes the
+/// attempt's start time, and tells a repeat of this request (its answer was lost) from a new one.
+/// </summary>
 internal sealed record AttemptStart(Guid JobId, string Silo, DateTimeOffset Now);
 
 /// <summary>
 /// An attempt that started: the job's row as the start wrote it, the progress the previous
 /// attempt had reported (the start clears it), and when the job became due to start.
+/// <see cref="Repeated"/>: the request was a repeat, and this is the row its first ask started.
 /// </summary>
-internal sealed record StartedAttempt(JobRecord Running, JobProgress? PreviousProgress, DateTimeOffset DueSince);
+internal sealed record StartedAttempt(JobRecord Running, JobProgress? PreviousProgress, DateTimeOffset DueSince, bool Repeated);
 
 /// <summary>
 /// The end of attempt <see cref="Attempt"/> of a job, as its row records it: the job's next

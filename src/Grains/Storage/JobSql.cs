@@ -90,7 +90,9 @@ internal static class JobSql
     // Starts attempts of the jobs that may start: queued, or scheduled and due. The rows are
     // locked first, in id order; the lock re-checks the state against a write committed in the
     // meantime (a cancel, say). What the start overwrites (the last attempt's progress, when the
-    // job became due) comes back beside the new row.
+    // job became due) comes back beside the new row. A start asked again (same silo, same time:
+    // the answer to the first ask was lost) finds its row running and gets it back, unchanged
+    // and marked repeated; the snapshot of this statement does not see the rows it starts itself.
     private static readonly string StartManySql = $"""
         WITH ready AS (
             SELECT j.id, j.progress, j.updated_at, j.run_at, u.silo, u.now
@@ -106,7 +108,14 @@ internal static class JobSql
                 finished_at = NULL, progress = NULL, version = j.version + 1
             FROM ready AS r
             WHERE j.id = r.id
-            RETURNING {ReturnedColumns}, r.progress::text AS previous_progress, r.updated_at AS due_updated_at, r.run_at AS due_run_at
+            RETURNING {ReturnedColumns}, r.progress::text AS previous_progress, r.updated_at AS due_updated_at, r.run_at AS due_run_at,
+                      false AS repeated
+        ),
+        repeated AS (
+            SELECT {ReturnedColumns}, NULL::text, j.started_at, NULL::timestamptz, true
+            FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, silo, now)
+            JOIN jobs AS j ON j.id = u.id
+            WHERE CASE WHEN j.state = 'running' THEN j.silo = u.silo AND j.started_at = u.now END
         ),
         attempts AS (
             INSERT INTO job_attempts (job_id, attempt, silo, started_at, outcome)
@@ -114,7 +123,7 @@ internal static class JobSql
             ON CONFLICT (job_id, attempt) DO UPDATE SET
                 silo = EXCLUDED.silo, started_at = EXCLUDED.started_at, finished_at = NULL, outcome = EXCLUDED.outcome, error = NULL
         )
-        SELECT * FROM started
+        SELECT * FROM started UNION ALL SELECT * FROM repeated
         """;
 
     // Ends attempts, fenced by the attempt number and state 'running' (not by version: progress
@@ -246,7 +255,7 @@ internal static class JobSql
         var running = ReadRecord(reader);
         var dueUpdatedAt = reader.GetFieldValue<DateTimeOffset>(25);
         var dueSince = NullableTime(reader, 26) is { } runAt && runAt > dueUpdatedAt ? runAt : dueUpdatedAt;
-        return new StartedAttempt(running, FromJson<JobProgress>(NullableString(reader, 24)), dueSince);
+        return new StartedAttempt(running, FromJson<JobProgress>(NullableString(reader, 24)), dueSince, Repeated: reader.GetBoolean(27));
     }
 
     public static AttemptView ReadAttempt(NpgsqlDataReader reader) => new()

@@ -230,17 +230,22 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_job_starts_once_and_only_the_outcome_of_its_current_attempt_is_stored_once()
+    public async Task A_job_starts_once_a_lost_answer_is_answered_again_and_only_its_current_attempts_outcome_is_stored_once()
     {
         await using var hold = await HoldLimitedQueueAsync();
         var id = await SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", Queue = ClusterFixture.LimitedQueue });
         var here = fixture.SiloService<JobAttempts>(0);
         var there = fixture.SiloService<JobAttempts>(1);
 
-        var started = await here.StartAsync(id, fixture.SiloName(0));
+        // The first ask's answer is lost on its way (its connection broke after the commit): the
+        // same ask again gets the same lease; a new ask, from any silo, gets none.
+        var askedAt = DateTimeOffset.UtcNow;
+        var started = await here.StartAsync(id, fixture.SiloName(0), askedAt);
+        var again = await here.StartAsync(id, fixture.SiloName(0), askedAt);
         Assert.NotNull(started);
-        Assert.Null(await here.StartAsync(id, fixture.SiloName(0)));
-        Assert.Null(await there.StartAsync(id, fixture.SiloName(1)));
+        Assert.Equal(started.Lease with { TraceParent = null }, again!.Lease with { TraceParent = null });
+        Assert.Null(await here.StartAsync(id, fixture.SiloName(0), askedAt.AddMilliseconds(1)));
+        Assert.Null(await there.StartAsync(id, fixture.SiloName(1), askedAt));
 
         var attempt = started.Lease.Attempt;
         Assert.False(await there.EndAsync(started.Running, AttemptOutcome.Succeeded(attempt + 1, "{}")));
@@ -259,7 +264,7 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
         await using var hold = await HoldLimitedQueueAsync();
         var id = await SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", Queue = ClusterFixture.LimitedQueue });
         var attempts = fixture.SiloService<JobAttempts>(0);
-        var started = (await attempts.StartAsync(id, fixture.SiloName(0)))!;
+        var started = (await attempts.StartAsync(id, fixture.SiloName(0), DateTimeOffset.UtcNow))!;
 
         // Every report raises the row's version: a cancel fenced by version alone would keep losing.
         using var stop = new CancellationTokenSource();
@@ -298,7 +303,7 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
         var id = await SubmitAsync(new JobSubmission { Type = "echo", Instruction = "{}", Queue = ClusterFixture.LimitedQueue });
 
         // A start committed for silo 0 whose answer its worker never got (it gave up asking).
-        Assert.NotNull(await fixture.SiloService<JobAttempts>(0).StartAsync(id, fixture.SiloName(0)));
+        Assert.NotNull(await fixture.SiloService<JobAttempts>(0).StartAsync(id, fixture.SiloName(0), DateTimeOffset.UtcNow));
         Assert.Equal(JobState.Running, (await fixture.Jobs.GetAsync(id))!.State);
 
         var handedBack = await Eventually.MatchesAsync(() => fixture.Jobs.GetAsync(id), v => v!.State == JobState.Queued,
