@@ -389,12 +389,12 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
 
         if (endings.Count > 0)
         {
-            Add(JobSql.EndMany(endings), r => results.Ended.Add(r.GetGuid(0), JobSql.ReadRecord(r)));
+            Add(JobSql.EndMany(endings), r => results.Rows.Add(r.GetGuid(0), JobSql.ReadRecord(r)));
         }
 
         if (notes.Count > 0)
         {
-            Add(JobSql.NoteMany(notes), r => results.Noted.Add(r.GetGuid(0), JobSql.ReadRecord(r)));
+            Add(JobSql.NoteMany(notes), r => results.Rows.Add(r.GetGuid(0), JobSql.ReadRecord(r)));
         }
 
         // Prepared once per physical connection (Npgsql keeps it across pool returns), so PostgreSQL
@@ -416,13 +416,14 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return results;
     }
 
-    /// <summary>What one committed batch wrote, by job id.</summary>
+    /// <summary>What one committed batch wrote, by job id (a batch holds one write per job).</summary>
     private sealed class BatchResults
     {
         public HashSet<Guid> Written { get; } = [];
         public Dictionary<Guid, StartedAttempt> Started { get; } = [];
-        public Dictionary<Guid, JobRecord> Ended { get; } = [];
-        public Dictionary<Guid, JobRecord> Noted { get; } = [];
+
+        /// <summary>The rows that attempt ends and notes returned.</summary>
+        public Dictionary<Guid, JobRecord> Rows { get; } = [];
     }
 
     private enum WriteKind
@@ -470,14 +471,14 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     {
         public AttemptEnding Ending { get; } = ending;
 
-        public override void Complete(BatchResults results) => Completion.TrySetResult(results.Ended.GetValueOrDefault(JobId));
+        public override void Complete(BatchResults results) => Completion.TrySetResult(results.Rows.GetValueOrDefault(JobId));
     }
 
     private sealed class NoteWrite(AttemptNote note) : PendingWrite<JobRecord?>(note.JobId)
     {
         public AttemptNote Note { get; } = note;
 
-        public override void Complete(BatchResults results) => Completion.TrySetResult(results.Noted.GetValueOrDefault(JobId));
+        public override void Complete(BatchResults results) => Completion.TrySetResult(results.Rows.GetValueOrDefault(JobId));
     }
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "A batch of {Count} job writes was rolled back by a deadlock; committing them one by one")]
