@@ -45,6 +45,16 @@ internal sealed partial class JobWorker(
     private long _attemptSequence;
     private readonly SemaphoreSlim _slotFreed = new(0);
     private readonly Dictionary<string, int> _queueLimits = schedulerOptions.Value.QueueLimits;
+    private readonly HashSet<string> _stableTypes = schedulerOptions.Value.StableTypes.ToHashSet(StringComparer.Ordinal);
+
+    // Slots taken on intake and slots offered to the scheduler are counted under this lock, so
+    // that the pull's answer and the starts on intake never hold more than the silo's slots.
+    private readonly Lock _slotGate = new();
+    private int _offered;
+
+    // Whether the last pull came back short of its offer: the scheduler had nothing more for this
+    // silo. Assumed at first; the first pull that a backlog fills corrects it.
+    private bool _schedulerIdle = true;
 
     // Jobs handed to this silo and not yet ended, per queue: what the scheduler counts against queue limits.
     private readonly Dictionary<string, int> _heldByQueue = new(StringComparer.Ordinal);
@@ -113,7 +123,12 @@ internal sealed partial class JobWorker(
                     // Under load, let a few more slots free up so one pull brings several jobs.
                     // With most slots free, pull at once: a job waiting for a slot would wait for nothing.
                     await Task.Delay(_options.PullCoalescing, time, stopping);
-                    free = FreeSlots();
+                }
+
+                var offer = Offer();
+                if (offer <= 0)
+                {
+                    continue; // starts on intake took the free slots meanwhile
                 }
 
                 // Set before the counts are read, so that a job ending from here on is reported.
@@ -124,13 +139,13 @@ internal sealed partial class JobWorker(
                     Silo = SiloName,
                     Slots = _options.Slots,
                     Running = Volatile.Read(ref _busySlots),
-                    FreeSlots = free,
+                    FreeSlots = offer,
                     WaitTimeout = _options.PullWait,
                     Spot = _options.Spot,
                     Sequence = sequence,
                     HeldByQueue = held,
                 };
-                IReadOnlyList<WorkAssignment> assigned;
+                IReadOnlyList<WorkAssignment> assigned = [];
                 try
                 {
                     // Bounded by our own timeout: a pull lost in transit (a silo joined or left
@@ -140,15 +155,24 @@ internal sealed partial class JobWorker(
                 finally
                 {
                     Volatile.Write(ref _pulling, 0);
+                    TakeAnswer(assigned.Count, offer);
                 }
 
-                LogPulled(logger, assigned.Count, free);
-                foreach (var assignment in assigned)
+                LogPulled(logger, assigned.Count, offer);
+                foreach (var (jobId, queue) in assigned)
                 {
-                    Interlocked.Increment(ref _busySlots);
-                    ChangeHeld(assignment.Queue, +1);
-                    var key = Interlocked.Increment(ref _attemptSequence);
-                    _attempts[key] = RunAttemptAsync(key, assignment);
+                    ChangeHeld(queue, +1);
+
+                    // A job handed out twice (the scheduler's reconciliation can re-add one that
+                    // waits to start) runs here once.
+                    if (_inFlight.TryAdd(jobId, 0))
+                    {
+                        Launch(jobId, queue, () => StartAsync(jobId));
+                    }
+                    else
+                    {
+                        FreeSlot(queue);
+                    }
                 }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -212,24 +236,73 @@ internal sealed partial class JobWorker(
         }
     }
 
-    private async Task RunAttemptAsync(long key, WorkAssignment assignment)
+    /// <summary>
+    /// The free slots to offer the scheduler in a pull, now taken for it: all of them, or half
+    /// while the scheduler has nothing waiting for this silo, the rest kept for starts on intake.
+    /// </summary>
+    private int Offer()
     {
-        await Task.Yield();
-        var (jobId, queue) = assignment;
-        var holdsSlot = true;
-
-        // A job handed out twice (the scheduler's reconciliation can re-add one that waits to
-        // start) runs here once.
-        if (!_inFlight.TryAdd(jobId, 0))
+        lock (_slotGate)
         {
-            FreeSlot(queue);
-            _attempts.TryRemove(key, out _);
-            return;
+            var free = FreeSlots();
+            _offered = _options.StartOnIntake && _schedulerIdle ? free - (free / 2) : free;
+            return _offered;
+        }
+    }
+
+    /// <summary>Takes the slots of a pull's answer; an answer short of the offer tells that the scheduler had no more for this silo.</summary>
+    private void TakeAnswer(int assigned, int offered)
+    {
+        lock (_slotGate)
+        {
+            Interlocked.Add(ref _busySlots, assigned);
+            _offered = 0;
+            _schedulerIdle = assigned < offered;
+        }
+    }
+
+    /// <summary>
+    /// Takes a slot for a job being submitted through this silo, to start it here at once; null
+    /// when it should go through the scheduler (see <see cref="WorkerOptions.StartOnIntake"/>).
+    /// The submitter stores the job already running and then runs it with <see cref="IntakeStart.Run"/>,
+    /// or gives the slot back by disposing the <see cref="IntakeStart"/>.
+    /// </summary>
+    public IntakeStart? TryStartOnIntake(Guid jobId, string queue, string type)
+    {
+        if (!_options.StartOnIntake || _queueLimits.ContainsKey(queue) || (_options.Spot && _stableTypes.Contains(type)) || !handlers.IsKnown(type))
+        {
+            return null;
         }
 
+        lock (_slotGate)
+        {
+            if (!_schedulerIdle || Draining || FreeSlots() <= _offered || !_inFlight.TryAdd(jobId, 0))
+            {
+                return null;
+            }
+
+            Interlocked.Increment(ref _busySlots);
+        }
+
+        var intake = new IntakeStart(SiloName);
+        Launch(jobId, queue, () => intake.Started);
+        return intake;
+    }
+
+    /// <summary>Runs an attempt of a job that holds a slot and is in <c>_inFlight</c>, once <paramref name="start"/> answers.</summary>
+    private void Launch(Guid jobId, string queue, Func<Task<JobAttempts.Started?>> start)
+    {
+        var key = Interlocked.Increment(ref _attemptSequence);
+        _attempts[key] = RunAttemptAsync(key, jobId, queue, start);
+    }
+
+    private async Task RunAttemptAsync(long key, Guid jobId, string queue, Func<Task<JobAttempts.Started?>> start)
+    {
+        await Task.Yield();
+        var holdsSlot = true;
         try
         {
-            if (await StartAsync(jobId) is { } started)
+            if (await start() is { } started)
             {
                 var outcome = await RunHandlerAsync(started.Lease);
 

@@ -35,6 +35,16 @@ public sealed class WorkerOptions
     public TimeSpan OrphanCheckPeriod { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Whether a job submitted through this silo may start here at once, stored already running
+    /// by the commit that stores the submission: one commit and no round trip to the scheduler
+    /// before it runs. Only while the scheduler has nothing waiting for this silo (its last pull
+    /// came back short), for queues without a concurrency limit, and on a spot silo not for the
+    /// scheduler's stable types. Meanwhile the worker offers the scheduler half of its free slots
+    /// and keeps the rest for such starts. Default true.
+    /// </summary>
+    public bool StartOnIntake { get; set; } = true;
+
+    /// <summary>
     /// While at least half the slots are busy, how long the worker lets freed slots gather
     /// before it asks for more work, so that one pull fetches several jobs. Default 2 ms.
     /// </summary>

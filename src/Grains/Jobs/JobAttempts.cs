@@ -45,12 +45,30 @@ internal sealed partial class JobAttempts(
             return new Started(Lease(started, running.TraceParent), running);
         }
 
-        using var span = JobTracing.Start(JobTracing.Dispatch, ActivityKind.Internal, running.TraceParent, jobId, running.Type, running.Queue, running.Attempt);
+        return Begin(started, askedAt);
+    }
+
+    /// <summary>
+    /// The first attempt of a job that its submission stored already running on this silo
+    /// (<see cref="Execution.WorkerOptions.StartOnIntake"/>): published, counted and traced like
+    /// any start. It waited for nothing.
+    /// </summary>
+    public Started StartedOnIntake(JobRecord running)
+    {
+        ArgumentNullException.ThrowIfNull(running);
+        var startedAt = running.StartedAt ?? running.CreatedAt;
+        return Begin(new StartedAttempt(running, PreviousProgress: null, DueSince: startedAt, Repeated: false), startedAt);
+    }
+
+    private Started Begin(StartedAttempt started, DateTimeOffset askedAt)
+    {
+        var running = started.Running;
+        using var span = JobTracing.Start(JobTracing.Dispatch, ActivityKind.Internal, running.TraceParent, running.Id, running.Type, running.Queue, running.Attempt);
         span?.SetStartTime(askedAt.UtcDateTime);
-        span?.SetTag("jobgrains.silo", silo);
+        span?.SetTag("jobgrains.silo", running.Silo);
         events.Publish(running.ToView());
         metrics.AttemptStarted(running, askedAt - started.DueSince);
-        LogAttemptStarted(logger, jobId, running.Attempt, silo);
+        LogAttemptStarted(logger, running.Id, running.Attempt, running.Silo);
         return new Started(Lease(started, JobTracing.TraceParentOf(span, running.TraceParent)), running);
     }
 
@@ -164,7 +182,7 @@ internal sealed partial class JobAttempts(
     public sealed record Started(AttemptLease Lease, JobRecord Running);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Job {JobId} attempt {Attempt} started on {Silo}")]
-    private static partial void LogAttemptStarted(ILogger logger, Guid jobId, int attempt, string silo);
+    private static partial void LogAttemptStarted(ILogger logger, Guid jobId, int attempt, string? silo);
 
     [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "Job {JobId}: silo {Silo} asked again to start it, which it runs as attempt {Attempt}; the lease goes out again")]
     private static partial void LogLeaseReissued(ILogger logger, Guid jobId, int attempt, string silo);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using JobGrains.Events;
+using JobGrains.Execution;
 using JobGrains.Scheduling;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
@@ -11,12 +12,17 @@ namespace JobGrains.Jobs;
 /// Stores submissions as new <c>jobs</c> rows, without a grain per job: the inserts of all
 /// callers on this silo share commits, and each caller is answered once its row is durable.
 /// The table decides between two submissions of one id or idempotency key (its unique
-/// indexes), so no grain has to hold the job to serialize them.
+/// indexes), so no grain has to hold the job to serialize them. A job that may start at once
+/// starts on this silo when its worker has a slot and the scheduler nothing waiting for it
+/// (<see cref="WorkerOptions.StartOnIntake"/>): the same commit stores it running, with its
+/// first attempt.
 /// </summary>
 internal sealed partial class JobSubmitter(
     JobStore store,
     SubmissionRules rules,
     ReadyJobForwarder scheduler,
+    JobWorker worker,
+    JobAttempts attempts,
     JobEventPublisher events,
     JobMetrics metrics,
     TimeProvider time,
@@ -38,12 +44,25 @@ internal sealed partial class JobSubmitter(
         {
             // No read first: a new id cannot exist yet, and the insert itself tells a duplicate.
             var job = NewJob(id, submission, digest, JobTracing.TraceParentOf(span, caller));
-            if (await store.InsertAsync(job))
+            using var intake = job.State == JobState.Queued ? worker.TryStartOnIntake(id, job.Queue, job.Type) : null;
+            var stored = intake is null ? job : StartedOn(job, intake.Silo);
+            if (await store.InsertAsync(stored))
             {
                 metrics.Submitted(job);
                 LogSubmitted(logger, id, job.Type, job.State);
+
+                // The submission's own view first, as if stored queued and then started: observers
+                // see the job's usual states, in version order.
                 events.Publish(job.ToView());
-                scheduler.AnnounceIfPending(job);
+                if (intake is not null)
+                {
+                    intake.Run(attempts.StartedOnIntake(stored));
+                }
+                else
+                {
+                    scheduler.AnnounceIfPending(job);
+                }
+
                 return new SubmitResult(SubmitStatus.Created, job.ToView());
             }
         }
@@ -55,6 +74,10 @@ internal sealed partial class JobSubmitter(
         var same = existing.SubmissionHash == digest && existing.IdempotencyKey == submission.IdempotencyKey;
         return new SubmitResult(same ? SubmitStatus.Existing : SubmitStatus.Conflict, existing.ToView());
     }
+
+    /// <summary>The queued <paramref name="job"/> with its first attempt started on <paramref name="silo"/> as it is stored: the start is its version 2.</summary>
+    private static JobRecord StartedOn(JobRecord job, string silo) =>
+        job with { State = JobState.Running, Attempt = 1, Silo = silo, StartedAt = job.CreatedAt, Version = job.Version + 1 };
 
     private JobRecord NewJob(Guid id, JobSubmission submission, string digest, string? traceParent)
     {

@@ -50,18 +50,27 @@ internal static class JobSql
         LIMIT $2
         """;
 
-    // Many rows in one statement: unnest turns the parallel arrays back into rows.
+    // Many rows in one statement: unnest turns the parallel arrays back into rows. A row stored
+    // already running (its attempt started where it was submitted) gets its attempt row too.
     private const string InsertManySql = """
-        INSERT INTO jobs (id, type, queue, priority, state, instruction, attempt, uncounted_attempts, max_attempts, timeout_seconds,
-                          idempotency_key, submission_hash, created_at, updated_at, run_at, version, trace_parent)
-        SELECT u.id, u.type, u.queue, u.priority, u.state, u.instruction, 0, 0, u.max_attempts, u.timeout_seconds,
-               u.idempotency_key, u.submission_hash, u.created_at, u.created_at, u.run_at, 1, u.trace_parent
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::jsonb[], $7::int[], $8::int[],
-                    $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::text[])
-             AS u(id, type, queue, priority, state, instruction, max_attempts, timeout_seconds,
-                  idempotency_key, submission_hash, created_at, run_at, trace_parent)
-        ON CONFLICT DO NOTHING
-        RETURNING id
+        WITH inserted AS (
+            INSERT INTO jobs (id, type, queue, priority, state, instruction, attempt, uncounted_attempts, max_attempts, timeout_seconds,
+                              idempotency_key, submission_hash, silo, created_at, updated_at, started_at, run_at, version, trace_parent)
+            SELECT u.id, u.type, u.queue, u.priority, u.state, u.instruction, u.attempt, 0, u.max_attempts, u.timeout_seconds,
+                   u.idempotency_key, u.submission_hash, u.silo, u.created_at, u.created_at, u.started_at, u.run_at, u.version, u.trace_parent
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::jsonb[], $7::int[], $8::int[],
+                        $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::text[],
+                        $14::int[], $15::text[], $16::timestamptz[], $17::bigint[])
+                 AS u(id, type, queue, priority, state, instruction, max_attempts, timeout_seconds,
+                      idempotency_key, submission_hash, created_at, run_at, trace_parent, attempt, silo, started_at, version)
+            ON CONFLICT DO NOTHING
+            RETURNING id, state, attempt, silo, started_at
+        ),
+        attempts AS (
+            INSERT INTO job_attempts (job_id, attempt, silo, started_at, outcome)
+            SELECT id, attempt, silo, started_at, 'running' FROM inserted WHERE state = 'running'
+        )
+        SELECT id FROM inserted
         """;
 
     // A job grain's command (cancel, retry, promotion), fenced by the version it read.
@@ -183,6 +192,10 @@ internal static class JobSql
         p.Add(Array(jobs, j => j.CreatedAt.UtcDateTime, NpgsqlDbType.TimestampTz));
         p.Add(Array(jobs, j => j.RunAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
         p.Add(Array(jobs, j => j.TraceParent, NpgsqlDbType.Text));
+        p.Add(Array(jobs, j => j.Attempt, NpgsqlDbType.Integer));
+        p.Add(Array(jobs, j => j.Silo, NpgsqlDbType.Text));
+        p.Add(Array(jobs, j => j.StartedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
+        p.Add(Array(jobs, j => j.Version, NpgsqlDbType.Bigint));
         return command;
     }
 

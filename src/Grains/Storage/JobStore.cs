@@ -35,7 +35,10 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         _logger = logger;
     }
 
-    /// <summary>Stores a new job. False when a row with its id or idempotency key already exists.</summary>
+    /// <summary>
+    /// Stores a new job: queued or scheduled, or already running its first attempt (with the
+    /// attempt's row). False when a row with its id or idempotency key already exists.
+    /// </summary>
     public Task<bool> InsertAsync(JobRecord job) => Enqueue(new RowWrite(job, WriteKind.Insert));
 
     /// <summary>

@@ -6,9 +6,10 @@ namespace JobGrains.Tests.Infrastructure;
 
 /// <summary>
 /// <c>probe</c> <c>{ms, group}</c>: sleeps and records how many probes of its group run at the
-/// same moment. The test cluster's silos share this process, so the count is cluster-wide and exact.
+/// same moment, in the cluster and on the silo that runs it. The test cluster's silos share this
+/// process, so the counts are exact.
 /// </summary>
-public sealed class ConcurrencyProbeHandler : IJobHandler
+public sealed class ConcurrencyProbeHandler(ILocalSiloDetails silo) : IJobHandler
 {
     public const string JobType = "probe";
 
@@ -17,19 +18,26 @@ public sealed class ConcurrencyProbeHandler : IJobHandler
     /// <summary>The most probes of <paramref name="group"/> that ran at once.</summary>
     public static int MaxConcurrent(string group) => Groups.TryGetValue(group, out var gauge) ? gauge.Max : 0;
 
+    /// <summary>The most probes of <paramref name="group"/> that ran at once on <paramref name="siloName"/>.</summary>
+    public static int MaxConcurrentOn(string group, string siloName) => MaxConcurrent(group + "@" + siloName);
+
     public async Task<JsonNode?> RunAsync(JobContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var instruction = context.GetInstruction<ProbeInstruction>();
-        var gauge = Groups.GetOrAdd(instruction.Group, _ => new Gauge());
-        gauge.Enter();
+        Gauge[] gauges =
+        [
+            Groups.GetOrAdd(instruction.Group, _ => new Gauge()),
+            Groups.GetOrAdd(instruction.Group + "@" + silo.SiloAddress.ToParsableString(), _ => new Gauge()),
+        ];
+        Array.ForEach(gauges, g => g.Enter());
         try
         {
             await Task.Delay(instruction.Ms, context.CancellationToken);
         }
         finally
         {
-            gauge.Leave();
+            Array.ForEach(gauges, g => g.Leave());
         }
 
         return null;
