@@ -191,7 +191,7 @@ internal sealed class LoadRunner(Tracker tracker, ProcessProbe processes, Postgr
             ["seenFinishLatencyMs"] = Stats.Percentiles(seenFinishMs),
             ["submitAckMs"] = Stats.Percentiles(run.AckMs),
             ["writeTransactions"] = xids,
-            ["jobWritesPerTransaction"] = Math.Round(3.0 * issued / Math.Max(1, xids), 1),
+            ["transactionsPerJob"] = Math.Round((double)xids / Math.Max(1, issued), 3),
             ["transactionsPerSecond"] = Math.Round(xids / seconds, 1),
             ["walSyncsPerSecondApprox"] = Math.Round((pgAfter.WalSyncs - run.PgBefore.WalSyncs) / seconds, 1),
             ["walBytesPerJob"] = Math.Round((double)(pgAfter.WalBytes - run.PgBefore.WalBytes) / issued, 0),

@@ -40,7 +40,7 @@ internal static class Summary
             result[key] = latency;
         }
 
-        result["jobWritesPerTransaction"] = Median(runs, "jobWritesPerTransaction");
+        result["transactionsPerJob"] = Median(runs, "transactionsPerJob");
         result["transactionsPerSecond"] = Median(runs, "transactionsPerSecond");
         var cpu = new JsonObject();
         foreach (var name in runs[0]["cpuCores"]!.AsObject().Select(p => p.Key))
