@@ -137,6 +137,7 @@ internal sealed class LoadRunner(Tracker tracker, ProcessProbe processes, Postgr
         var seenStartMs = new List<double>(issued);
         var seenFinishMs = new List<double>(issued);
         var startsBySubmission = new List<(long Submitted, double Ms)>(issued);
+        var startedOnIntake = 0;
         foreach (var id in run.Ids)
         {
             var t = tracker.Get(id);
@@ -152,6 +153,11 @@ internal sealed class LoadRunner(Tracker tracker, ProcessProbe processes, Postgr
                 if (t.FinishedAt is { } finishedAt)
                 {
                     finishMs.Add((finishedAt - t.SubmitWall).TotalMilliseconds);
+                }
+
+                if (t.StartedOnIntake)
+                {
+                    startedOnIntake++;
                 }
 
                 if (t.SeenRunning != 0)
@@ -190,6 +196,7 @@ internal sealed class LoadRunner(Tracker tracker, ProcessProbe processes, Postgr
             ["seenStartLatencyMs"] = Stats.Percentiles(seenStartMs),
             ["seenFinishLatencyMs"] = Stats.Percentiles(seenFinishMs),
             ["submitAckMs"] = Stats.Percentiles(run.AckMs),
+            ["startedOnIntakeShare"] = Math.Round((double)startedOnIntake / Math.Max(1, issued), 3),
             ["writeTransactions"] = xids,
             ["transactionsPerJob"] = Math.Round((double)xids / Math.Max(1, issued), 3),
             ["transactionsPerSecond"] = Math.Round(xids / seconds, 1),

@@ -199,7 +199,7 @@ static string Brief(JsonObject run) =>
     $"{run["jobsPerSecond"]} jobs/s, start p50 {run["startLatencyMs"]!["p50"]} ms p99 {run["startLatencyMs"]!["p99"]} ms " +
     $"(p50 by third {string.Join(" / ", run["startP50ByThird"]!.AsArray())}), " +
     $"finish p50 {run["finishLatencyMs"]!["p50"]} ms p99 {run["finishLatencyMs"]!["p99"]} ms, " +
-    $"{run["transactionsPerJob"]} txn/job, cpu {run["cpuCores"]!.ToJsonString()}";
+    $"{run["transactionsPerJob"]} txn/job, {run["startedOnIntakeShare"]} started on intake, cpu {run["cpuCores"]!.ToJsonString()}";
 
 /// <summary><c>command --name value ...</c>; a name may repeat.</summary>
 internal sealed class Options

@@ -41,6 +41,7 @@ internal static class Summary
         }
 
         result["transactionsPerJob"] = Median(runs, "transactionsPerJob");
+        result["startedOnIntakeShare"] = Median(runs, "startedOnIntakeShare");
         result["transactionsPerSecond"] = Median(runs, "transactionsPerSecond");
         var cpu = new JsonObject();
         foreach (var name in runs[0]["cpuCores"]!.AsObject().Select(p => p.Key))

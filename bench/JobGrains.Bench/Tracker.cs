@@ -22,6 +22,9 @@ internal sealed class JobTimes
 
     public DateTimeOffset? FinishedAt { get; set; }
 
+    /// <summary>Whether its first attempt started on intake: stored running by the commit that stored it (its start time is its creation time).</summary>
+    public bool StartedOnIntake { get; set; }
+
     public JobState FinalState { get; set; }
 }
 
@@ -77,6 +80,7 @@ internal sealed class Tracker
                     {
                         times.SeenRunning = now;
                         times.StartedAt = view.StartedAt;
+                        times.StartedOnIntake = view.Attempt == 1 && view.StartedAt == view.CreatedAt;
                     }
 
                     continue;

@@ -237,15 +237,17 @@ internal sealed partial class JobWorker(
     }
 
     /// <summary>
-    /// The free slots to offer the scheduler in a pull, now taken for it: all of them, or half
-    /// while the scheduler has nothing waiting for this silo, the rest kept for starts on intake.
+    /// The free slots to offer the scheduler in a pull, now taken for it: all of them, or while
+    /// the scheduler has nothing waiting for this silo a quarter (at least one), the rest kept for
+    /// starts on intake. Submissions come in batches: a REST batch of 50 jobs started 60 % of them
+    /// on intake with half the slots kept, 80 % with three quarters (docs/benchmarks.md).
     /// </summary>
     private int Offer()
     {
         lock (_slotGate)
         {
             var free = FreeSlots();
-            _offered = _options.StartOnIntake && _schedulerIdle ? free - (free / 2) : free;
+            _offered = _options.StartOnIntake && _schedulerIdle ? free - (free * 3 / 4) : free;
             return _offered;
         }
     }

@@ -39,8 +39,8 @@ public sealed class WorkerOptions
     /// by the commit that stores the submission: one commit and no round trip to the scheduler
     /// before it runs. Only while the scheduler has nothing waiting for this silo (its last pull
     /// came back short), for queues without a concurrency limit, and on a spot silo not for the
-    /// scheduler's stable types. Meanwhile the worker offers the scheduler half of its free slots
-    /// and keeps the rest for such starts. Default true.
+    /// scheduler's stable types. Meanwhile the worker offers the scheduler a quarter of its free
+    /// slots and keeps the rest for such starts. Default true.
     /// </summary>
     public bool StartOnIntake { get; set; } = true;
 
