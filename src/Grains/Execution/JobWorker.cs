@@ -17,7 +17,9 @@ namespace JobGrains.Execution;
 /// from the scheduler for its free slots, starts each attempt in the job's row (refused when the
 /// job may no longer start), runs the handler, and stores the outcome with the attempt number as
 /// fencing token (<see cref="JobAttempts"/>: the writes of all slots share commits, and no job
-/// grain takes part). On silo stop it drains: no new work, a grace period for running attempts,
+/// grain takes part). While the scheduler has nothing waiting for this silo, it also keeps slots
+/// for jobs submitted through this silo, which start here in the commit that stores them
+/// (<see cref="TryStartOnIntake"/>). On silo stop it drains: no new work, a grace period for running attempts,
 /// and the rest handed back as disrupted. Attempts that the table says run here but that this worker
 /// lost track of are handed back too (see <see cref="WorkerOptions.OrphanCheckPeriod"/>).
 /// </summary>
