@@ -35,8 +35,6 @@ public interface IJobSchedulerGrain : IGrainWithIntegerKey
 /// <summary>
 /// A job that may be assigned now, or from <see cref="RunAt"/> on when that is set.
 /// <see cref="PreferStable"/> marks long, non-resumable work that should avoid spot silos.
-/// <see cref="Home"/> is the silo whose job grain announced it: run there, the attempt's start
-/// and outcome are calls inside one process.
 /// </summary>
 [GenerateSerializer]
 [Immutable]
@@ -47,8 +45,7 @@ public sealed record ReadyJob(
     [property: Id(2)] int Priority,
     [property: Id(3)] DateTimeOffset CreatedAt,
     [property: Id(4)] DateTimeOffset? RunAt = null,
-    [property: Id(5)] bool PreferStable = false,
-    [property: Id(6)] string? Home = null);
+    [property: Id(5)] bool PreferStable = false);
 
 /// <summary>A silo's request for work, with its capacity at the time of asking.</summary>
 [GenerateSerializer]
@@ -59,6 +56,11 @@ public sealed record WorkRequest
     [Id(0)] public required string Silo { get; init; }
     [Id(1)] public required int Slots { get; init; }
     [Id(2)] public required int Running { get; init; }
+
+    /// <summary>
+    /// The slots this pull asks work for: all the silo's free ones, or fewer while it keeps some
+    /// for jobs submitted through it (those start there without the scheduler).
+    /// </summary>
     [Id(3)] public required int FreeSlots { get; init; }
     [Id(4)] public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

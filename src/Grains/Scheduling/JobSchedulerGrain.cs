@@ -24,7 +24,7 @@ internal sealed partial class JobSchedulerGrain(
     private static readonly TimeSpan StableRoomFreshness = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan DepthReportPeriod = TimeSpan.FromSeconds(1);
     private readonly SchedulerOptions _options = options.Value;
-    private readonly ReadySet _pending = new(options.Value.LocalityWindow);
+    private readonly ReadySet _pending = new();
     private readonly QueueConcurrency _concurrency = new(options.Value.QueueLimits);
     private readonly List<WaitingPull> _waiting = [];
     private HashSet<string> _deadSilos = [];
@@ -83,7 +83,7 @@ internal sealed partial class JobSchedulerGrain(
         _concurrency.NotePull(request);
         var assigned = new List<WorkAssignment>(Math.Max(0, request.FreeSlots));
         var heldForStable = new List<ReadyJob>();
-        while (assigned.Count < request.FreeSlots && _pending.TakeNext(request.Silo, _concurrency.CanStart) is { } job)
+        while (assigned.Count < request.FreeSlots && _pending.TakeNext(_concurrency.CanStart) is { } job)
         {
             if (request.Spot && job.PreferStable && StableSiloHasRoom())
             {
@@ -141,16 +141,22 @@ internal sealed partial class JobSchedulerGrain(
     {
         if (!request.Spot)
         {
-            _stableRoom[request.Silo] = (request.FreeSlots - assigned, time.GetUtcNow());
+            _stableRoom[request.Silo] = (RoomAfter(request, assigned), time.GetUtcNow());
         }
     }
+
+    /// <summary>
+    /// The silo's free slots once it has <paramref name="assigned"/> more jobs: more than its pull
+    /// offered while it keeps slots for its own submissions. Answered in full, it offers them next.
+    /// </summary>
+    private static int RoomAfter(WorkRequest request, int assigned) => request.Slots - request.Running - assigned;
 
     /// <summary>Whether a non-spot silo had free slots after a pull in the last moment (it is about to pull again).</summary>
     private bool StableSiloHasRoom()
     {
         var recent = time.GetUtcNow() - StableRoomFreshness;
         // A silo waiting here speaks for itself: its pull, not its last answer, says its room.
-        return _waiting.Exists(p => !p.Request.Spot && p.Assigned.Count < p.Request.FreeSlots)
+        return _waiting.Exists(p => !p.Request.Spot && RoomAfter(p.Request, p.Assigned.Count) > 0)
             || _stableRoom.Any(r => r.Value.Room > 0 && r.Value.At > recent && !_waiting.Exists(p => p.Request.Silo == r.Key));
     }
 
@@ -159,7 +165,7 @@ internal sealed partial class JobSchedulerGrain(
 
     /// <summary>
     /// Deals ready jobs to waiting pulls one at a time, each to the pull that has received the
-    /// fewest so far (the job's home silo among equals), so silos share scarce work; long work
+    /// fewest so far, so silos share scarce work; long work
     /// goes to non-spot silos while they have room.
     /// </summary>
     private void ServeWaitingPulls()
@@ -173,7 +179,7 @@ internal sealed partial class JobSchedulerGrain(
                 break;
             }
 
-            if (_pending.TakeNext(canStart: _concurrency.CanStart) is not { } job)
+            if (_pending.TakeNext(_concurrency.CanStart) is not { } job)
             {
                 break; // what is ready waits for room in its queue
             }
@@ -186,7 +192,7 @@ internal sealed partial class JobSchedulerGrain(
             }
 
             var pool = job.PreferStable && stableOpen.Count > 0 ? stableOpen : open;
-            var pull = pool.MinBy(p => (p.Assigned.Count, p.Request.Silo == job.Home ? 0 : 1))!;
+            var pull = pool.MinBy(p => p.Assigned.Count)!;
             pull.Assigned.Add(Assign(pull.Request.Silo, job));
         }
 

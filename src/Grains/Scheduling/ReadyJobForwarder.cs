@@ -8,21 +8,17 @@ namespace JobGrains.Scheduling;
 
 /// <summary>
 /// Collects the jobs that became ready on this silo and hands them to the scheduler in batches,
-/// so the scheduler takes one turn per batch rather than one per job. Each carries this silo as
-/// its home, where running it saves two calls between processes. A batch that cannot be
+/// so the scheduler takes one turn per batch rather than one per job. A batch that cannot be
 /// delivered is retried; the scheduler's reconciliation with the <c>jobs</c> table is the backstop.
 /// </summary>
 internal sealed partial class ReadyJobForwarder(
     IGrainFactory grains,
-    ILocalSiloDetails silo,
     IOptions<SchedulerOptions> options,
     ILogger<ReadyJobForwarder> logger)
     : SiloBatchPump<ReadyJob>(MaxBatch)
 {
     private const int MaxBatch = 4096;
     private const int MaxDeliveryAttempts = 10;
-
-    private readonly string _home = silo.SiloAddress.ToParsableString();
 
     /// <summary>Announces <paramref name="job"/>, as its row was just committed, when it waits to run.</summary>
     public void AnnounceIfPending(JobRecord job)
@@ -31,8 +27,7 @@ internal sealed partial class ReadyJobForwarder(
         {
             Post(new ReadyJob(job.Id, job.Queue, job.Priority, job.CreatedAt,
                 job.State == JobState.Scheduled ? job.RunAt : null,
-                PreferStable: options.Value.StableTypes.Contains(job.Type),
-                Home: _home));
+                PreferStable: options.Value.StableTypes.Contains(job.Type)));
         }
     }
 

@@ -38,15 +38,6 @@ public sealed class SchedulerOptions : IValidatableObject
     /// </summary>
     public Dictionary<string, int> QueueLimits { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>
-    /// A silo is given the jobs whose grains it hosts before older ones of the same queue and
-    /// priority (their start and outcome then stay inside one process), but never when that
-    /// would make a job wait more than this much longer than in plain FIFO order. Zero turns the
-    /// preference off. Default 100 ms.
-    /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
-    public TimeSpan LocalityWindow { get; set; } = TimeSpan.FromMilliseconds(100);
-
     /// <summary>Most pending rows read per reconciliation, highest priority first. Default 50,000.</summary>
     [Range(1, 10_000_000)]
     public int ReconcileBatch { get; set; } = 50_000;
