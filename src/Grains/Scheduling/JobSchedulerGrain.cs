@@ -165,8 +165,8 @@ internal sealed partial class JobSchedulerGrain(
 
     /// <summary>
     /// Deals ready jobs to waiting pulls one at a time, each to the pull that has received the
-    /// fewest so far, so silos share scarce work; long work
-    /// goes to non-spot silos while they have room.
+    /// fewest so far, so silos share scarce work; long work goes to non-spot silos while they
+    /// have room.
     /// </summary>
     private void ServeWaitingPulls()
     {
