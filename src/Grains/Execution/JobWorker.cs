@@ -273,7 +273,8 @@ internal sealed partial class JobWorker(
     /// </summary>
     public IntakeStart? TryStartOnIntake(Guid jobId, string queue, string type)
     {
-        if (!_options.StartOnIntake || _queueLimits.ContainsKey(queue) || (_options.Spot && _stableTypes.Contains(type)) || !handlers.IsKnown(type))
+        // The type has a handler here: the submission rules refused it otherwise.
+        if (!_options.StartOnIntake || _queueLimits.ContainsKey(queue) || (_options.Spot && _stableTypes.Contains(type)))
         {
             return null;
         }

@@ -13,8 +13,9 @@ namespace JobGrains.Jobs;
 /// <c>jobs</c> table with no grain turn per job: the hot path of every job. A start applies only
 /// to a job that may start (queued, or scheduled and due); everything after it only to the
 /// attempt the row runs, so the attempt number fences stale writes, and a job's commands
-/// (cancel, retry), which its grain writes, win or lose cleanly against them. Each committed change is published, counted, traced, and announced to the
-/// scheduler when the job waits to run again.
+/// (cancel, retry), which its grain writes, win or lose cleanly against them. Each committed
+/// change is published, counted, traced, and announced to the scheduler when the job waits to
+/// run again.
 /// </summary>
 internal sealed partial class JobAttempts(
     JobStore store,
@@ -49,15 +50,21 @@ internal sealed partial class JobAttempts(
     }
 
     /// <summary>
-    /// The first attempt of a job that its submission stored already running on this silo
-    /// (<see cref="Execution.WorkerOptions.StartOnIntake"/>): published, counted and traced like
-    /// any start. It waited for nothing.
+    /// A new, queued <paramref name="job"/> as its submission stores it when it starts on intake
+    /// (<see cref="Execution.WorkerOptions.StartOnIntake"/>): running its first attempt on
+    /// <paramref name="silo"/> since its creation, the start being its version 2.
+    /// </summary>
+    public static JobRecord StartOnIntake(JobRecord job, string silo) =>
+        job with { State = JobState.Running, Attempt = 1, Silo = silo, StartedAt = job.CreatedAt, Version = job.Version + 1 };
+
+    /// <summary>
+    /// The first attempt of <paramref name="running"/> (<see cref="StartOnIntake"/>), once stored:
+    /// published, counted and traced like any start. It waited for nothing.
     /// </summary>
     public Started StartedOnIntake(JobRecord running)
     {
         ArgumentNullException.ThrowIfNull(running);
-        var startedAt = running.StartedAt ?? running.CreatedAt;
-        return Begin(new StartedAttempt(running, PreviousProgress: null, DueSince: startedAt, Repeated: false), startedAt);
+        return Begin(new StartedAttempt(running, PreviousProgress: null, DueSince: running.CreatedAt, Repeated: false), running.CreatedAt);
     }
 
     private Started Begin(StartedAttempt started, DateTimeOffset askedAt)

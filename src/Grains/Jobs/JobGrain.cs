@@ -16,9 +16,10 @@ namespace JobGrains.Jobs;
 /// <see cref="JobAttempts"/> write the row directly, in shared commits. So each call reads the
 /// row afresh, and its writes are guarded by <c>version</c> (a running job's cancel by the attempt
 /// number, like an outcome): on a conflict the grain reads the row again and decides again. A
-/// cancel and an attempt's outcome settle in the row: whichever commits first wins. The grain holds nothing between calls and no longer
-/// sees its job finish, so an idle one is collected after two minutes: the least the runtime
-/// allows with its one-minute collection quantum, and far less than its default age.
+/// cancel and an attempt's outcome settle in the row: whichever commits first wins. The grain
+/// holds nothing between calls and no longer sees its job finish, so an idle one is collected
+/// after two minutes: the least the runtime allows with its one-minute collection quantum, and
+/// far less than its default age.
 /// </summary>
 [PreferLocalPlacement]
 [CollectionAgeLimit(Minutes = 2)]

@@ -45,7 +45,7 @@ internal sealed partial class JobSubmitter(
             // No read first: a new id cannot exist yet, and the insert itself tells a duplicate.
             var job = NewJob(id, submission, digest, JobTracing.TraceParentOf(span, caller));
             using var intake = job.State == JobState.Queued ? worker.TryStartOnIntake(id, job.Queue, job.Type) : null;
-            var stored = intake is null ? job : StartedOn(job, intake.Silo);
+            var stored = intake is null ? job : JobAttempts.StartOnIntake(job, intake.Silo);
             if (await store.InsertAsync(stored))
             {
                 metrics.Submitted(job);
@@ -53,7 +53,8 @@ internal sealed partial class JobSubmitter(
 
                 // The submission's own view first, as if stored queued and then started: observers
                 // see the job's usual states, in version order.
-                events.Publish(job.ToView());
+                var view = job.ToView();
+                events.Publish(view);
                 if (intake is not null)
                 {
                     intake.Run(attempts.StartedOnIntake(stored));
@@ -63,7 +64,7 @@ internal sealed partial class JobSubmitter(
                     scheduler.AnnounceIfPending(job);
                 }
 
-                return new SubmitResult(SubmitStatus.Created, job.ToView());
+                return new SubmitResult(SubmitStatus.Created, view);
             }
         }
 
@@ -74,10 +75,6 @@ internal sealed partial class JobSubmitter(
         var same = existing.SubmissionHash == digest && existing.IdempotencyKey == submission.IdempotencyKey;
         return new SubmitResult(same ? SubmitStatus.Existing : SubmitStatus.Conflict, existing.ToView());
     }
-
-    /// <summary>The queued <paramref name="job"/> with its first attempt started on <paramref name="silo"/> as it is stored: the start is its version 2.</summary>
-    private static JobRecord StartedOn(JobRecord job, string silo) =>
-        job with { State = JobState.Running, Attempt = 1, Silo = silo, StartedAt = job.CreatedAt, Version = job.Version + 1 };
 
     private JobRecord NewJob(Guid id, JobSubmission submission, string digest, string? traceParent)
     {
