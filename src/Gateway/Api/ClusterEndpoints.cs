@@ -12,7 +12,7 @@ internal static class ClusterEndpoints
     {
         var group = routes.MapGroup("/api/cluster").WithTags("Cluster").RequireAuthorization(GatewayPolicies.Read);
 
-        group.MapGet("/", async (JobsClient jobs) => TypedResults.Ok(await jobs.GetClusterAsync()))
+        group.MapGet("/", async (IJobsClient jobs) => TypedResults.Ok(await jobs.GetClusterAsync()))
             .WithName("GetCluster")
             .WithSummary("The silos (address, status, spot, slots, running, draining) and queues (depth, running).")
             .Produces<ClusterView>();

@@ -84,7 +84,7 @@ internal static class JobEndpoints
         return group;
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext context, JobsClient jobs, IOptions<GatewayOptions> options)
+    private static async Task<IResult> SubmitAsync(HttpContext context, IJobsClient jobs, IOptions<GatewayOptions> options)
     {
         if (!TryGetIdempotencyKey(context.Request, out var key, out var keyProblem))
         {
@@ -98,7 +98,7 @@ internal static class JobEndpoints
         }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var submission = SubmissionValidator.Validate(request, key, "", errors);
+        var submission = SubmissionRequests.Validate(request, key, "", errors);
         if (submission is null)
         {
             return Problems.Invalid(errors, string.Join(" ", errors.Values.SelectMany(v => v)));
@@ -122,7 +122,7 @@ internal static class JobEndpoints
     }
 
     private static async Task<IResult> SubmitBatchAsync(
-        HttpContext context, JobsClient jobs, JobTypeCheck types, IOptions<GatewayOptions> options)
+        HttpContext context, IJobsClient jobs, JobTypeCheck types, IOptions<GatewayOptions> options)
     {
         if (!TryGetIdempotencyKey(context.Request, out var key, out var keyProblem))
         {
@@ -157,7 +157,7 @@ internal static class JobEndpoints
                 return Problems.BadRequest("The Idempotency-Key header is too long to be extended with each job's index.");
             }
 
-            var submission = SubmissionValidator.Validate(items[i], itemKey, $"jobs[{i}].", errors);
+            var submission = SubmissionRequests.Validate(items[i], itemKey, $"jobs[{i}].", errors);
             if (submission is null)
             {
                 firstBad ??= i;
@@ -203,7 +203,7 @@ internal static class JobEndpoints
         return TypedResults.Accepted((string?)null, new BatchResponse(views));
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, JobsClient jobs)
+    private static async Task<IResult> ListAsync(HttpContext context, IJobsClient jobs)
     {
         var query = context.Request.Query;
         foreach (var name in (string[])["state", "type", "queue", "limit", "after"])
@@ -257,7 +257,7 @@ internal static class JobEndpoints
         }
     }
 
-    private static async Task<IResult> GetAsync(string id, JobsClient jobs)
+    private static async Task<IResult> GetAsync(string id, IJobsClient jobs)
     {
         if (!TryParseId(id, out var jobId, out var problem))
         {
@@ -269,7 +269,7 @@ internal static class JobEndpoints
             : Problems.NotFound($"No job has the id {jobId}.");
     }
 
-    private static async Task<IResult> GetAttemptsAsync(string id, JobsClient jobs)
+    private static async Task<IResult> GetAttemptsAsync(string id, IJobsClient jobs)
     {
         if (!TryParseId(id, out var jobId, out var problem))
         {
@@ -282,7 +282,7 @@ internal static class JobEndpoints
             : Problems.NotFound($"No job has the id {jobId}.");
     }
 
-    private static async Task<IResult> CancelAsync(string id, JobsClient jobs)
+    private static async Task<IResult> CancelAsync(string id, IJobsClient jobs)
     {
         if (!TryParseId(id, out var jobId, out var problem))
         {
@@ -292,7 +292,7 @@ internal static class JobEndpoints
         return Command(await jobs.CancelAsync(jobId), jobId, "it has already ended");
     }
 
-    private static async Task<IResult> RetryAsync(string id, JobsClient jobs)
+    private static async Task<IResult> RetryAsync(string id, IJobsClient jobs)
     {
         if (!TryParseId(id, out var jobId, out var problem))
         {
@@ -343,7 +343,7 @@ internal static class JobEndpoints
         }
 
         key = values[0] ?? "";
-        if (SubmissionValidator.IdempotencyKeyProblem(key) is { } text)
+        if (SubmissionRequests.IdempotencyKeyProblem(key) is { } text)
         {
             problem = Problems.BadRequest(text);
             return false;

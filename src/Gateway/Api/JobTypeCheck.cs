@@ -8,7 +8,7 @@ namespace JobGrains.Gateway.Api;
 /// when a type is missing from it (a deployment may have added handlers); a type the cluster
 /// stops knowing is still caught by the submission itself.
 /// </summary>
-internal sealed class JobTypeCheck(JobsClient jobs, TimeProvider time)
+internal sealed class JobTypeCheck(IJobsClient jobs, TimeProvider time)
 {
     private static readonly TimeSpan RefreshAfter = TimeSpan.FromSeconds(5);
 

@@ -27,7 +27,7 @@ internal static class ScheduleEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        group.MapGet("/", async (JobsClient jobs) =>
+        group.MapGet("/", async (IJobsClient jobs) =>
                 TypedResults.Ok(new ScheduleListResponse([.. (await jobs.ListSchedulesAsync()).Select(ScheduleViewResponse.From)])))
             .WithName("ListSchedules")
             .WithSummary("Lists every schedule, by name.")
@@ -64,7 +64,7 @@ internal static class ScheduleEndpoints
         return group;
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, JobsClient jobs, IOptions<GatewayOptions> options)
+    private static async Task<IResult> CreateAsync(HttpContext context, IJobsClient jobs, IOptions<GatewayOptions> options)
     {
         var (request, bodyProblem) = await JsonBody.ReadAsync<CreateScheduleRequest>(context, options.Value.MaxBodyBytes);
         if (bodyProblem is not null)
@@ -90,7 +90,7 @@ internal static class ScheduleEndpoints
             errors["job.runAt"] = ["'runAt' is an unknown field in a schedule's job: each firing creates its job at its fire time."];
         }
 
-        var submission = SubmissionValidator.Validate(request.Job, idempotencyKey: null, "job.", errors);
+        var submission = SubmissionRequests.Validate(request.Job, idempotencyKey: null, "job.", errors);
         if (errors.Count > 0 || submission is null)
         {
             return Problems.Invalid(errors, string.Join(" ", errors.Values.SelectMany(v => v)));
@@ -126,21 +126,21 @@ internal static class ScheduleEndpoints
         }
     }
 
-    private static Task<IResult> GetAsync(string name, JobsClient jobs) => ViewAsync(name, jobs.GetScheduleAsync);
+    private static Task<IResult> GetAsync(string name, IJobsClient jobs) => ViewAsync(name, jobs.GetScheduleAsync);
 
-    private static Task<IResult> PauseAsync(string name, JobsClient jobs) => ViewAsync(name, jobs.PauseScheduleAsync);
+    private static Task<IResult> PauseAsync(string name, IJobsClient jobs) => ViewAsync(name, jobs.PauseScheduleAsync);
 
-    private static Task<IResult> ResumeAsync(string name, JobsClient jobs) => ViewAsync(name, jobs.ResumeScheduleAsync);
+    private static Task<IResult> ResumeAsync(string name, IJobsClient jobs) => ViewAsync(name, jobs.ResumeScheduleAsync);
 
-    private static async Task<IResult> DeleteAsync(string name, JobsClient jobs) =>
+    private static async Task<IResult> DeleteAsync(string name, IJobsClient jobs) =>
         ScheduleDefaults.NameProblem(name) is { } problem ? Problems.BadRequest(problem)
         : await jobs.DeleteScheduleAsync(name) ? TypedResults.NoContent()
         : NotFound(name);
 
     /// <summary>A call on the named schedule that answers its view: 400 for a bad name, 404 for none.</summary>
-    private static async Task<IResult> ViewAsync(string name, Func<string, Task<ScheduleView?>> call) =>
+    private static async Task<IResult> ViewAsync(string name, Func<string, CancellationToken, Task<ScheduleView?>> call) =>
         ScheduleDefaults.NameProblem(name) is { } problem ? Problems.BadRequest(problem)
-        : await call(name) is { } view ? TypedResults.Ok(ScheduleViewResponse.From(view))
+        : await call(name, default) is { } view ? TypedResults.Ok(ScheduleViewResponse.From(view))
         : NotFound(name);
 
     private static IResult NotFound(string name) => Problems.NotFound($"No schedule is named '{name}'.");

@@ -52,7 +52,7 @@ internal static class GatewayBuilderExtensions
         }
 
         var clusterId = configuration["JobGrains:ClusterId"] is { Length: > 0 } id ? id : ClusterConnectionOptions.DefaultClusterId;
-        builder.UseOrleansClient(client => client.UseJobGrains(connectionString, clusterId));
+        builder.UseOrleansClient(client => client.UseJobGrains(connectionString, o => o.ClusterId = clusterId));
         builder.Services.AddSingleton<IClientConnectionRetryFilter, ClusterConnectionRetryFilter>();
         builder.Services.AddSingleton<IClusterConnectionStatusObserver, ClusterConnectionWatcher>();
         return builder;
@@ -61,7 +61,7 @@ internal static class GatewayBuilderExtensions
     /// <summary>
     /// The gateway's services without the Orleans client, which the host adds
     /// (<see cref="AddJobGrainsClusterClient"/>) or, in tests, provides: an
-    /// <see cref="IClusterClient"/> and a <see cref="JobsClient"/>.
+    /// <see cref="IClusterClient"/> and a <see cref="IJobsClient"/>.
     /// </summary>
     public static WebApplicationBuilder AddJobGrainsGatewayServices(this WebApplicationBuilder builder)
     {

@@ -16,7 +16,7 @@ namespace JobGrains.Gateway.Hubs;
 /// </summary>
 [Authorize(Policy = GatewayPolicies.Read)]
 internal sealed partial class JobsHub(
-    JobsClient jobs,
+    IJobsClient jobs,
     JobWatchers watchers,
     AllJobsFeed allJobs,
     JobEventsSubscription events,

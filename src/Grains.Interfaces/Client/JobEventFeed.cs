@@ -11,13 +11,23 @@ namespace JobGrains.Client;
 /// one that runs an attempt, the one whose grain cancels), so a view can overtake an older one;
 /// <see cref="JobView.Version"/> tells a stale one.
 /// </summary>
-public sealed partial class JobEventFeed(IClusterClient cluster, ILogger<JobEventFeed> logger) : IJobObserver, IAsyncDisposable
+public sealed partial class JobEventFeed : IJobObserver, IAsyncDisposable
 {
+    private readonly IClusterClient _cluster;
+    private readonly TransientRetry _retry;
+    private readonly ILogger<JobEventFeed> _logger;
     private readonly Lock _gate = new();
     private readonly List<Action<IReadOnlyList<JobView>>> _handlers = [];
     private IJobObserver? _reference;
     private CancellationTokenSource? _renewing;
     private Task _renewLoop = Task.CompletedTask;
+
+    internal JobEventFeed(IClusterClient cluster, TransientRetry retry, ILogger<JobEventFeed> logger)
+    {
+        _cluster = cluster;
+        _retry = retry;
+        _logger = logger;
+    }
 
     /// <summary>
     /// Calls <paramref name="handler"/> with every batch of job views until the returned handle is
@@ -33,7 +43,7 @@ public sealed partial class JobEventFeed(IClusterClient cluster, ILogger<JobEven
             _handlers.Add(handler);
             if (_reference is null)
             {
-                _reference = cluster.CreateObjectReference<IJobObserver>(this);
+                _reference = _cluster.CreateObjectReference<IJobObserver>(this);
                 _renewing = new CancellationTokenSource();
                 register = RegisterAsync(_reference);
                 _renewLoop = RenewAsync(_reference, _renewing.Token);
@@ -74,7 +84,7 @@ public sealed partial class JobEventFeed(IClusterClient cluster, ILogger<JobEven
             catch (Exception e)
             {
                 // One listener's bug must not starve the others.
-                LogHandlerFailed(logger, e);
+                LogHandlerFailed(_logger, e);
             }
         }
 
@@ -123,19 +133,19 @@ public sealed partial class JobEventFeed(IClusterClient cluster, ILogger<JobEven
         renewing.Dispose();
         try
         {
-            await cluster.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default).UnsubscribeAsync(reference);
+            await _cluster.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default).UnsubscribeAsync(reference);
         }
         catch (Exception e)
         {
             // Its lease runs out anyway.
-            LogUnsubscribeFailed(logger, e);
+            LogUnsubscribeFailed(_logger, e);
         }
 
-        cluster.DeleteObjectReference<IJobObserver>(reference);
+        _cluster.DeleteObjectReference<IJobObserver>(reference);
     }
 
-    private Task RegisterAsync(IJobObserver reference) =>
-        TransientRetry.RunAsync(() => cluster.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default).SubscribeAsync(reference));
+    private Task RegisterAsync(IJobObserver reference, CancellationToken cancellationToken = default) =>
+        _retry.RunAsync(() => _cluster.GetGrain<IJobEventsGrain>(JobEventsGrainKeys.Default).SubscribeAsync(reference), cancellationToken);
 
     private async Task RenewAsync(IJobObserver reference, CancellationToken cancellationToken)
     {
@@ -146,11 +156,11 @@ public sealed partial class JobEventFeed(IClusterClient cluster, ILogger<JobEven
             {
                 try
                 {
-                    await RegisterAsync(reference);
+                    await RegisterAsync(reference, cancellationToken);
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                 {
-                    LogRenewFailed(logger, e);
+                    LogRenewFailed(_logger, e);
                 }
             }
         }

@@ -2,96 +2,124 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using JobGrains.Cluster;
 using JobGrains.Jobs;
+using Microsoft.Extensions.Options;
 
 namespace JobGrains.Client;
 
 /// <summary>
-/// The typed way for a .NET service to use JobGrains through an Orleans client: submit, get,
-/// list, cancel, retry and watch jobs. Register it with
+/// <see cref="IJobsClient"/> over an Orleans client. Register it with
 /// <see cref="JobGrainsClientExtensions.UseJobGrains"/>. Calls that fail because a silo or
-/// gateway went away (spot machines do) are retried for up to <see cref="TransientRetryLimit"/>;
-/// that is safe because every call is idempotent: a submission keeps the id chosen for it.
+/// gateway went away (spot machines do) are retried for up to
+/// <see cref="JobsClientOptions.TransientRetryLimit"/>; that is safe because every call is
+/// idempotent: a submission keeps the id chosen for it. Submissions are checked here by the same
+/// rules the REST API applies (<see cref="SubmissionValidator"/>), before anything is sent.
 /// </summary>
-public sealed partial class JobsClient(IClusterClient cluster, JobEventFeed feed)
+public sealed partial class JobsClient : IJobsClient
 {
     /// <summary>Most submissions of <see cref="SubmitManyAsync"/> that share one message.</summary>
     public const int IntakeSliceSize = 100;
 
     private const int IntakeKeys = 64;
+    private readonly IClusterClient _cluster;
+    private readonly JobEventFeed _feed;
+    private readonly TransientRetry _retry;
     private long _nextIntake;
 
-    /// <summary>
-    /// Stores a job and returns once it is durable. With an idempotency key, a repeat returns the
-    /// stored job (<see cref="SubmitStatus.Existing"/>); a different body under the same key is
-    /// <see cref="SubmitStatus.Conflict"/>. Invalid submissions are answered, not thrown.
-    /// Submitted inside an activity (<see cref="System.Diagnostics.Activity.Current"/>), the
-    /// job's spans, down to the attempts that run it, continue that activity's trace.
-    /// </summary>
-    /// <exception cref="JobStoreUnavailableException">PostgreSQL is unavailable; nothing was stored.</exception>
-    public async Task<SubmitResult> SubmitAsync(JobSubmission submission)
+    internal JobsClient(IClusterClient cluster, JobEventFeed feed, TransientRetry retry)
     {
-        ArgumentNullException.ThrowIfNull(submission);
-        return (await SubmitSliceAsync([new IdentifiedSubmission(JobIds.For(submission), submission)]))[0];
+        _cluster = cluster;
+        _feed = feed;
+        _retry = retry;
     }
 
-    /// <summary>How long calls are retried while the cluster has no reachable silo.</summary>
-    public static TimeSpan TransientRetryLimit => TransientRetry.Limit;
+    /// <summary>This process's feed of job changes, which <see cref="WatchAsync"/> listens to.</summary>
+    public JobEventFeed Feed => _feed;
 
-    /// <summary>
-    /// Submits many jobs at once; the results come in the order of <paramref name="submissions"/>.
+    /// <inheritdoc/>
+    public async Task<SubmitResult> SubmitAsync(JobSubmission submission, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        return (await SubmitSliceAsync([new IdentifiedSubmission(JobIds.For(submission), submission)], cancellationToken))[0];
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
     /// They travel in slices of up to <see cref="IntakeSliceSize"/>, one message a slice, and the
     /// slices take the silos in turn.
-    /// </summary>
-    public async Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IEnumerable<JobSubmission> submissions)
+    /// </remarks>
+    public async Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IEnumerable<JobSubmission> submissions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(submissions);
         var identified = submissions.Select(s => new IdentifiedSubmission(JobIds.For(s ?? throw new ArgumentException("A submission is null.", nameof(submissions))), s));
-        var slices = await Task.WhenAll(identified.Chunk(IntakeSliceSize).Select(SubmitSliceAsync));
+        var slices = await Task.WhenAll(identified.Chunk(IntakeSliceSize).Select(slice => SubmitSliceAsync(slice, cancellationToken)));
         return [.. slices.SelectMany(slice => slice)];
     }
 
-    private Task<IReadOnlyList<SubmitResult>> SubmitSliceAsync(IdentifiedSubmission[] slice)
+    private async Task<IReadOnlyList<SubmitResult>> SubmitSliceAsync(IdentifiedSubmission[] slice, CancellationToken cancellationToken)
     {
-        // The client sends all calls to one grain through one gateway, and spreads grains over its
-        // gateways: a different intake key per slice spreads the slices over the silos. Ids are
-        // chosen before the first try, so a retry meets the rows that the first try stored.
-        var intake = cluster.GetGrain<IJobIntakeGrain>(Interlocked.Increment(ref _nextIntake) % IntakeKeys);
-        return TransientRetry.RunAsync(() => CallerTraceContext.RunAsync(() => intake.SubmitManyAsync(slice)));
+        // Refused here by the rules every path shares, without a round trip; only valid ones travel.
+        var results = new SubmitResult?[slice.Length];
+        var valid = new List<IdentifiedSubmission>(slice.Length);
+        var positions = new List<int>(slice.Length);
+        for (var i = 0; i < slice.Length; i++)
+        {
+            if (SubmissionValidator.FindProblem(slice[i].Submission) is { } problem)
+            {
+                results[i] = new SubmitResult(SubmitStatus.Invalid, null, problem);
+            }
+            else
+            {
+                valid.Add(slice[i]);
+                positions.Add(i);
+            }
+        }
+
+        if (valid.Count > 0)
+        {
+            // The client sends all calls to one grain through one gateway, and spreads grains over
+            // its gateways: a different intake key per slice spreads the slices over the silos. Ids
+            // are chosen before the first try, so a retry meets the rows that the first try stored.
+            var intake = _cluster.GetGrain<IJobIntakeGrain>(Interlocked.Increment(ref _nextIntake) % IntakeKeys);
+            var stored = await _retry.RunAsync(() => CallerTraceContext.RunAsync(() => intake.SubmitManyAsync([.. valid])), cancellationToken);
+            for (var i = 0; i < stored.Count; i++)
+            {
+                results[positions[i]] = stored[i];
+            }
+        }
+
+        return results!;
     }
 
-    /// <summary>The job's current view; null when there is no such job.</summary>
-    public Task<JobView?> GetAsync(Guid id) => TransientRetry.RunAsync(() => cluster.GetGrain<IJobGrain>(id).GetAsync());
+    /// <inheritdoc/>
+    public Task<JobView?> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
+        _retry.RunAsync(() => _cluster.GetGrain<IJobGrain>(id).GetAsync(), cancellationToken);
 
-    /// <summary>A page of jobs, newest first.</summary>
-    /// <exception cref="InvalidCursorException"><see cref="JobQuery.After"/> is not a cursor of this service.</exception>
-    public Task<JobPage> ListAsync(JobQuery query) =>
-        TransientRetry.RunAsync(() => cluster.GetGrain<IJobQueryGrain>(0).ListAsync(query ?? new JobQuery()));
+    /// <inheritdoc/>
+    public Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default) =>
+        _retry.RunAsync(() => _cluster.GetGrain<IJobQueryGrain>(0).ListAsync(query ?? new JobQuery()), cancellationToken);
 
-    /// <summary>The job types the cluster can run.</summary>
-    public Task<IReadOnlyList<string>> GetJobTypesAsync() =>
-        TransientRetry.RunAsync(() => cluster.GetGrain<IJobQueryGrain>(0).GetJobTypesAsync());
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<string>> GetJobTypesAsync(CancellationToken cancellationToken = default) =>
+        _retry.RunAsync(() => _cluster.GetGrain<IJobQueryGrain>(0).GetJobTypesAsync(), cancellationToken);
 
-    /// <summary>Cancels a job in any non-terminal state.</summary>
-    public Task<JobCommandResult> CancelAsync(Guid id) => TransientRetry.RunAsync(() => cluster.GetGrain<IJobGrain>(id).CancelAsync());
+    /// <inheritdoc/>
+    public Task<JobCommandResult> CancelAsync(Guid id, CancellationToken cancellationToken = default) =>
+        _retry.RunAsync(() => _cluster.GetGrain<IJobGrain>(id).CancelAsync(), cancellationToken);
 
-    /// <summary>Starts a new series of attempts for a failed or cancelled job.</summary>
-    public Task<JobCommandResult> RetryAsync(Guid id) => TransientRetry.RunAsync(() => cluster.GetGrain<IJobGrain>(id).RetryAsync());
+    /// <inheritdoc/>
+    public Task<JobCommandResult> RetryAsync(Guid id, CancellationToken cancellationToken = default) =>
+        _retry.RunAsync(() => _cluster.GetGrain<IJobGrain>(id).RetryAsync(), cancellationToken);
 
-    /// <summary>The job's attempts, oldest first.</summary>
-    public Task<IReadOnlyList<AttemptView>> GetAttemptsAsync(Guid id) =>
-        TransientRetry.RunAsync(() => cluster.GetGrain<IJobGrain>(id).GetAttemptsAsync());
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<AttemptView>> GetAttemptsAsync(Guid id, CancellationToken cancellationToken = default) =>
+        _retry.RunAsync(() => _cluster.GetGrain<IJobGrain>(id).GetAttemptsAsync(), cancellationToken);
 
-    /// <summary>
-    /// The job's current view, then its later changes in version order, ending after the terminal
-    /// one; a change overtaken by a newer one on its way is skipped.
-    /// Empty for an unknown job. Should a change notice be lost, the job is re-read every
-    /// <paramref name="recheckEvery"/> (default 5 s), so the watch always ends.
-    /// </summary>
+    /// <inheritdoc/>
     public async IAsyncEnumerable<JobView> WatchAsync(Guid id, TimeSpan? recheckEvery = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var changes = Channel.CreateUnbounded<JobView>(new UnboundedChannelOptions { SingleReader = true });
-        await using var subscription = await feed.SubscribeAsync(views =>
+        await using var subscription = await _feed.SubscribeAsync(views =>
         {
             foreach (var view in views)
             {
@@ -103,7 +131,7 @@ public sealed partial class JobsClient(IClusterClient cluster, JobEventFeed feed
         });
 
         // Subscribed first, read second: nothing falls between, and versions drop the overlap.
-        var current = await GetAsync(id);
+        var current = await GetAsync(id, cancellationToken);
         if (current is null)
         {
             yield break;
@@ -122,7 +150,7 @@ public sealed partial class JobsClient(IClusterClient cluster, JobEventFeed feed
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                next = await GetAsync(id);
+                next = await GetAsync(id, cancellationToken);
             }
 
             if (next is not null && next.Version > current.Version)
@@ -133,7 +161,7 @@ public sealed partial class JobsClient(IClusterClient cluster, JobEventFeed feed
         }
     }
 
-    /// <summary>Waits for the job to end and returns its final view; null for an unknown job.</summary>
+    /// <inheritdoc/>
     public async Task<JobView?> WaitForCompletionAsync(Guid id, CancellationToken cancellationToken = default)
     {
         JobView? last = null;
@@ -145,6 +173,7 @@ public sealed partial class JobsClient(IClusterClient cluster, JobEventFeed feed
         return last;
     }
 
-    /// <summary>The silos and queues of the cluster.</summary>
-    public Task<ClusterView> GetClusterAsync() => TransientRetry.RunAsync(() => cluster.GetGrain<IClusterGrain>(0).GetViewAsync());
+    /// <inheritdoc/>
+    public Task<ClusterView> GetClusterAsync(CancellationToken cancellationToken = default) =>
+        _retry.RunAsync(() => _cluster.GetGrain<IClusterGrain>(0).GetViewAsync(), cancellationToken);
 }

@@ -52,6 +52,7 @@ public sealed class GatewayServer : IAsyncDisposable
         builder.AddJobGrainsGatewayServices();
         builder.Services.AddSingleton(client);
         builder.Services.AddSingleton(jobs);
+        builder.Services.AddSingleton<IJobsClient>(jobs);
 
         var app = builder.Build();
         app.UseJobGrainsGateway();

@@ -99,8 +99,7 @@ public class ClusterFixture : IAsyncLifetime
             });
             clientBuilder.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
             clientBuilder.AddActivityPropagation();
-            clientBuilder.Services.AddSingleton<JobEventFeed>();
-            clientBuilder.Services.AddSingleton<JobsClient>();
+            clientBuilder.Services.AddJobsClient();
         }
     }
 }

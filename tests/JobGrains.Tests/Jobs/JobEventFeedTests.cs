@@ -15,7 +15,7 @@ public sealed class JobEventFeedTests(ClusterFixture fixture)
         // Each round is a new observer, so each registration is new to every silo's publisher.
         for (var round = 0; round < 3; round++)
         {
-            await using var feed = new JobEventFeed(fixture.Client, NullLogger<JobEventFeed>.Instance);
+            await using var feed = new JobEventFeed(fixture.Client, new TransientRetry(new JobsClientOptions(), TimeProvider.System), NullLogger<JobEventFeed>.Instance);
             var seen = new ConcurrentQueue<JobView>();
             await using var subscription = await feed.SubscribeAsync(views =>
             {

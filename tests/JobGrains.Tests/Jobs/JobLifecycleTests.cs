@@ -218,7 +218,7 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
         }));
         var hold = new QueueHold(fixture.Jobs, [.. holders.Select(h => h.Job!.Id)]);
         await Eventually.MatchesAsync(
-            () => Task.WhenAll(hold.Ids.Select(fixture.Jobs.GetAsync)),
+            () => Task.WhenAll(hold.Ids.Select(id => fixture.Jobs.GetAsync(id))),
             views => views.All(v => v!.State == JobState.Running), "both probes to run");
         return hold;
     }
@@ -226,7 +226,7 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
     private sealed record QueueHold(JobsClient Jobs, IReadOnlyList<Guid> Ids) : IAsyncDisposable
     {
         // Cancelling a job that already ended is refused and changes nothing, so this may run twice.
-        public async ValueTask DisposeAsync() => await Task.WhenAll(Ids.Select(Jobs.CancelAsync));
+        public async ValueTask DisposeAsync() => await Task.WhenAll(Ids.Select(id => Jobs.CancelAsync(id)));
     }
 
     [Fact]

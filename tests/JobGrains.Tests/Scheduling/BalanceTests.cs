@@ -85,7 +85,7 @@ public sealed class BalanceTests(ITestOutputHelper output)
         await cluster.ConnectClientAsync();
         var spotAddress = await cluster.AddressOfAsync(spot);
         var stableAddress = await cluster.AddressOfAsync(stable);
-        var view = await Eventually.MatchesAsync(cluster.Jobs.GetClusterAsync, c => c.Silos.Count(s => s.Slots > 0) == 2, "both workers to report");
+        var view = await Eventually.MatchesAsync(() => cluster.Jobs.GetClusterAsync(), c => c.Silos.Count(s => s.Slots > 0) == 2, "both workers to report");
         Assert.True(view.Silos.Single(s => s.Address == spotAddress).Spot);
 
         // The scheduler learns of a silo's room from its pulls, which start just after its worker
@@ -111,6 +111,6 @@ public sealed class BalanceTests(ITestOutputHelper output)
         await Eventually.MatchesAsync(
             () => cluster.Database.ScalarAsync<long>("select count(*) from jobs where id = any($1) and state = 'succeeded'", ids),
             done => done == ids.Length, $"{ids.Length} jobs to succeed", TimeSpan.FromSeconds(120));
-        return (await Task.WhenAll(ids.Select(cluster.Jobs.GetAsync)))!;
+        return (await Task.WhenAll(ids.Select(id => cluster.Jobs.GetAsync(id))))!;
     }
 }

@@ -5,7 +5,7 @@ namespace JobGrains.Retention;
 /// Orleans reminder so that it runs wherever the cluster has a silo.
 /// </summary>
 [Alias("jobgrains.IRetentionGrain")]
-public interface IRetentionGrain : IGrainWithIntegerKey
+internal interface IRetentionGrain : IGrainWithIntegerKey
 {
     /// <summary>Registers the periodic sweep unless it is registered with the configured period. Every silo calls it at start.</summary>
     [Alias("EnsureScheduled")]
@@ -20,6 +20,6 @@ public interface IRetentionGrain : IGrainWithIntegerKey
 [GenerateSerializer]
 [Immutable]
 [Alias("jobgrains.RetentionSweep")]
-public sealed record RetentionSweep(
+internal sealed record RetentionSweep(
     [property: Id(0)] DateTimeOffset Cutoff,
     [property: Id(1)] long Removed);

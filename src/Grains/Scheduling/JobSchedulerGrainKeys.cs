@@ -1,7 +1,7 @@
 namespace JobGrains.Scheduling;
 
 /// <summary>Keys of the scheduler grains.</summary>
-public static class JobSchedulerGrainKeys
+internal static class JobSchedulerGrainKeys
 {
     /// <summary>The one scheduler of the cluster.</summary>
     public const long Default = 0;

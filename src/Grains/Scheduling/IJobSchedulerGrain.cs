@@ -6,7 +6,7 @@ namespace JobGrains.Scheduling;
 /// a job grain accepts or refuses each start.
 /// </summary>
 [Alias("jobgrains.IJobSchedulerGrain")]
-public interface IJobSchedulerGrain : IGrainWithIntegerKey
+internal interface IJobSchedulerGrain : IGrainWithIntegerKey
 {
     /// <summary>Adds jobs that became ready. Batched by each silo; duplicates are ignored.</summary>
     [Alias("Enqueue")]
@@ -39,7 +39,7 @@ public interface IJobSchedulerGrain : IGrainWithIntegerKey
 [GenerateSerializer]
 [Immutable]
 [Alias("jobgrains.ReadyJob")]
-public sealed record ReadyJob(
+internal sealed record ReadyJob(
     [property: Id(0)] Guid Id,
     [property: Id(1)] string Queue,
     [property: Id(2)] int Priority,
@@ -51,7 +51,7 @@ public sealed record ReadyJob(
 [GenerateSerializer]
 [Immutable]
 [Alias("jobgrains.WorkRequest")]
-public sealed record WorkRequest
+internal sealed record WorkRequest
 {
     [Id(0)] public required string Silo { get; init; }
     [Id(1)] public required int Slots { get; init; }
@@ -78,13 +78,13 @@ public sealed record WorkRequest
 [GenerateSerializer]
 [Immutable]
 [Alias("jobgrains.WorkAssignment")]
-public sealed record WorkAssignment([property: Id(0)] Guid JobId, [property: Id(1)] string Queue);
+internal sealed record WorkAssignment([property: Id(0)] Guid JobId, [property: Id(1)] string Queue);
 
 /// <summary>What a silo holds per queue, sent while its pull waits at the scheduler.</summary>
 [GenerateSerializer]
 [Immutable]
 [Alias("jobgrains.HeldJobsReport")]
-public sealed record HeldJobsReport(
+internal sealed record HeldJobsReport(
     [property: Id(0)] string Silo,
     [property: Id(1)] long Sequence,
     [property: Id(2)] IReadOnlyDictionary<string, int> HeldByQueue);
