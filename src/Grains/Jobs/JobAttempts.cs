@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using JobGrains.Events;
-using JobGrains.Scheduling;
 using JobGrains.Storage;
-using JobGrains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -13,15 +9,12 @@ namespace JobGrains.Jobs;
 /// <c>jobs</c> table with no grain turn per job: the hot path of every job. A start applies only
 /// to a job that may start (queued, or scheduled and due); everything after it only to the
 /// attempt the row runs, so the attempt number fences stale writes, and a job's commands
-/// (cancel, retry), which its grain writes, win or lose cleanly against them. Each committed
-/// change is published, counted, traced, and announced to the scheduler when the job waits to
-/// run again.
+/// (cancel, retry), which its grain writes, win or lose cleanly against them. The rows come from
+/// <see cref="JobStateMachine"/>; what follows each commit is <see cref="JobChanges"/>'.
 /// </summary>
 internal sealed partial class JobAttempts(
     JobStore store,
-    ReadyJobForwarder scheduler,
-    JobEventPublisher events,
-    JobMetrics metrics,
+    JobChanges changes,
     IOptions<JobOptions> options,
     TimeProvider time,
     ILogger<JobAttempts> logger)
@@ -43,52 +36,24 @@ internal sealed partial class JobAttempts(
         {
             // Stored, published and counted by the first ask already.
             LogLeaseReissued(logger, jobId, running.Attempt, silo);
-            return new Started(Lease(started, running.TraceParent), running);
+            return new Started(Lease(running, started.PreviousProgress, running.TraceParent), running);
         }
 
-        return Begin(started, askedAt);
+        var traceParent = changes.Committed(new JobChange(JobTransition.Started, running, askedAt) { DueSince = started.DueSince });
+        return new Started(Lease(running, started.PreviousProgress, traceParent), running);
     }
 
-    /// <summary>
-    /// A new, queued <paramref name="job"/> as its submission stores it when it starts on intake
-    /// (<see cref="Execution.WorkerOptions.StartOnIntake"/>): running its first attempt on
-    /// <paramref name="silo"/> since its creation, the start being its version 2.
-    /// </summary>
-    public static JobRecord StartOnIntake(JobRecord job, string silo) =>
-        job with { State = JobState.Running, Attempt = 1, Silo = silo, StartedAt = job.CreatedAt, Version = job.Version + 1 };
-
-    /// <summary>
-    /// The first attempt of <paramref name="running"/> (<see cref="StartOnIntake"/>), once stored:
-    /// published, counted and traced like any start. It waited for nothing.
-    /// </summary>
-    public Started StartedOnIntake(JobRecord running)
+    /// <summary>What the worker needs to run the attempt that <paramref name="running"/> started.</summary>
+    public static AttemptLease Lease(JobRecord running, JobProgress? previousProgress, string? traceParent) => new()
     {
-        ArgumentNullException.ThrowIfNull(running);
-        return Begin(new StartedAttempt(running, PreviousProgress: null, DueSince: running.CreatedAt, Repeated: false), running.CreatedAt);
-    }
-
-    private Started Begin(StartedAttempt started, DateTimeOffset askedAt)
-    {
-        var running = started.Running;
-        using var span = JobTracing.Start(JobTracing.Dispatch, ActivityKind.Internal, running.TraceParent, running.Id, running.Type, running.Queue, running.Attempt);
-        span?.SetStartTime(askedAt.UtcDateTime);
-        span?.SetTag("jobgrains.silo", running.Silo);
-        events.Publish(running.ToView());
-        metrics.AttemptStarted(running, askedAt - started.DueSince);
-        LogAttemptStarted(logger, running.Id, running.Attempt, running.Silo);
-        return new Started(Lease(started, JobTracing.TraceParentOf(span, running.TraceParent)), running);
-    }
-
-    private static AttemptLease Lease(StartedAttempt started, string? traceParent) => new()
-    {
-        JobId = started.Running.Id,
-        Attempt = started.Running.Attempt,
-        Type = started.Running.Type,
-        Instruction = started.Running.Instruction,
-        TimeoutSeconds = started.Running.TimeoutSeconds,
-        Queue = started.Running.Queue,
-        Checkpoint = started.Running.Checkpoint,
-        PreviousProgress = started.PreviousProgress,
+        JobId = running.Id,
+        Attempt = running.Attempt,
+        Type = running.Type,
+        Instruction = running.Instruction,
+        TimeoutSeconds = running.TimeoutSeconds,
+        Queue = running.Queue,
+        Checkpoint = running.Checkpoint,
+        PreviousProgress = previousProgress,
         TraceParent = traceParent,
     };
 
@@ -100,36 +65,26 @@ internal sealed partial class JobAttempts(
     public async Task<bool> EndAsync(JobRecord running, AttemptOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        var now = time.GetUtcNow();
-        var ending = outcome.Result switch
-        {
-            AttemptResult.Succeeded => new AttemptEnding(running.Id, outcome.Attempt, AttemptOutcomes.Succeeded, JobState.Succeeded, now,
-                Result: outcome.ResultJson ?? "null", FinishedAt: now),
-            AttemptResult.Failed when running.CountedAttempts >= running.MaxAttempts =>
-                new AttemptEnding(running.Id, outcome.Attempt, AttemptOutcomes.Failed, JobState.Failed, now, Error: outcome.Error, FinishedAt: now),
-            AttemptResult.Failed => new AttemptEnding(running.Id, outcome.Attempt, AttemptOutcomes.Failed, JobState.Scheduled, now,
-                Error: outcome.Error, RunAt: now + options.Value.RetryDelay(running.CountedAttempts + 1)),
-            AttemptResult.Disrupted => Disrupted(running.Id, outcome.Attempt, now),
-            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome.Result, "Unknown attempt result."),
-        };
+        var ending = JobStateMachine.End(running, outcome, options.Value.RetryDelay, time.GetUtcNow());
         return await EndAsync(ending, outcome) is not null;
     }
 
     /// <summary>Stores the attempt's latest progress, for the job's view; false when the attempt is no longer current.</summary>
     public async Task<bool> ReportProgressAsync(Guid jobId, int attempt, JobProgress progress)
     {
-        if (await store.NoteAttemptAsync(new AttemptNote(jobId, attempt, time.GetUtcNow(), Progress: progress)) is not { } noted)
+        var now = time.GetUtcNow();
+        if (await store.NoteAttemptAsync(new AttemptNote(jobId, attempt, now, Progress: progress)) is not { } noted)
         {
             return false;
         }
 
-        events.Publish(noted.ToView());
+        changes.Committed(new JobChange(JobTransition.Progressed, noted, now));
         return true;
     }
 
     /// <summary>
     /// Stores, durably before it answers, what later attempts resume from; false when the attempt
-    /// is no longer current. A checkpoint changes nothing that a view shows: no event for it.
+    /// is no longer current. A checkpoint changes nothing that a view shows: no change to publish.
     /// </summary>
     public async Task<bool> SaveCheckpointAsync(Guid jobId, int attempt, string checkpointJson) =>
         await store.NoteAttemptAsync(new AttemptNote(jobId, attempt, time.GetUtcNow(), Checkpoint: checkpointJson)) is not null;
@@ -139,7 +94,7 @@ internal sealed partial class JobAttempts(
     /// the attempt does not count. For attempts whose silo died or whose worker lost them.
     /// </summary>
     public async Task<bool> HandBackAsync(Guid jobId, int attempt) =>
-        await EndAsync(Disrupted(jobId, attempt, time.GetUtcNow()), AttemptOutcome.Disrupted(attempt)) is not null;
+        await EndAsync(JobStateMachine.Disrupt(jobId, attempt, time.GetUtcNow()), AttemptOutcome.Disrupted(attempt)) is not null;
 
     /// <summary>
     /// Cancels the job while it runs <paramref name="running"/>'s attempt, fenced by the attempt
@@ -147,17 +102,11 @@ internal sealed partial class JobAttempts(
     /// keep a cancel fenced by version losing. Returns the cancelled row, or null when that attempt
     /// is no longer current (it ended meanwhile).
     /// </summary>
-    public Task<JobRecord?> CancelRunningAsync(JobRecord running, JobError error)
-    {
-        var now = time.GetUtcNow();
-        return EndAsync(new AttemptEnding(running.Id, running.Attempt, AttemptOutcomes.Cancelled, JobState.Cancelled, now, Error: error, FinishedAt: now), null);
-    }
+    public Task<JobRecord?> CancelRunningAsync(JobRecord running, JobError error) =>
+        EndAsync(JobStateMachine.CancelRunning(running, error, time.GetUtcNow()), reported: null);
 
-    private static AttemptEnding Disrupted(Guid jobId, int attempt, DateTimeOffset now) =>
-        new(jobId, attempt, AttemptOutcomes.Disrupted, JobState.Queued, now);
-
-    /// <summary>Stores <paramref name="ending"/>; <paramref name="outcome"/> is what the handler reported, when it did.</summary>
-    private async Task<JobRecord?> EndAsync(AttemptEnding ending, AttemptOutcome? outcome)
+    /// <summary>Stores <paramref name="ending"/>; <paramref name="reported"/> is what the handler reported, when it did.</summary>
+    private async Task<JobRecord?> EndAsync(AttemptEnding ending, AttemptOutcome? reported)
     {
         if (await store.EndAttemptAsync(ending) is not { } ended)
         {
@@ -165,37 +114,15 @@ internal sealed partial class JobAttempts(
             return null;
         }
 
-        if (outcome is not null)
-        {
-            using var span = JobTracing.Start(JobTracing.Complete, ActivityKind.Internal, ended.TraceParent, ended.Id, ended.Type, ended.Queue, ending.Attempt);
-            span?.SetStartTime(ending.Now.UtcDateTime);
-            JobTracing.SetOutcome(span, outcome);
-            span?.SetTag("jobgrains.job.state", ended.State.ToWire());
-        }
-
-        events.Publish(ended.ToView());
-        metrics.AttemptEnded(ended, ending.Outcome, ending.Now);
-        if (ended.State.IsTerminal())
-        {
-            metrics.Finished(ended);
-        }
-
-        LogAttemptEnded(logger, ended.Id, ending.Attempt, ending.Outcome, ended.State);
-        scheduler.AnnounceIfPending(ended);
+        changes.Committed(new JobChange(ending.Transition, ended, ending.Now) { Ending = ending, Reported = reported });
         return ended;
     }
 
     /// <summary>An attempt that started: its lease, and the job's row as the start wrote it.</summary>
     public sealed record Started(AttemptLease Lease, JobRecord Running);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Job {JobId} attempt {Attempt} started on {Silo}")]
-    private static partial void LogAttemptStarted(ILogger logger, Guid jobId, int attempt, string? silo);
-
     [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "Job {JobId}: silo {Silo} asked again to start it, which it runs as attempt {Attempt}; the lease goes out again")]
     private static partial void LogLeaseReissued(ILogger logger, Guid jobId, int attempt, string silo);
-
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "Job {JobId} attempt {Attempt} ended {Outcome}; job is {State}")]
-    private static partial void LogAttemptEnded(ILogger logger, Guid jobId, int attempt, string outcome, JobState state);
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Job {JobId} refused the end ({Outcome}) of attempt {Attempt}: it no longer runs that attempt")]
     private static partial void LogEndRefused(ILogger logger, Guid jobId, int attempt, string outcome);

@@ -1,8 +1,6 @@
-using JobGrains.Events;
 using JobGrains.Execution;
 using JobGrains.Scheduling;
 using JobGrains.Storage;
-using JobGrains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -26,9 +24,8 @@ namespace JobGrains.Jobs;
 internal sealed partial class JobGrain(
     JobStore store,
     JobAttempts attempts,
+    JobChanges changes,
     ReadyJobForwarder scheduler,
-    JobEventPublisher events,
-    JobMetrics metrics,
     IOptions<JobOptions> options,
     TimeProvider time,
     ILogger<JobGrain> logger) : Grain, IJobGrain
@@ -79,14 +76,11 @@ internal sealed partial class JobGrain(
             return new JobCommandResult(JobCommandStatus.Accepted, stopped.ToView());
         }
 
-        var now = time.GetUtcNow();
-        var cancelled = _job with { State = JobState.Cancelled, Error = error, FinishedAt = now, UpdatedAt = now };
-        if (!await WriteAsync(cancelled))
+        if (JobStateMachine.Cancel(_job, error, time.GetUtcNow()) is not { } cancelled || !await WriteAsync(cancelled, JobTransition.Cancelled))
         {
             return await CancelAsync();
         }
 
-        metrics.Finished(cancelled);
         DeactivateAfterLinger();
         return new JobCommandResult(JobCommandStatus.Accepted, _job!.ToView());
     }
@@ -99,30 +93,17 @@ internal sealed partial class JobGrain(
             return new JobCommandResult(JobCommandStatus.NotFound, null);
         }
 
-        if (_job.State is not (JobState.Failed or JobState.Cancelled))
+        if (JobStateMachine.Retry(_job, time.GetUtcNow()) is not { } queued)
         {
             return new JobCommandResult(JobCommandStatus.WrongState, _job.ToView());
         }
 
-        var now = time.GetUtcNow();
-        var queued = _job with
-        {
-            State = JobState.Queued,
-            UncountedAttempts = _job.Attempt, // a new series: earlier attempts no longer count
-            Result = null,
-            Error = null,
-            Progress = null,
-            Checkpoint = null, // and it starts from the beginning
-            FinishedAt = null,
-            UpdatedAt = now,
-        };
-        if (!await WriteAsync(queued))
+        if (!await WriteAsync(queued, JobTransition.Retried))
         {
             return await RetryAsync();
         }
 
-        scheduler.AnnounceIfPending(queued);
-        return new JobCommandResult(JobCommandStatus.Accepted, queued.ToView());
+        return new JobCommandResult(JobCommandStatus.Accepted, _job!.ToView());
     }
 
     public async Task PromoteAsync()
@@ -133,19 +114,14 @@ internal sealed partial class JobGrain(
             return;
         }
 
-        var now = time.GetUtcNow();
-        if (job.RunAt > now)
+        if (JobStateMachine.Promote(job, time.GetUtcNow()) is not { } queued)
         {
             // Woken early (clocks differ between silos): hand it back to wait for its time.
             scheduler.AnnounceIfPending(job);
             return;
         }
 
-        var queued = job with { State = JobState.Queued, UpdatedAt = now };
-        if (await WriteAsync(queued))
-        {
-            scheduler.AnnounceIfPending(queued);
-        }
+        await WriteAsync(queued, JobTransition.Promoted);
     }
 
     /// <summary>Reads the row afresh: the hot path writes it without this grain.</summary>
@@ -156,14 +132,14 @@ internal sealed partial class JobGrain(
     /// another writer (the silo that starts or runs an attempt, say) got there first, and the
     /// caller decides again against a fresh read, or lets it go.
     /// </summary>
-    private async Task<bool> WriteAsync(JobRecord next)
+    private async Task<bool> WriteAsync(JobRecord next, JobTransition transition)
     {
         // Records share the checkpoint string they were copied from: a new reference is a new checkpoint.
         var writesCheckpoint = !ReferenceEquals(next.Checkpoint, _job?.Checkpoint);
         if (await store.UpdateAsync(next, writesCheckpoint))
         {
             _job = next with { Version = next.Version + 1 };
-            events.Publish(_job.ToView());
+            changes.Committed(new JobChange(transition, _job, _job.UpdatedAt));
             return true;
         }
 

@@ -1,10 +1,7 @@
 using System.Diagnostics;
-using JobGrains.Events;
 using JobGrains.Execution;
-using JobGrains.Scheduling;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
-using Microsoft.Extensions.Logging;
 
 namespace JobGrains.Jobs;
 
@@ -17,16 +14,12 @@ namespace JobGrains.Jobs;
 /// (<see cref="WorkerOptions.StartOnIntake"/>): the same commit stores it running, with its
 /// first attempt.
 /// </summary>
-internal sealed partial class JobSubmitter(
+internal sealed class JobSubmitter(
     JobStore store,
     SubmissionRules rules,
-    ReadyJobForwarder scheduler,
     JobWorker worker,
-    JobAttempts attempts,
-    JobEventPublisher events,
-    JobMetrics metrics,
-    TimeProvider time,
-    ILogger<JobSubmitter> logger)
+    JobChanges changes,
+    TimeProvider time)
 {
     public async Task<SubmitResult> SubmitAsync(Guid id, JobSubmission submission)
     {
@@ -43,28 +36,26 @@ internal sealed partial class JobSubmitter(
         using (var span = JobTracing.Start(JobTracing.Submit, ActivityKind.Producer, caller, id, submission.Type, submission.Queue))
         {
             // No read first: a new id cannot exist yet, and the insert itself tells a duplicate.
-            var job = NewJob(id, submission, digest, JobTracing.TraceParentOf(span, caller));
+            var job = JobStateMachine.Submit(id, submission, digest, JobTracing.TraceParentOf(span, caller), time.GetUtcNow());
             using var intake = job.State == JobState.Queued ? worker.TryStartOnIntake(id, job.Queue, job.Type) : null;
-            var stored = intake is null ? job : JobAttempts.StartOnIntake(job, intake.Silo);
+            var stored = intake is null ? job : JobStateMachine.StartOnIntake(job, intake.Silo);
             if (await store.InsertAsync(stored))
             {
-                metrics.Submitted(job);
-                LogSubmitted(logger, id, job.Type, job.State);
-
-                // The submission's own view first, as if stored queued and then started: observers
-                // see the job's usual states, in version order.
-                var view = job.ToView();
-                events.Publish(view);
-                if (intake is not null)
+                if (intake is null)
                 {
-                    intake.Run(attempts.StartedOnIntake(stored));
+                    changes.Committed(new JobChange(JobTransition.Submitted, job, job.CreatedAt));
                 }
                 else
                 {
-                    scheduler.AnnounceIfPending(job);
+                    var traceParent = changes.Committed(new JobChange(JobTransition.StartedOnIntake, stored, stored.CreatedAt)
+                    {
+                        DueSince = stored.CreatedAt,
+                        Submitted = job,
+                    });
+                    intake.Run(new JobAttempts.Started(JobAttempts.Lease(stored, previousProgress: null, traceParent), stored));
                 }
 
-                return new SubmitResult(SubmitStatus.Created, view);
+                return new SubmitResult(SubmitStatus.Created, job.ToView());
             }
         }
 
@@ -75,30 +66,4 @@ internal sealed partial class JobSubmitter(
         var same = existing.SubmissionHash == digest && existing.IdempotencyKey == submission.IdempotencyKey;
         return new SubmitResult(same ? SubmitStatus.Existing : SubmitStatus.Conflict, existing.ToView());
     }
-
-    private JobRecord NewJob(Guid id, JobSubmission submission, string digest, string? traceParent)
-    {
-        var now = time.GetUtcNow();
-        return new JobRecord
-        {
-            Id = id,
-            Type = submission.Type,
-            Queue = submission.Queue,
-            Priority = submission.Priority,
-            State = submission.RunAt > now ? JobState.Scheduled : JobState.Queued,
-            Instruction = submission.Instruction,
-            MaxAttempts = submission.MaxAttempts,
-            TimeoutSeconds = submission.TimeoutSeconds,
-            IdempotencyKey = submission.IdempotencyKey,
-            SubmissionHash = digest,
-            CreatedAt = now,
-            UpdatedAt = now,
-            RunAt = submission.RunAt,
-            TraceParent = traceParent,
-            Version = 1,
-        };
-    }
-
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Job {JobId} of type {Type} stored as {State}")]
-    private static partial void LogSubmitted(ILogger logger, Guid jobId, string type, JobState state);
 }

@@ -16,20 +16,37 @@ internal sealed record AttemptStart(Guid JobId, string Silo, DateTimeOffset Now)
 internal sealed record StartedAttempt(JobRecord Running, JobProgress? PreviousProgress, DateTimeOffset DueSince, bool Repeated);
 
 /// <summary>
-/// The end of attempt <see cref="Attempt"/> of a job, as its row records it: the job's next
-/// state, with the result or error, the time of a retry, and when it finished.
-/// <see cref="Outcome"/> is an <see cref="AttemptOutcomes"/> value.
+/// The end of attempt <see cref="Attempt"/> of a job, as its row records it (built by
+/// <see cref="JobStateMachine"/>): the transition, the job's next state, with the result or
+/// error, the time of a retry, and when it finished.
 /// </summary>
 internal sealed record AttemptEnding(
     Guid JobId,
     int Attempt,
-    string Outcome,
+    JobTransition Transition,
     JobState State,
     DateTimeOffset Now,
     string? Result = null,
     JobError? Error = null,
     DateTimeOffset? RunAt = null,
-    DateTimeOffset? FinishedAt = null);
+    DateTimeOffset? FinishedAt = null)
+{
+    /// <summary>The attempt's outcome in its <c>job_attempts</c> row: an <see cref="AttemptOutcomes"/> value.</summary>
+    public string Outcome => Transition switch
+    {
+        JobTransition.Succeeded => AttemptOutcomes.Succeeded,
+        JobTransition.Failed or JobTransition.RetryScheduled => AttemptOutcomes.Failed,
+        JobTransition.Disrupted => AttemptOutcomes.Disrupted,
+        JobTransition.Cancelled => AttemptOutcomes.Cancelled,
+        _ => throw new InvalidOperationException($"{Transition} does not end an attempt."),
+    };
+
+    /// <summary>Whether the attempt counts against <c>maxAttempts</c>: all but a disrupted one do.</summary>
+    public bool Counts => Transition != JobTransition.Disrupted;
+
+    /// <summary>Whether the job keeps the error it had: a disrupted attempt has none of its own to tell.</summary>
+    public bool KeepsError => Transition == JobTransition.Disrupted;
+}
 
 /// <summary>
 /// What a running attempt reports along the way: its progress, or a checkpoint to resume from

@@ -136,18 +136,18 @@ internal static class JobSql
         """;
 
     // Ends attempts, fenced by the attempt number and state 'running' (not by version: progress
-    // and checkpoints of the attempt bump the version while it runs). A disrupted attempt keeps
-    // the job's last error and does not count against max_attempts.
+    // and checkpoints of the attempt bump the version while it runs). What the ending does to the
+    // error and the count is the state machine's to say (AttemptEnding.KeepsError, .Counts).
     private static readonly string EndManySql = $"""
         WITH ended AS (
             UPDATE jobs AS j SET
                 state = u.state, result = u.result,
-                error = CASE WHEN u.outcome = 'disrupted' THEN j.error ELSE u.error END,
-                uncounted_attempts = j.uncounted_attempts + CASE WHEN u.outcome = 'disrupted' THEN 1 ELSE 0 END,
+                error = CASE WHEN u.keeps_error THEN j.error ELSE u.error END,
+                uncounted_attempts = j.uncounted_attempts + CASE WHEN u.counts THEN 0 ELSE 1 END,
                 finished_at = u.finished_at, run_at = COALESCE(u.run_at, j.run_at), updated_at = u.now, version = j.version + 1
             FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[], $6::text[], $7::timestamptz[],
-                        $8::timestamptz[], $9::timestamptz[])
-                 AS u(id, attempt, state, result, error, outcome, run_at, finished_at, now)
+                        $8::timestamptz[], $9::timestamptz[], $10::bool[], $11::bool[])
+                 AS u(id, attempt, state, result, error, outcome, run_at, finished_at, now, counts, keeps_error)
             WHERE j.id = u.id AND CASE WHEN j.state = 'running' THEN j.attempt END = u.attempt
             RETURNING {ReturnedColumns}, u.outcome AS a_outcome, u.error AS a_error
         ),
@@ -247,6 +247,8 @@ internal static class JobSql
         p.Add(Array(endings, e => e.RunAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
         p.Add(Array(endings, e => e.FinishedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
         p.Add(Array(endings, e => e.Now.UtcDateTime, NpgsqlDbType.TimestampTz));
+        p.Add(Array(endings, e => e.Counts, NpgsqlDbType.Boolean));
+        p.Add(Array(endings, e => e.KeepsError, NpgsqlDbType.Boolean));
         return command;
     }
 
