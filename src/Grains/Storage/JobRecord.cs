@@ -1,39 +1,88 @@
 using JobGrains.Jobs;
+using NpgsqlTypes;
 
 namespace JobGrains.Storage;
 
-/// <summary>One row of the <c>jobs</c> table: the job grain's durable state.</summary>
+/// <summary>
+/// One row of the <c>jobs</c> table, which is the job grain's durable state: the grain re-reads it
+/// for each command, and the hot path writes it in shared commits without the grain. Its
+/// <see cref="ColumnAttribute"/> properties are the table's column list (see <see cref="RowMap{T}"/>).
+/// </summary>
 internal sealed record JobRecord
 {
+    [Column("id", NpgsqlDbType.Uuid, Fixed = true)]
     public required Guid Id { get; init; }
+
+    [Column("type", NpgsqlDbType.Text, Fixed = true)]
     public required string Type { get; init; }
+
+    [Column("queue", NpgsqlDbType.Text, Fixed = true)]
     public required string Queue { get; init; }
+
+    [Column("priority", NpgsqlDbType.Integer)]
     public int Priority { get; init; }
+
+    [Column("state", NpgsqlDbType.Text)]
     public JobState State { get; init; }
+
+    [Column("instruction", NpgsqlDbType.Jsonb, Fixed = true)]
     public required string Instruction { get; init; }
+
+    [Column("result", NpgsqlDbType.Jsonb)]
     public string? Result { get; init; }
+
+    [Column("error", NpgsqlDbType.Jsonb)]
     public JobError? Error { get; init; }
+
+    [Column("progress", NpgsqlDbType.Jsonb)]
     public JobProgress? Progress { get; init; }
+
+    [Column("attempt", NpgsqlDbType.Integer)]
     public int Attempt { get; init; }
+
+    [Column("uncounted_attempts", NpgsqlDbType.Integer)]
     public int UncountedAttempts { get; init; }
+
+    [Column("max_attempts", NpgsqlDbType.Integer)]
     public int MaxAttempts { get; init; }
+
+    [Column("timeout_seconds", NpgsqlDbType.Integer, Fixed = true)]
     public int? TimeoutSeconds { get; init; }
+
+    [Column("idempotency_key", NpgsqlDbType.Text, Fixed = true)]
     public string? IdempotencyKey { get; init; }
+
+    [Column("submission_hash", NpgsqlDbType.Text, Fixed = true)]
     public string? SubmissionHash { get; init; }
+
+    [Column("silo", NpgsqlDbType.Text)]
     public string? Silo { get; init; }
+
+    [Column("created_at", NpgsqlDbType.TimestampTz, Fixed = true)]
     public DateTimeOffset CreatedAt { get; init; }
+
+    [Column("updated_at", NpgsqlDbType.TimestampTz)]
     public DateTimeOffset UpdatedAt { get; init; }
+
+    [Column("started_at", NpgsqlDbType.TimestampTz)]
     public DateTimeOffset? StartedAt { get; init; }
+
+    [Column("finished_at", NpgsqlDbType.TimestampTz)]
     public DateTimeOffset? FinishedAt { get; init; }
+
+    [Column("run_at", NpgsqlDbType.TimestampTz)]
     public DateTimeOffset? RunAt { get; init; }
 
     /// <summary>JSON a handler saved to resume from; handed to every later attempt.</summary>
+    [Column("checkpoint", NpgsqlDbType.Jsonb, Large = true)]
     public string? Checkpoint { get; init; }
 
     /// <summary>The W3C <c>traceparent</c> of the submission, which the job's spans continue; set at insert only.</summary>
+    [Column("trace_parent", NpgsqlDbType.Text, Fixed = true)]
     public string? TraceParent { get; init; }
 
     /// <summary>The version stored in the row; a write succeeds only against this version.</summary>
+    [Column("version", NpgsqlDbType.Bigint)]
     public long Version { get; init; }
 
     /// <summary>Attempts that count against <see cref="MaxAttempts"/>.</summary>

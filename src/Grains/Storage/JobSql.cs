@@ -8,17 +8,20 @@ namespace JobGrains.Storage;
 /// <summary>The SQL of the <c>jobs</c> table and the mapping between its rows and <see cref="JobRecord"/>.</summary>
 internal static class JobSql
 {
-    // The row without its checkpoint: what lists read.
-    private const string ViewColumns =
-        "id, type, queue, priority, state, instruction::text, result::text, error::text, progress::text, attempt, uncounted_attempts, " +
-        "max_attempts, timeout_seconds, idempotency_key, submission_hash, silo, created_at, updated_at, started_at, finished_at, run_at, version, trace_parent";
+    private static readonly RowMap<JobRecord> Rows = RowMap<JobRecord>.Instance;
 
-    // The whole row, for the job grain: the checkpoint can be large, so lists leave it out.
-    private const string Columns = ViewColumns + ", checkpoint::text";
+    // The whole row, for the job grain and the attempt statements' answers.
+    private static readonly string Columns = Rows.Select();
 
-    public const string SelectById = $"SELECT {Columns} FROM jobs WHERE id = $1";
+    // The row without its large columns (the checkpoint): what lists read.
+    private static readonly string ViewColumns = Rows.Select(withLarge: false);
 
-    public const string SelectByIdempotencyKey = $"SELECT {Columns} FROM jobs WHERE idempotency_key = $1";
+    // The row's columns as RETURNING names them when the statement joins other rows.
+    private static readonly string ReturnedColumns = Rows.Select(alias: "j");
+
+    public static readonly string SelectById = $"SELECT {Columns} FROM jobs WHERE id = $1";
+
+    public static readonly string SelectByIdempotencyKey = $"SELECT {Columns} FROM jobs WHERE idempotency_key = $1";
 
     public static string SelectList(IReadOnlyList<string> conditions, int limitParameter) =>
         $"SELECT {ViewColumns} FROM jobs" +
@@ -50,19 +53,14 @@ internal static class JobSql
         LIMIT $2
         """;
 
-    // Many rows in one statement: unnest turns the parallel arrays back into rows. A row stored
-    // already running (its attempt started where it was submitted) gets its attempt row too.
-    private const string InsertManySql = """
+    // Many rows in one statement: unnest turns the parallel arrays, one per column, back into
+    // rows. A row stored already running (its attempt started where it was submitted) gets its
+    // attempt row too.
+    private static readonly string InsertManySql = $"""
         WITH inserted AS (
-            INSERT INTO jobs (id, type, queue, priority, state, instruction, attempt, uncounted_attempts, max_attempts, timeout_seconds,
-                              idempotency_key, submission_hash, silo, created_at, updated_at, started_at, run_at, version, trace_parent)
-            SELECT u.id, u.type, u.queue, u.priority, u.state, u.instruction, u.attempt, 0, u.max_attempts, u.timeout_seconds,
-                   u.idempotency_key, u.submission_hash, u.silo, u.created_at, u.created_at, u.started_at, u.run_at, u.version, u.trace_parent
-            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::jsonb[], $7::int[], $8::int[],
-                        $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::text[],
-                        $14::int[], $15::text[], $16::timestamptz[], $17::bigint[])
-                 AS u(id, type, queue, priority, state, instruction, max_attempts, timeout_seconds,
-                      idempotency_key, submission_hash, created_at, run_at, trace_parent, attempt, silo, started_at, version)
+            INSERT INTO jobs ({Names(Rows.Columns)})
+            SELECT {Names(Rows.Columns)}
+            FROM unnest({Parameters(Rows.Columns, first: 1)}) AS u({Names(Rows.Columns)})
             ON CONFLICT DO NOTHING
             RETURNING id, state, attempt, silo, started_at
         ),
@@ -73,24 +71,21 @@ internal static class JobSql
         SELECT id FROM inserted
         """;
 
-    // A job grain's command (cancel, retry, promotion), fenced by the version it read.
-    private const string UpdateManySql = """
+    // What a job grain's command (cancel, retry, promotion) may change: not the columns fixed at
+    // insert, nor the version, which fences the write.
+    private static readonly RowMap<JobRecord>.RowColumn[] Updated = [.. Rows.Columns.Where(c => !c.Fixed && c.Name != "version")];
+
+    // A job grain's command, fenced by the version it read. Large columns are written only when
+    // the write says so (writes_large).
+    private static readonly string UpdateManySql = $"""
         UPDATE jobs AS j SET
-            state = u.state, priority = u.priority, attempt = u.attempt, uncounted_attempts = u.uncounted_attempts,
-            max_attempts = u.max_attempts, progress = u.progress, result = u.result, error = u.error,
-            silo = u.silo, updated_at = u.updated_at, started_at = u.started_at,
-            finished_at = u.finished_at, run_at = u.run_at, checkpoint = CASE WHEN u.writes_checkpoint THEN u.checkpoint ELSE j.checkpoint END, version = u.version + 1
-        FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[],
-                    $8::jsonb[], $9::jsonb[], $10::jsonb[], $11::text[], $12::timestamptz[], $13::timestamptz[],
-                    $14::timestamptz[], $15::timestamptz[], $16::jsonb[], $17::bool[])
-             AS u(id, version, state, priority, attempt, uncounted_attempts, max_attempts, progress, result, error,
-                  silo, updated_at, started_at, finished_at, run_at, checkpoint, writes_checkpoint)
+            {string.Join(", ", Updated.Select(c => c.Large ? $"{c.Name} = CASE WHEN u.writes_large THEN u.{c.Name} ELSE j.{c.Name} END" : $"{c.Name} = u.{c.Name}"))},
+            version = u.version + 1
+        FROM unnest($1::uuid[], $2::bigint[], {Parameters(Updated, first: 3)}, ${Updated.Length + 3}::bool[])
+             AS u(id, version, {Names(Updated)}, writes_large)
         WHERE j.id = u.id AND j.version = u.version
         RETURNING j.id
         """;
-
-    // The row's columns as RETURNING names them when the statement joins other rows.
-    private static readonly string ReturnedColumns = string.Join(", ", Columns.Split(", ").Select(column => "j." + column));
 
     // The attempt statements below test the state inside CASE so that only the primary key can
     // serve them: the planner would otherwise pick a state index, whose 'queued' and 'running'
@@ -170,57 +165,33 @@ internal static class JobSql
         RETURNING {ReturnedColumns}
         """;
 
-    public const string SelectAttempts =
-        "SELECT attempt, silo, started_at, finished_at, outcome, error::text FROM job_attempts WHERE job_id = $1 ORDER BY attempt";
 
     private static readonly JsonSerializerOptions WireJson = new(JsonSerializerDefaults.Web);
 
     public static NpgsqlBatchCommand InsertMany(IReadOnlyList<JobRecord> jobs)
     {
         var command = new NpgsqlBatchCommand(InsertManySql);
-        var p = command.Parameters;
-        p.Add(Array(jobs, j => j.Id, NpgsqlDbType.Uuid));
-        p.Add(Array(jobs, j => j.Type, NpgsqlDbType.Text));
-        p.Add(Array(jobs, j => j.Queue, NpgsqlDbType.Text));
-        p.Add(Array(jobs, j => j.Priority, NpgsqlDbType.Integer));
-        p.Add(Array(jobs, j => j.State.ToWire(), NpgsqlDbType.Text));
-        p.Add(Array(jobs, j => j.Instruction, NpgsqlDbType.Jsonb));
-        p.Add(Array(jobs, j => j.MaxAttempts, NpgsqlDbType.Integer));
-        p.Add(Array(jobs, j => j.TimeoutSeconds, NpgsqlDbType.Integer));
-        p.Add(Array(jobs, j => j.IdempotencyKey, NpgsqlDbType.Text));
-        p.Add(Array(jobs, j => j.SubmissionHash, NpgsqlDbType.Text));
-        p.Add(Array(jobs, j => j.CreatedAt.UtcDateTime, NpgsqlDbType.TimestampTz));
-        p.Add(Array(jobs, j => j.RunAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
-        p.Add(Array(jobs, j => j.TraceParent, NpgsqlDbType.Text));
-        p.Add(Array(jobs, j => j.Attempt, NpgsqlDbType.Integer));
-        p.Add(Array(jobs, j => j.Silo, NpgsqlDbType.Text));
-        p.Add(Array(jobs, j => j.StartedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
-        p.Add(Array(jobs, j => j.Version, NpgsqlDbType.Bigint));
+        foreach (var column in Rows.Columns)
+        {
+            command.Parameters.Add(column.ArrayOf(jobs));
+        }
+
         return command;
     }
 
-    public static NpgsqlBatchCommand UpdateMany(IReadOnlyList<(JobRecord Job, bool WritesCheckpoint)> changes)
+    public static NpgsqlBatchCommand UpdateMany(IReadOnlyList<(JobRecord Job, bool WritesLarge)> changes)
     {
         var jobs = changes.Select(c => c.Job).ToList();
         var command = new NpgsqlBatchCommand(UpdateManySql);
         var p = command.Parameters;
         p.Add(Array(jobs, j => j.Id, NpgsqlDbType.Uuid));
         p.Add(Array(jobs, j => j.Version, NpgsqlDbType.Bigint));
-        p.Add(Array(jobs, j => j.State.ToWire(), NpgsqlDbType.Text));
-        p.Add(Array(jobs, j => j.Priority, NpgsqlDbType.Integer));
-        p.Add(Array(jobs, j => j.Attempt, NpgsqlDbType.Integer));
-        p.Add(Array(jobs, j => j.UncountedAttempts, NpgsqlDbType.Integer));
-        p.Add(Array(jobs, j => j.MaxAttempts, NpgsqlDbType.Integer));
-        p.Add(Array(jobs, j => ToJson(j.Progress), NpgsqlDbType.Jsonb));
-        p.Add(Array(jobs, j => j.Result, NpgsqlDbType.Jsonb));
-        p.Add(Array(jobs, j => ToJson(j.Error), NpgsqlDbType.Jsonb));
-        p.Add(Array(jobs, j => j.Silo, NpgsqlDbType.Text));
-        p.Add(Array(jobs, j => j.UpdatedAt.UtcDateTime, NpgsqlDbType.TimestampTz));
-        p.Add(Array(jobs, j => j.StartedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
-        p.Add(Array(jobs, j => j.FinishedAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
-        p.Add(Array(jobs, j => j.RunAt?.UtcDateTime, NpgsqlDbType.TimestampTz));
-        p.Add(Array(changes, c => c.WritesCheckpoint ? c.Job.Checkpoint : null, NpgsqlDbType.Jsonb));
-        p.Add(Array(changes, c => c.WritesCheckpoint, NpgsqlDbType.Boolean));
+        foreach (var column in Updated)
+        {
+            p.Add(column.ArrayOf(jobs));
+        }
+
+        p.Add(Array(changes, c => c.WritesLarge, NpgsqlDbType.Boolean));
         return command;
     }
 
@@ -264,57 +235,22 @@ internal static class JobSql
         return command;
     }
 
-    /// <summary>Reads a row that <see cref="StartMany"/> returned.</summary>
-    public static StartedAttempt ReadStarted(NpgsqlDataReader reader)
+    /// <summary>A reader of the rows that <see cref="StartMany"/> returns, for the current result set of <paramref name="reader"/>.</summary>
+    public static Func<NpgsqlDataReader, StartedAttempt> StartedReader(NpgsqlDataReader reader)
     {
-        var running = ReadRecord(reader);
-        var dueUpdatedAt = reader.GetFieldValue<DateTimeOffset>(25);
-        var dueSince = NullableTime(reader, 26) is { } runAt && runAt > dueUpdatedAt ? runAt : dueUpdatedAt;
-        return new StartedAttempt(running, FromJson<JobProgress>(NullableString(reader, 24)), dueSince, Repeated: reader.GetBoolean(27));
-    }
-
-    public static AttemptView ReadAttempt(NpgsqlDataReader reader) => new()
-    {
-        Attempt = reader.GetInt32(0),
-        Silo = NullableString(reader, 1),
-        StartedAt = reader.GetFieldValue<DateTimeOffset>(2),
-        FinishedAt = NullableTime(reader, 3),
-        Outcome = reader.GetString(4),
-        Error = FromJson<JobError>(NullableString(reader, 5)),
-    };
-
-    /// <summary>Reads a row selected with the column list of <see cref="SelectById"/> or <see cref="SelectList"/>.</summary>
-    public static JobRecord ReadRecord(NpgsqlDataReader reader)
-    {
-        var state = ParseState(reader.GetString(4));
-        return new JobRecord
+        var record = Rows.ReaderFor(reader);
+        var (previousProgress, dueUpdatedAt, dueRunAt, repeated) =
+            (reader.GetOrdinal("previous_progress"), reader.GetOrdinal("due_updated_at"), reader.GetOrdinal("due_run_at"), reader.GetOrdinal("repeated"));
+        return r =>
         {
-            Id = reader.GetGuid(0),
-            Type = reader.GetString(1),
-            Queue = reader.GetString(2),
-            Priority = reader.GetInt32(3),
-            State = state,
-            Instruction = reader.GetString(5),
-            Result = NullableString(reader, 6),
-            Error = FromJson<JobError>(NullableString(reader, 7)),
-            Progress = FromJson<JobProgress>(NullableString(reader, 8)),
-            Attempt = reader.GetInt32(9),
-            UncountedAttempts = reader.GetInt32(10),
-            MaxAttempts = reader.GetInt32(11),
-            TimeoutSeconds = reader.IsDBNull(12) ? null : reader.GetInt32(12),
-            IdempotencyKey = NullableString(reader, 13),
-            SubmissionHash = NullableString(reader, 14),
-            Silo = NullableString(reader, 15),
-            CreatedAt = reader.GetFieldValue<DateTimeOffset>(16),
-            UpdatedAt = reader.GetFieldValue<DateTimeOffset>(17),
-            StartedAt = NullableTime(reader, 18),
-            FinishedAt = NullableTime(reader, 19),
-            RunAt = NullableTime(reader, 20),
-            Version = reader.GetInt64(21),
-            TraceParent = NullableString(reader, 22),
-            Checkpoint = reader.FieldCount > 23 ? NullableString(reader, 23) : null,
+            var updatedAt = r.GetFieldValue<DateTimeOffset>(dueUpdatedAt);
+            var dueSince = NullableTime(r, dueRunAt) is { } runAt && runAt > updatedAt ? runAt : updatedAt;
+            return new StartedAttempt(record(r), FromJson<JobProgress>(NullableString(r, previousProgress)), dueSince, Repeated: r.GetBoolean(repeated));
         };
     }
+
+    /// <summary>A reader of <c>jobs</c> rows, found by column name, for the current result set of <paramref name="reader"/>.</summary>
+    public static Func<NpgsqlDataReader, JobRecord> RecordReader(NpgsqlDataReader reader) => Rows.ReaderFor(reader);
 
     public static JobState ParseState(string text) =>
         JobStates.TryParseWire(text, out var state) ? state : throw new InvalidDataException($"Unknown job state '{text}' in the jobs table.");
@@ -332,6 +268,11 @@ internal static class JobSql
 
     private static string? ToJson<T>(T? value) where T : class =>
         value is null ? null : JsonSerializer.Serialize(value, WireJson);
+
+    private static string Names(IEnumerable<RowMap<JobRecord>.RowColumn> columns) => string.Join(", ", columns.Select(c => c.Name));
+
+    private static string Parameters(IEnumerable<RowMap<JobRecord>.RowColumn> columns, int first) =>
+        string.Join(", ", columns.Select((c, i) => $"${first + i}::{c.ArraySqlType}"));
 
     private static T? FromJson<T>(string? json) where T : class =>
         json is null ? null : JsonSerializer.Deserialize<T>(json, WireJson);

@@ -71,13 +71,14 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     public Task<IReadOnlyList<AttemptView>> LoadAttemptsAsync(Guid jobId, CancellationToken cancellationToken = default) =>
         RunAsync<IReadOnlyList<AttemptView>>("load attempts", async () =>
     {
-        await using var command = _dataSource.CreateCommand(JobSql.SelectAttempts);
+        await using var command = _dataSource.CreateCommand(AttemptRecord.SelectByJob);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = jobId });
         var attempts = new List<AttemptView>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var read = RowMap<AttemptRecord>.Instance.ReaderFor(reader);
         while (await reader.ReadAsync(cancellationToken))
         {
-            attempts.Add(JobSql.ReadAttempt(reader));
+            attempts.Add(read(reader).ToView());
         }
 
         return attempts;
@@ -168,9 +169,10 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
 
         var rows = new List<JobRecord>(limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var read = JobSql.RecordReader(reader);
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(JobSql.ReadRecord(reader));
+            rows.Add(read(reader));
         }
 
         return rows;
@@ -226,7 +228,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     private static async Task<JobRecord?> ReadSingleAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? JobSql.ReadRecord(reader) : null;
+        return await reader.ReadAsync(cancellationToken) ? JobSql.RecordReader(reader)(reader) : null;
     }
 
     private Task<T> Enqueue<T>(PendingWrite<T> write)
@@ -243,7 +245,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(JobStore), ServiceLifecycleStage.ApplicationServices, StartAsync, StopAsync);
 
-    private Task StartAsync(CancellationToken cancellationToken)
+    internal Task StartAsync(CancellationToken cancellationToken)
     {
         for (var i = 0; i < _options.Writers; i++)
         {
@@ -368,36 +370,46 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         // Each returns one result set, read in the order the statements were added.
         await using var npgsqlBatch = new NpgsqlBatch(connection);
         var results = new BatchResults();
-        var readers = new List<Action<NpgsqlDataReader>>();
-        void Add(NpgsqlBatchCommand command, Action<NpgsqlDataReader> read)
+
+        // One reader per statement, made when its result set begins: columns are found by name once there.
+        var readers = new List<Func<NpgsqlDataReader, Action<NpgsqlDataReader>>>();
+        void Add(NpgsqlBatchCommand command, Func<NpgsqlDataReader, Action<NpgsqlDataReader>> reader)
         {
             npgsqlBatch.BatchCommands.Add(command);
-            readers.Add(read);
+            readers.Add(reader);
         }
 
         if (inserts.Count > 0)
         {
-            Add(JobSql.InsertMany(inserts), r => results.Written.Add(r.GetGuid(0)));
+            Add(JobSql.InsertMany(inserts), _ => r => results.Written.Add(r.GetGuid(0)));
         }
 
         if (updates.Count > 0)
         {
-            Add(JobSql.UpdateMany(updates), r => results.Written.Add(r.GetGuid(0)));
+            Add(JobSql.UpdateMany(updates), _ => r => results.Written.Add(r.GetGuid(0)));
         }
 
         if (starts.Count > 0)
         {
-            Add(JobSql.StartMany(starts), r => results.Started.Add(r.GetGuid(0), JobSql.ReadStarted(r)));
+            Add(JobSql.StartMany(starts), set =>
+            {
+                var read = JobSql.StartedReader(set);
+                return r =>
+                {
+                    var started = read(r);
+                    results.Started.Add(started.Running.Id, started);
+                };
+            });
         }
 
         if (endings.Count > 0)
         {
-            Add(JobSql.EndMany(endings), r => results.Rows.Add(r.GetGuid(0), JobSql.ReadRecord(r)));
+            Add(JobSql.EndMany(endings), RowsInto(results));
         }
 
         if (notes.Count > 0)
         {
-            Add(JobSql.NoteMany(notes), r => results.Rows.Add(r.GetGuid(0), JobSql.ReadRecord(r)));
+            Add(JobSql.NoteMany(notes), RowsInto(results));
         }
 
         // Prepared once per physical connection (Npgsql keeps it across pool returns), so PostgreSQL
@@ -407,9 +419,10 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         var statement = 0;
         do
         {
+            var read = readers[statement](reader);
             while (await reader.ReadAsync())
             {
-                readers[statement](reader);
+                read(reader);
             }
 
             statement++;
@@ -418,6 +431,16 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
 
         return results;
     }
+
+    private static Func<NpgsqlDataReader, Action<NpgsqlDataReader>> RowsInto(BatchResults results) => set =>
+    {
+        var read = JobSql.RecordReader(set);
+        return r =>
+        {
+            var row = read(r);
+            results.Rows.Add(row.Id, row);
+        };
+    };
 
     /// <summary>What one committed batch wrote, by job id (a batch holds one write per job).</summary>
     private sealed class BatchResults
