@@ -29,10 +29,6 @@ public interface IJobGrain : IGrainWithGuidKey
     /// <summary>Starts a new series of attempts for a failed or cancelled job; refused in other states.</summary>
     [Alias("Retry")]
     Task<JobCommandResult> RetryAsync();
-
-    /// <summary>Moves a scheduled job whose time has come to <c>queued</c>. Called by the scheduler.</summary>
-    [Alias("Promote")]
-    Task PromoteAsync();
 }
 
 /// <summary>

@@ -28,7 +28,7 @@ internal sealed partial class JobGrain(
     ReadyJobForwarder scheduler,
     IOptions<JobOptions> options,
     TimeProvider time,
-    ILogger<JobGrain> logger) : Grain, IJobGrain
+    ILogger<JobGrain> logger) : Grain, IJobGrain, IJobPromotionGrain
 {
     private readonly JobOptions _options = options.Value;
     private JobRecord? _job;

@@ -227,7 +227,7 @@ internal sealed partial class JobSchedulerGrain(
     {
         try
         {
-            await GrainFactory.GetGrain<IJobGrain>(id).PromoteAsync();
+            await GrainFactory.GetGrain<IJobPromotionGrain>(id).PromoteAsync();
         }
         catch (Exception e)
         {
