@@ -38,6 +38,12 @@ public sealed record JobViewResponse
     public required DateTimeOffset? FinishedAt { get; init; }
     public required DateTimeOffset? RunAt { get; init; }
 
+    /// <summary>Tags a silo must have to run the job; empty when any silo with its handler will do.</summary>
+    public required IReadOnlyList<string> Requires { get; init; }
+
+    /// <summary>Why a waiting job does not start (no live silo can run it, say); null otherwise.</summary>
+    public required string? WaitingFor { get; init; }
+
     public static JobViewResponse From(JobView view)
     {
         ArgumentNullException.ThrowIfNull(view);
@@ -60,6 +66,8 @@ public sealed record JobViewResponse
             StartedAt = view.StartedAt,
             FinishedAt = view.FinishedAt,
             RunAt = view.RunAt,
+            Requires = view.Requires,
+            WaitingFor = view.WaitingFor,
         };
     }
 }

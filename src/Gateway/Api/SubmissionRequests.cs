@@ -33,6 +33,7 @@ internal static class SubmissionRequests
             MaxAttempts = request.MaxAttempts ?? JobDefaults.MaxAttempts,
             TimeoutSeconds = request.TimeoutSeconds,
             RunAt = request.RunAt,
+            Requires = request.Requires,
             IdempotencyKey = idempotencyKey,
         };
         var problems = SubmissionValidator.Validate(submission);

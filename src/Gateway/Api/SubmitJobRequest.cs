@@ -28,4 +28,7 @@ public sealed record SubmitJobRequest
 
     /// <summary>Start no earlier than this (ISO 8601 with offset); default now.</summary>
     public DateTimeOffset? RunAt { get; init; }
+
+    /// <summary>Tags a silo must have to run the job, for example <c>["gpu"]</c>: up to 16, each 1 to 64 characters of a-z, 0-9, '.', '_', '-'.</summary>
+    public IReadOnlyList<string>? Requires { get; init; }
 }

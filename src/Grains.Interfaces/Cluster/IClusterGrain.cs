@@ -35,6 +35,12 @@ public sealed record SiloView
     [Id(4)] public int Slots { get; init; }
     [Id(5)] public int Running { get; init; }
     [Id(6)] public bool Draining { get; init; }
+
+    /// <summary>The job types the silo has handlers for.</summary>
+    [Id(7)] public IReadOnlyList<string> Types { get; init; } = [];
+
+    /// <summary>The silo's tags (<c>JobGrains:Silo:Tags</c>): jobs that require a tag run only where it is.</summary>
+    [Id(8)] public IReadOnlyList<string> Tags { get; init; } = [];
 }
 
 /// <summary>One queue: jobs waiting (ready or delayed) and running, and its concurrency limit when it has one.</summary>

@@ -32,6 +32,12 @@ public sealed record JobSubmission
 
     /// <summary>The caller's idempotency key, if any: the same key with the same body is the same job.</summary>
     [Id(7)] public string? IdempotencyKey { get; init; }
+
+    /// <summary>
+    /// Tags a silo must have to run the job, for example <c>gpu</c> (see
+    /// <see cref="JobDefaults.MaxRequiredTags"/>); null or empty when any silo with its handler will do.
+    /// </summary>
+    [Id(8)] public IReadOnlyList<string>? Requires { get; init; }
 }
 
 /// <summary>Defaults and limits shared by every entry point.</summary>
@@ -42,4 +48,10 @@ public static class JobDefaults
     public const int MaxAttemptsLimit = 100;
     public const int MaxTimeoutSeconds = 7 * 24 * 3600;
     public const int MaxNameLength = 200;
+
+    /// <summary>Most tags a submission may require.</summary>
+    public const int MaxRequiredTags = 16;
+
+    /// <summary>Longest tag, in characters of <c>[a-z0-9._-]</c>.</summary>
+    public const int MaxTagLength = 64;
 }

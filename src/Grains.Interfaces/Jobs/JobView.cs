@@ -33,6 +33,15 @@ public sealed record JobView
 
     /// <summary>The optimistic-concurrency version of the stored row; grows by one per write.</summary>
     [Id(18)] public long Version { get; init; }
+
+    /// <summary>Tags a silo must have to run the job; empty when any silo with its handler will do.</summary>
+    [Id(19)] public IReadOnlyList<string> Requires { get; init; } = [];
+
+    /// <summary>
+    /// Why a waiting job does not start, when something other than free capacity holds it: for
+    /// example no live silo with a handler for its type and the tags it requires. Null otherwise.
+    /// </summary>
+    [Id(20)] public string? WaitingFor { get; init; }
 }
 
 /// <summary>How far a running handler says it has come.</summary>

@@ -60,6 +60,11 @@ public static class SubmissionValidator
             Add("runAt", "'runAt' must be a date between the years 2000 and 9000.");
         }
 
+        if (submission.Requires is { } requires && RequiresProblem(requires) is { } requiresProblem)
+        {
+            Add("requires", requiresProblem);
+        }
+
         if (submission.IdempotencyKey is { } key && IdempotencyKeyProblem(key) is { } keyProblem)
         {
             Add("idempotencyKey", keyProblem);
@@ -74,6 +79,22 @@ public static class SubmissionValidator
     /// <summary>Null when <paramref name="key"/> may serve as an idempotency key; else why not.</summary>
     public static string? IdempotencyKeyProblem(string key) =>
         key.Length is 0 || !IsName(key) ? $"The idempotency key must be 1 to {JobDefaults.MaxNameLength} printable characters." : null;
+
+    /// <summary>Null when <paramref name="tag"/> may name a silo's ability; else why not.</summary>
+    public static string? TagProblem(string? tag) =>
+        tag is { Length: > 0 and <= JobDefaults.MaxTagLength } && tag.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '-')
+            ? null
+            : $"A tag must be 1 to {JobDefaults.MaxTagLength} characters of a-z, 0-9, '.', '_' and '-'.";
+
+    private static string? RequiresProblem(IReadOnlyList<string> requires)
+    {
+        if (requires.Count > JobDefaults.MaxRequiredTags)
+        {
+            return $"'requires' may name at most {JobDefaults.MaxRequiredTags} tags.";
+        }
+
+        return requires.Select(TagProblem).FirstOrDefault(p => p is not null) is { } problem ? $"'requires': {problem}" : null;
+    }
 
     private static bool IsName(string text) => text.Length <= JobDefaults.MaxNameLength && !text.Any(char.IsControl);
 

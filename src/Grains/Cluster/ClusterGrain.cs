@@ -29,6 +29,8 @@ internal sealed class ClusterGrain(IOptions<SchedulerOptions> schedulerOptions) 
                 Slots = status?.Slots ?? 0,
                 Running = status?.Running ?? 0,
                 Draining = status?.Draining ?? host.Status == SiloStatus.ShuttingDown,
+                Types = status?.Types ?? [],
+                Tags = status?.Tags ?? [],
             }, RunningByQueue: status?.RunningByQueue);
         }));
 

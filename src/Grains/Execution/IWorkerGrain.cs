@@ -22,7 +22,7 @@ internal interface IWorkerGrain : IGrainWithStringKey
     Task<bool> DrainAsync();
 }
 
-/// <summary>A worker's capacity and load.</summary>
+/// <summary>A worker's capacity and load, and what it can run.</summary>
 [GenerateSerializer]
 [Immutable]
 [Alias("jobgrains.WorkerStatus")]
@@ -31,4 +31,6 @@ internal sealed record WorkerStatus(
     [property: Id(1)] int Running,
     [property: Id(2)] bool Draining,
     [property: Id(3)] bool Spot,
-    [property: Id(4)] IReadOnlyDictionary<string, int> RunningByQueue);
+    [property: Id(4)] IReadOnlyDictionary<string, int> RunningByQueue,
+    [property: Id(5)] IReadOnlyList<string> Types,
+    [property: Id(6)] IReadOnlyList<string> Tags);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using JobGrains.Abilities;
 using JobGrains.Execution.Handlers;
 using JobGrains.Jobs;
 using JobGrains.Scheduling;
@@ -30,6 +31,7 @@ internal sealed partial class JobWorker(
     IServiceScopeFactory scopes,
     JobStore store,
     ILocalSiloDetails silo,
+    AbilityRegistry abilities,
     IOptions<WorkerOptions> options,
     IOptions<SchedulerOptions> schedulerOptions,
     TimeProvider time,
@@ -48,6 +50,8 @@ internal sealed partial class JobWorker(
     private readonly SemaphoreSlim _slotFreed = new(0);
     private readonly Dictionary<string, int> _queueLimits = schedulerOptions.Value.QueueLimits;
     private readonly HashSet<string> _stableTypes = schedulerOptions.Value.StableTypes.ToHashSet(StringComparer.Ordinal);
+    private readonly string[] _types = [.. abilities.Local.Types];
+    private readonly string[] _tags = [.. abilities.Local.Tags];
 
     // Slots taken on intake and slots offered to the scheduler are counted under this lock, so
     // that the pull's answer and the starts on intake never hold more than the silo's slots.
@@ -82,7 +86,9 @@ internal sealed partial class JobWorker(
         Running,
         Draining,
         _options.Spot,
-        _running.Values.GroupBy(a => a.Queue, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+        _running.Values.GroupBy(a => a.Queue, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+        [.. _types.Order(StringComparer.Ordinal)],
+        [.. _tags.Order(StringComparer.Ordinal)]);
 
     /// <summary>Fires the token of the attempt if it is the one running here.</summary>
     public void CancelAttempt(Guid jobId, int attempt)
@@ -146,6 +152,8 @@ internal sealed partial class JobWorker(
                     Spot = _options.Spot,
                     Sequence = sequence,
                     HeldByQueue = held,
+                    Types = _types,
+                    Tags = _tags,
                 };
                 IReadOnlyList<WorkAssignment> assigned = [];
                 try
@@ -271,10 +279,10 @@ internal sealed partial class JobWorker(
     /// The submitter stores the job already running and then runs it with <see cref="IntakeStart.Run"/>,
     /// or gives the slot back by disposing the <see cref="IntakeStart"/>.
     /// </summary>
-    public IntakeStart? TryStartOnIntake(Guid jobId, string queue, string type)
+    public IntakeStart? TryStartOnIntake(Guid jobId, string queue, string type, IReadOnlyList<string>? requires)
     {
-        // The type has a handler here: the submission rules refused it otherwise.
-        if (!_options.StartOnIntake || _queueLimits.ContainsKey(queue) || (_options.Spot && _stableTypes.Contains(type)))
+        if (!_options.StartOnIntake || _queueLimits.ContainsKey(queue) || (_options.Spot && _stableTypes.Contains(type))
+            || !abilities.Local.CanRun(type, requires))
         {
             return null;
         }

@@ -1,9 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using JobGrains.Jobs;
 
 namespace JobGrains.Execution;
 
 /// <summary>How many attempts a silo runs and how it drains. Bound from <c>JobGrains:Worker</c>.</summary>
-public sealed class WorkerOptions
+public sealed class WorkerOptions : IValidatableObject
 {
     public const string Section = "JobGrains:Worker";
 
@@ -25,6 +26,12 @@ public sealed class WorkerOptions
 
     /// <summary>A spot (preemptible) silo (<c>JobGrains:Silo:Spot</c>): long work prefers other silos.</summary>
     public bool Spot { get; set; }
+
+    /// <summary>
+    /// This silo's tags (<c>JobGrains:Silo:Tags</c>, e.g. <c>gpu</c>, <c>region-eu</c>): jobs that
+    /// require a tag run only on silos that have it.
+    /// </summary>
+    public IList<string> Tags { get; } = [];
 
     /// <summary>
     /// How often the worker compares the attempts the table says run here with those it runs.
@@ -50,4 +57,8 @@ public sealed class WorkerOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
     public TimeSpan PullCoalescing { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
+        Tags.Select(SubmissionValidator.TagProblem).Where(p => p is not null).Take(1)
+            .Select(p => new ValidationResult($"JobGrains:Silo:Tags: {p}", [nameof(Tags)]));
 }

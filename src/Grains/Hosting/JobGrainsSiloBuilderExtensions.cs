@@ -1,3 +1,4 @@
+using JobGrains.Abilities;
 using JobGrains.Events;
 using JobGrains.Execution;
 using JobGrains.Execution.Handlers;
@@ -37,7 +38,14 @@ public static class JobGrainsSiloBuilderExtensions
             .ValidateOnStart();
         services.AddOptions<WorkerOptions>()
             .Bind(configuration.GetSection(WorkerOptions.Section))
-            .Configure(o => o.Spot |= configuration.GetValue<bool>("JobGrains:Silo:Spot"))
+            .Configure(o =>
+            {
+                o.Spot |= configuration.GetValue<bool>("JobGrains:Silo:Spot");
+                foreach (var tag in configuration.GetSection("JobGrains:Silo:Tags").Get<string[]>() ?? [])
+                {
+                    o.Tags.Add(tag);
+                }
+            })
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddOptions<SchedulerOptions>().Bind(configuration.GetSection(SchedulerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
@@ -59,6 +67,9 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobWorker>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RetentionStarter>();
         services.AddSingleton<JobHandlerRegistry>();
+        services.AddSingleton<SiloAbilityStore>();
+        services.AddSingleton<AbilityRegistry>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<AbilityRegistry>());
         services.AddMetrics();
         services.AddSingleton<JobMetrics>();
         services.AddSingleton<QueueDepthReport>();

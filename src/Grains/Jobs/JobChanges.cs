@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using JobGrains.Abilities;
 using JobGrains.Events;
 using JobGrains.Scheduling;
 using JobGrains.Storage;
@@ -17,6 +18,7 @@ internal sealed partial class JobChanges(
     JobEventPublisher events,
     JobMetrics metrics,
     ReadyJobForwarder scheduler,
+    AbilityRegistry abilities,
     ILogger<JobChanges> logger)
 {
     /// <summary>
@@ -57,7 +59,7 @@ internal sealed partial class JobChanges(
             metrics.AttemptEnded(row, ending.Outcome, ending.Now);
         }
 
-        events.Publish(row.ToView());
+        events.Publish(row.ToView() with { WaitingFor = abilities.WaitingFor(row) });
         if (row.State.IsTerminal())
         {
             metrics.Finished(row);

@@ -1,3 +1,4 @@
+using JobGrains.Abilities;
 using JobGrains.Execution;
 using JobGrains.Scheduling;
 using JobGrains.Storage;
@@ -25,6 +26,7 @@ internal sealed partial class JobGrain(
     JobStore store,
     JobAttempts attempts,
     JobChanges changes,
+    AbilityRegistry abilities,
     ReadyJobForwarder scheduler,
     IOptions<JobOptions> options,
     TimeProvider time,
@@ -38,7 +40,7 @@ internal sealed partial class JobGrain(
     public async Task<JobView?> GetAsync()
     {
         await LoadAsync();
-        return _job?.ToView();
+        return _job is null ? null : _job.ToView() with { WaitingFor = abilities.WaitingFor(_job) };
     }
 
     public async Task<IReadOnlyList<AttemptView>> GetAttemptsAsync() => await store.LoadAttemptsAsync(Id);

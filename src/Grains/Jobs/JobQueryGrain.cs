@@ -1,14 +1,13 @@
-using JobGrains.Execution;
+using JobGrains.Abilities;
 using JobGrains.Storage;
 
 namespace JobGrains.Jobs;
 
 /// <summary>Answers list queries from the <c>jobs</c> table on whichever silo is at hand.</summary>
 [StatelessWorker]
-internal sealed class JobQueryGrain(JobStore store, JobHandlerRegistry handlers) : Grain, IJobQueryGrain
+internal sealed class JobQueryGrain(JobStore store, AbilityRegistry abilities) : Grain, IJobQueryGrain
 {
-    public Task<IReadOnlyList<string>> GetJobTypesAsync() =>
-        Task.FromResult<IReadOnlyList<string>>([.. handlers.JobTypes.Order(StringComparer.Ordinal)]);
+    public Task<IReadOnlyList<string>> GetJobTypesAsync() => abilities.KnownTypesAsync();
 
     public async Task<JobPage> ListAsync(JobQuery query)
     {
@@ -19,7 +18,7 @@ internal sealed class JobQueryGrain(JobStore store, JobHandlerRegistry handlers)
 
         // One row more than asked tells whether another page follows.
         var rows = await store.ListAsync(query.State, query.Type, query.Queue, after, query.Limit + 1);
-        var items = rows.Take(query.Limit).Select(r => r.ToView()).ToList();
+        var items = rows.Take(query.Limit).Select(r => r.ToView() with { WaitingFor = abilities.WaitingFor(r) }).ToList();
         var next = rows.Count > query.Limit ? new JobCursor(items[^1].CreatedAt, items[^1].Id).ToString() : null;
         return new JobPage(items, next);
     }

@@ -27,6 +27,7 @@ internal static class JobStateMachine
         UpdatedAt = now,
         RunAt = submission.RunAt,
         TraceParent = traceParent,
+        Requires = submission.Requires is { Count: > 0 } requires ? [.. requires.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)] : null,
         Version = 1,
     };
 

@@ -1,27 +1,29 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using JobGrains.Execution;
+using JobGrains.Abilities;
 
 namespace JobGrains.Jobs;
 
 /// <summary>
 /// What a silo checks before it stores a submission, whatever sent it: the shape and limits every
-/// entry point shares (<see cref="SubmissionValidator"/>), and that a handler for its type exists.
+/// entry point shares (<see cref="SubmissionValidator"/>), and that some silo of the cluster has
+/// registered a handler for its type.
 /// </summary>
-internal sealed class SubmissionRules(JobHandlerRegistry handlers)
+internal sealed class SubmissionRules(AbilityRegistry abilities)
 {
     /// <summary>Null when the submission may be stored; otherwise why not, in words for the caller.</summary>
-    public string? FindProblem(JobSubmission submission)
+    public async Task<string?> FindProblemAsync(JobSubmission submission)
     {
         if (SubmissionValidator.FindProblem(submission) is { } problem)
         {
             return problem;
         }
 
-        return handlers.IsKnown(submission.Type)
+        // A type some silo of the cluster has registered may wait for a silo that can run it.
+        return await abilities.IsKnownTypeAsync(submission.Type)
             ? null
-            : $"Unknown job type '{Truncate(submission.Type)}'. Known types: {string.Join(", ", handlers.JobTypes.Order(StringComparer.Ordinal))}.";
+            : $"Unknown job type '{Truncate(submission.Type)}'. Known types: {string.Join(", ", await abilities.KnownTypesAsync())}.";
     }
 
     /// <summary>
@@ -38,7 +40,8 @@ internal sealed class SubmissionRules(JobHandlerRegistry handlers)
             submission.MaxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
             submission.TimeoutSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
             submission.RunAt?.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "",
-            JsonSerializer.Serialize(document.RootElement));
+            JsonSerializer.Serialize(document.RootElement),
+            string.Join(',', (submission.Requires ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 

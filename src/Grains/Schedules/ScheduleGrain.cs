@@ -53,7 +53,8 @@ internal sealed partial class ScheduleGrain(
             return new ScheduleResult(ScheduleStatus.Invalid, null, $"The definition names '{definition.Name}', but this is schedule '{Name}'.");
         }
 
-        if (rules.FindProblem(definition, out var cron) is { } problem)
+        var (problem, cron) = await rules.FindProblemAsync(definition);
+        if (problem is not null)
         {
             return new ScheduleResult(ScheduleStatus.Invalid, null, problem);
         }

@@ -8,32 +8,32 @@ namespace JobGrains.Schedules;
 /// <summary>The rules every schedule meets before it is stored, whatever its entry point.</summary>
 internal sealed class ScheduleRules(SubmissionRules submissions)
 {
-    /// <summary>Null when the definition may be stored (with its parsed cron); otherwise why not, in words for the caller.</summary>
-    public string? FindProblem(ScheduleDefinition definition, out CronSchedule? cron)
+    /// <summary>No problem and the parsed cron when the definition may be stored; otherwise why not, in words for the caller.</summary>
+    public async Task<(string? Problem, CronSchedule? Cron)> FindProblemAsync(ScheduleDefinition definition)
     {
-        cron = null;
         if (ScheduleDefaults.NameProblem(definition.Name) is { } nameProblem)
         {
-            return nameProblem;
+            return (nameProblem, null);
         }
 
         if (definition.Misfire is not (MisfirePolicy.Skip or MisfirePolicy.RunOnce))
         {
-            return "'misfire' must be 'skip' or 'runOnce'.";
+            return ("'misfire' must be 'skip' or 'runOnce'.", null);
         }
 
         if (definition.Job is null)
         {
-            return "'job' is required: {type, instruction, queue?, priority?, maxAttempts?, timeoutSeconds?}.";
+            return ("'job' is required: {type, instruction, queue?, priority?, maxAttempts?, timeoutSeconds?}.", null);
         }
 
-        cron = CronSchedule.TryParse(definition.Cron, definition.TimeZone, out var cronProblem);
-        if (cron is null)
+        if (CronSchedule.TryParse(definition.Cron, definition.TimeZone, out var cronProblem) is not { } cron)
         {
-            return cronProblem;
+            return (cronProblem, null);
         }
 
-        return submissions.FindProblem(definition.Job.ToSubmission(idempotencyKey: null, runAt: null)) is { } jobProblem ? "'job': " + jobProblem : null;
+        return await submissions.FindProblemAsync(definition.Job.ToSubmission(idempotencyKey: null, runAt: null)) is { } jobProblem
+            ? ("'job': " + jobProblem, null)
+            : (null, cron);
     }
 
     /// <summary>

@@ -33,7 +33,8 @@ internal interface IJobSchedulerGrain : IGrainWithIntegerKey
 }
 
 /// <summary>
-/// A job that may be assigned now, or from <see cref="RunAt"/> on when that is set.
+/// A job that may be assigned now, or from <see cref="RunAt"/> on when that is set, to a silo
+/// with a handler for its <see cref="Type"/> and every tag it <see cref="Requires"/>.
 /// <see cref="PreferStable"/> marks long, non-resumable work that should avoid spot silos.
 /// </summary>
 [GenerateSerializer]
@@ -44,6 +45,8 @@ internal sealed record ReadyJob(
     [property: Id(1)] string Queue,
     [property: Id(2)] int Priority,
     [property: Id(3)] DateTimeOffset CreatedAt,
+    [property: Id(6)] string Type,
+    [property: Id(7)] IReadOnlyList<string>? Requires = null,
     [property: Id(4)] DateTimeOffset? RunAt = null,
     [property: Id(5)] bool PreferStable = false);
 
@@ -72,6 +75,12 @@ internal sealed record WorkRequest
 
     /// <summary>Jobs the silo holds (handed to it and not yet ended), per queue.</summary>
     [Id(7)] public IReadOnlyDictionary<string, int> HeldByQueue { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>The job types the silo has handlers for: it is handed no other.</summary>
+    [Id(8)] public IReadOnlyList<string> Types { get; init; } = [];
+
+    /// <summary>The silo's tags: it is handed no job that requires another.</summary>
+    [Id(9)] public IReadOnlyList<string> Tags { get; init; } = [];
 }
 
 /// <summary>A job handed to a silo, with its queue so that the silo can count what it holds per queue.</summary>

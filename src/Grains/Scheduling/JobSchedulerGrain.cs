@@ -1,3 +1,4 @@
+using JobGrains.Abilities;
 using JobGrains.Jobs;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
@@ -16,6 +17,7 @@ namespace JobGrains.Scheduling;
 internal sealed partial class JobSchedulerGrain(
     JobStore store,
     JobAttempts attempts,
+    SiloAbilityStore abilityStore,
     QueueDepthReport depthReport,
     IOptions<SchedulerOptions> options,
     TimeProvider time,
@@ -31,6 +33,9 @@ internal sealed partial class JobSchedulerGrain(
 
     // Free slots each non-spot silo had after its last pull: long work waits briefly for them.
     private readonly Dictionary<string, (int Room, DateTimeOffset At)> _stableRoom = new(StringComparer.Ordinal);
+
+    // What each silo can run, as its last pull said: a job goes only to a silo that can run it.
+    private readonly Dictionary<string, SiloAbilities> _abilities = new(StringComparer.Ordinal);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -81,11 +86,12 @@ internal sealed partial class JobSchedulerGrain(
     {
         ArgumentNullException.ThrowIfNull(request);
         _concurrency.NotePull(request);
+        var abilities = NoteAbilities(request);
         var assigned = new List<WorkAssignment>(Math.Max(0, request.FreeSlots));
         var heldForStable = new List<ReadyJob>();
-        while (assigned.Count < request.FreeSlots && _pending.TakeNext(_concurrency.CanStart) is { } job)
+        while (assigned.Count < request.FreeSlots && _pending.TakeNext(_concurrency.CanStart, abilities.CanRun) is { } job)
         {
-            if (request.Spot && job.PreferStable && StableSiloHasRoom())
+            if (request.Spot && job.PreferStable && StableSiloHasRoom(job))
             {
                 heldForStable.Add(job);
             }
@@ -103,7 +109,7 @@ internal sealed partial class JobSchedulerGrain(
         }
 
         // Nothing ready: wait here until a batch brings work, or answer empty at the timeout.
-        var pull = new WaitingPull(request);
+        var pull = new WaitingPull(request, abilities);
         _waiting.Add(pull);
         try
         {
@@ -123,6 +129,19 @@ internal sealed partial class JobSchedulerGrain(
         _concurrency.NoteReport(report);
         ServeWaitingPulls();
         return Task.CompletedTask;
+    }
+
+    /// <summary>What the pulling silo can run, remembered for the spot preference's look at other silos.</summary>
+    private SiloAbilities NoteAbilities(WorkRequest request)
+    {
+        if (!_abilities.TryGetValue(request.Silo, out var abilities)
+            || !abilities.Types.SetEquals(request.Types) || !abilities.Tags.SetEquals(request.Tags))
+        {
+            abilities = new SiloAbilities(request.Types, request.Tags);
+            _abilities[request.Silo] = abilities;
+        }
+
+        return abilities;
     }
 
     private WorkAssignment Assign(string silo, ReadyJob job)
@@ -151,13 +170,17 @@ internal sealed partial class JobSchedulerGrain(
     /// </summary>
     private static int RoomAfter(WorkRequest request, int assigned) => request.Slots - request.Running - assigned;
 
-    /// <summary>Whether a non-spot silo had free slots after a pull in the last moment (it is about to pull again).</summary>
-    private bool StableSiloHasRoom()
+    /// <summary>
+    /// Whether a non-spot silo that can run <paramref name="job"/> had free slots after a pull in
+    /// the last moment (it is about to pull again).
+    /// </summary>
+    private bool StableSiloHasRoom(ReadyJob job)
     {
         var recent = time.GetUtcNow() - StableRoomFreshness;
         // A silo waiting here speaks for itself: its pull, not its last answer, says its room.
-        return _waiting.Exists(p => !p.Request.Spot && RoomAfter(p.Request, p.Assigned.Count) > 0)
-            || _stableRoom.Any(r => r.Value.Room > 0 && r.Value.At > recent && !_waiting.Exists(p => p.Request.Silo == r.Key));
+        return _waiting.Exists(p => !p.Request.Spot && p.Abilities.CanRun(job.Type, job.Requires) && RoomAfter(p.Request, p.Assigned.Count) > 0)
+            || _stableRoom.Any(r => r.Value.Room > 0 && r.Value.At > recent && !_waiting.Exists(p => p.Request.Silo == r.Key)
+                && _abilities.TryGetValue(r.Key, out var abilities) && abilities.CanRun(job.Type, job.Requires));
     }
 
     public Task<IReadOnlyDictionary<string, int>> GetQueueDepthsAsync() =>
@@ -179,19 +202,20 @@ internal sealed partial class JobSchedulerGrain(
                 break;
             }
 
-            if (_pending.TakeNext(_concurrency.CanStart) is not { } job)
+            if (_pending.TakeNext(_concurrency.CanStart, (type, requires) => open.Exists(p => p.Abilities.CanRun(type, requires))) is not { } job)
             {
-                break; // what is ready waits for room in its queue
+                break; // what is ready waits for room in its queue, or for a silo that can run it
             }
 
-            var stableOpen = open.Where(p => !p.Request.Spot).ToList();
-            if (job.PreferStable && stableOpen.Count == 0 && StableSiloHasRoom())
+            var able = open.Where(p => p.Abilities.CanRun(job.Type, job.Requires)).ToList();
+            var stableOpen = able.Where(p => !p.Request.Spot).ToList();
+            if (job.PreferStable && stableOpen.Count == 0 && StableSiloHasRoom(job))
             {
                 held.Add(job);
                 continue;
             }
 
-            var pool = job.PreferStable && stableOpen.Count > 0 ? stableOpen : open;
+            var pool = job.PreferStable && stableOpen.Count > 0 ? stableOpen : able;
             var pull = pool.MinBy(p => p.Assigned.Count)!;
             pull.Assigned.Add(Assign(pull.Request.Silo, job));
         }
@@ -271,6 +295,16 @@ internal sealed partial class JobSchedulerGrain(
                 await ReconcileAsync(TimeSpan.Zero);
             }
 
+            if (!dead.SetEquals(_deadSilos))
+            {
+                // Membership drops the silos that left: so do their abilities.
+                await abilityStore.RetainOnlyAsync(alive);
+                foreach (var silo in dead)
+                {
+                    _abilities.Remove(silo);
+                }
+            }
+
             _deadSilos = dead;
             _concurrency.RetainOnly(alive.ToHashSet(StringComparer.Ordinal));
             var lost = await store.LoadRunningElsewhereAsync(alive);
@@ -307,7 +341,8 @@ internal sealed partial class JobSchedulerGrain(
         foreach (var row in rows)
         {
             var runAt = row.State == JobState.Scheduled ? row.RunAt : null;
-            if (_pending.Add(new ReadyJob(row.Id, row.Queue, row.Priority, row.CreatedAt, runAt), now))
+            var job = new ReadyJob(row.Id, row.Queue, row.Priority, row.CreatedAt, row.Type, row.Requires, runAt, _options.StableTypes.Contains(row.Type));
+            if (_pending.Add(job, now))
             {
                 added++;
             }
@@ -317,9 +352,10 @@ internal sealed partial class JobSchedulerGrain(
         return added;
     }
 
-    private sealed class WaitingPull(WorkRequest request)
+    private sealed class WaitingPull(WorkRequest request, SiloAbilities abilities)
     {
         public WorkRequest Request { get; } = request;
+        public SiloAbilities Abilities { get; } = abilities;
         public List<WorkAssignment> Assigned { get; } = [];
         public TaskCompletionSource<IReadOnlyList<WorkAssignment>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -25,7 +25,7 @@ internal sealed partial class ReadyJobForwarder(
     {
         if (job.State is JobState.Queued or JobState.Scheduled)
         {
-            Post(new ReadyJob(job.Id, job.Queue, job.Priority, job.CreatedAt,
+            Post(new ReadyJob(job.Id, job.Queue, job.Priority, job.CreatedAt, job.Type, job.Requires,
                 job.State == JobState.Scheduled ? job.RunAt : null,
                 PreferStable: options.Value.StableTypes.Contains(job.Type)));
         }

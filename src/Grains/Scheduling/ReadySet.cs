@@ -4,11 +4,14 @@ namespace JobGrains.Scheduling;
 /// The scheduler's memory of pending jobs: ready jobs by queue, and delayed jobs by time.
 /// Takes the highest priority first, FIFO within a priority, and among queues whose next job
 /// has the same priority, the queue served least recently, so that a flooded queue cannot
-/// starve the others. Not thread-safe: the scheduler grain owns it.
+/// starve the others. Within a queue, jobs wait in one line per need (type and required tags),
+/// so that a silo that cannot run the head of one line still gets the jobs it can run.
+/// Not thread-safe: the scheduler grain owns it.
 /// </summary>
 internal sealed class ReadySet
 {
-    private readonly Dictionary<string, QueueLine> _queues = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Queue, string Type, string Requires), QueueLine> _lines = [];
+    private readonly Dictionary<string, long> _lastServed = new(StringComparer.Ordinal);
     private readonly PriorityQueue<ReadyJob, DateTimeOffset> _delayed = new();
     private readonly HashSet<Guid> _known = [];
     private long _arrivals;
@@ -32,10 +35,11 @@ internal sealed class ReadySet
             return true;
         }
 
-        if (!_queues.TryGetValue(job.Queue, out var line))
+        var key = (job.Queue, job.Type, job.Requires is { Count: > 0 } requires ? string.Join(',', requires) : "");
+        if (!_lines.TryGetValue(key, out var line))
         {
-            line = new QueueLine(job.Queue);
-            _queues.Add(job.Queue, line);
+            line = new QueueLine(job.Queue, job.Type, job.Requires);
+            _lines.Add(key, line);
         }
 
         line.Jobs.Enqueue(job, (-job.Priority, job.CreatedAt, _arrivals++));
@@ -59,21 +63,21 @@ internal sealed class ReadySet
 
     /// <summary>
     /// Removes and returns the job to run next from the queues that <paramref name="canStart"/>
-    /// allows (all when null), or null when none is ready there.
+    /// allows and the needs that <paramref name="canRun"/> accepts (type, required tags; all when
+    /// null), or null when none is ready there.
     /// </summary>
-    public ReadyJob? TakeNext(Func<string, bool>? canStart = null)
+    public ReadyJob? TakeNext(Func<string, bool>? canStart = null, Func<string, IReadOnlyList<string>?, bool>? canRun = null)
     {
         (QueueLine Line, ReadyJob Head)? best = null;
-        foreach (var line in _queues.Values)
+        foreach (var line in _lines.Values)
         {
-            if (canStart is not null && !canStart(line.Name))
+            if ((canStart is not null && !canStart(line.Queue)) || (canRun is not null && !canRun(line.Type, line.Requires)))
             {
                 continue;
             }
 
             var head = line.Jobs.Peek();
-            if (best is not { } b || head.Priority > b.Head.Priority
-                || (head.Priority == b.Head.Priority && line.LastServed < b.Line.LastServed))
+            if (best is not { } b || Before(head, line, b.Head, b.Line))
             {
                 best = (line, head);
             }
@@ -86,10 +90,10 @@ internal sealed class ReadySet
 
         var (bestLine, job) = chosen;
         bestLine.Jobs.Dequeue();
-        bestLine.LastServed = ++_serves;
+        _lastServed[bestLine.Queue] = ++_serves;
         if (bestLine.Jobs.Count == 0)
         {
-            _queues.Remove(bestLine.Name);
+            _lines.Remove((bestLine.Queue, bestLine.Type, bestLine.RequiresKey));
         }
 
         _known.Remove(job.Id);
@@ -97,10 +101,31 @@ internal sealed class ReadySet
         return job;
     }
 
+    /// <summary>Whether <paramref name="head"/> goes before <paramref name="other"/>: priority, then FIFO within a queue, then the queue served longer ago.</summary>
+    private bool Before(ReadyJob head, QueueLine line, ReadyJob other, QueueLine otherLine)
+    {
+        if (head.Priority != other.Priority)
+        {
+            return head.Priority > other.Priority;
+        }
+
+        if (line.Queue == otherLine.Queue)
+        {
+            return line.Jobs.TryPeek(out _, out var order) && otherLine.Jobs.TryPeek(out _, out var otherOrder) && order.CompareTo(otherOrder) < 0;
+        }
+
+        return _lastServed.GetValueOrDefault(line.Queue) < _lastServed.GetValueOrDefault(otherLine.Queue);
+    }
+
     /// <summary>Waiting jobs (ready and delayed) per queue, for the cluster view.</summary>
     public Dictionary<string, int> DepthByQueue()
     {
-        var depths = _queues.Values.ToDictionary(q => q.Name, q => q.Jobs.Count, StringComparer.Ordinal);
+        var depths = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var line in _lines.Values)
+        {
+            depths[line.Queue] = depths.GetValueOrDefault(line.Queue) + line.Jobs.Count;
+        }
+
         foreach (var (job, _) in _delayed.UnorderedItems)
         {
             depths[job.Queue] = depths.GetValueOrDefault(job.Queue) + 1;
@@ -109,11 +134,13 @@ internal sealed class ReadySet
         return depths;
     }
 
-    /// <summary>One queue's ready jobs in serving order: priority, then creation, then arrival.</summary>
-    private sealed class QueueLine(string name)
+    /// <summary>The ready jobs of one queue and one need, in serving order: priority, then creation, then arrival.</summary>
+    private sealed class QueueLine(string queue, string type, IReadOnlyList<string>? requires)
     {
-        public string Name { get; } = name;
+        public string Queue { get; } = queue;
+        public string Type { get; } = type;
+        public IReadOnlyList<string>? Requires { get; } = requires is { Count: > 0 } ? requires : null;
+        public string RequiresKey { get; } = requires is { Count: > 0 } ? string.Join(',', requires) : "";
         public PriorityQueue<ReadyJob, (int NegatedPriority, DateTimeOffset CreatedAt, long Arrival)> Jobs { get; } = new();
-        public long LastServed { get; set; }
     }
 }

@@ -81,6 +81,10 @@ internal sealed record JobRecord
     [Column("trace_parent", NpgsqlDbType.Text, Fixed = true)]
     public string? TraceParent { get; init; }
 
+    /// <summary>Tags a silo must have to run the job (normalized: sorted, distinct); null when it requires none.</summary>
+    [Column("requires", NpgsqlDbType.Jsonb, Fixed = true)]
+    public IReadOnlyList<string>? Requires { get; init; }
+
     /// <summary>The version stored in the row; a write succeeds only against this version.</summary>
     [Column("version", NpgsqlDbType.Bigint)]
     public long Version { get; init; }
@@ -109,5 +113,6 @@ internal sealed record JobRecord
         RunAt = RunAt,
         TimeoutSeconds = TimeoutSeconds,
         Version = Version,
+        Requires = Requires ?? [],
     };
 }

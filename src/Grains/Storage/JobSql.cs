@@ -47,7 +47,7 @@ internal static class JobSql
         """;
 
     public const string SelectPending = """
-        SELECT id, queue, priority, state, created_at, run_at FROM jobs
+        SELECT id, queue, priority, state, created_at, run_at, type, requires::text FROM jobs
         WHERE state IN ('queued', 'scheduled') AND updated_at <= $1
         ORDER BY priority DESC, created_at
         LIMIT $2

@@ -24,12 +24,14 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     private readonly NpgsqlDataSource _dataSource;
     private readonly StorageOptions _options;
     private readonly ILogger<JobStore> _logger;
+    private readonly TimeProvider _time;
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(
         new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly List<Task> _writers = [];
 
-    public JobStore(NpgsqlDataSource dataSource, IOptions<StorageOptions> options, ILogger<JobStore> logger)
+    public JobStore(NpgsqlDataSource dataSource, IOptions<StorageOptions> options, TimeProvider time, ILogger<JobStore> logger)
     {
+        _time = time;
         _dataSource = dataSource;
         _options = options.Value;
         _logger = logger;
@@ -108,7 +110,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     public async Task<IReadOnlyList<PendingJob>> LoadPendingAsync(TimeSpan settledFor, int limit, CancellationToken cancellationToken = default)
     {
         await using var command = _dataSource.CreateCommand(JobSql.SelectPending);
-        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = DateTime.UtcNow - settledFor });
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = (_time.GetUtcNow() - settledFor).UtcDateTime });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         var pending = new List<PendingJob>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -121,7 +123,9 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
                 reader.GetInt32(2),
                 state,
                 reader.GetFieldValue<DateTimeOffset>(4),
-                reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5)));
+                reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+                reader.GetString(6),
+                reader.IsDBNull(7) ? null : System.Text.Json.JsonSerializer.Deserialize<string[]>(reader.GetString(7))));
         }
 
         return pending;
@@ -518,4 +522,5 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
 internal sealed record RunningAttemptRow(Guid JobId, int Attempt, string? Silo);
 
 /// <summary>A job that waits to run, as the scheduler needs it.</summary>
-internal sealed record PendingJob(Guid Id, string Queue, int Priority, JobState State, DateTimeOffset CreatedAt, DateTimeOffset? RunAt);
+internal sealed record PendingJob(
+    Guid Id, string Queue, int Priority, JobState State, DateTimeOffset CreatedAt, DateTimeOffset? RunAt, string Type, IReadOnlyList<string>? Requires);

@@ -36,9 +36,6 @@ internal sealed class RowMap<T> where T : class
     public string Select(bool withLarge = true, string? alias = null) =>
         string.Join(", ", Columns.Where(c => withLarge || !c.Large).Select(c => c.SelectExpression(alias)));
 
-    /// <summary>The rows' values of <paramref name="column"/>, as one array parameter.</summary>
-    public static NpgsqlParameter Parameter(RowColumn column, IReadOnlyList<T> rows) => column.ArrayOf(rows);
-
     /// <summary>
     /// A reader for the current result set of <paramref name="reader"/>: columns are found by name
     /// once here; a column the result set lacks reads as its default.

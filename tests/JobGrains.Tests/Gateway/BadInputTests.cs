@@ -38,6 +38,12 @@ public sealed class BadInputTests(GatewayFixture fixture)
     [InlineData("""{"type":"echo","instruction":{},"priority":99999999999}""", "'priority'")]
     [InlineData("""{"type":"echo","instruction":"\u0000"}""", "U+0000")]
     [InlineData("""{"type":"no-such-type","instruction":{}}""", "Unknown job type")]
+    [InlineData("""{"type":"echo","instruction":{},"requires":"gpu"}""", "at 'requires")]
+    [InlineData("""{"type":"echo","instruction":{},"requires":[1]}""", "at 'requires")]
+    [InlineData("""{"type":"echo","instruction":{},"requires":["GPU"]}""", "'requires': A tag must be")]
+    [InlineData("""{"type":"echo","instruction":{},"requires":[""]}""", "'requires': A tag must be")]
+    [InlineData("""{"type":"echo","instruction":{},"requires":["a b"]}""", "'requires': A tag must be")]
+    [InlineData("""{"type":"echo","instruction":{},"requires":["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q"]}""", "at most 16 tags")]
     public async Task Bad_submission_is_400_with_a_clear_message_and_stores_nothing(string body, string expected)
     {
         using var client = fixture.CreateClient();

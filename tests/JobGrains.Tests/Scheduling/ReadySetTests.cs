@@ -7,8 +7,8 @@ public sealed class ReadySetTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
 
-    private static ReadyJob Job(int createdMs, int priority = 0, string queue = "default") =>
-        new(Guid.NewGuid(), queue, priority, T0.AddMilliseconds(createdMs));
+    private static ReadyJob Job(int createdMs, int priority = 0, string queue = "default", string type = "echo", string[]? requires = null) =>
+        new(Guid.NewGuid(), queue, priority, T0.AddMilliseconds(createdMs), type, requires);
 
     private static List<ReadyJob> TakeAll(ReadySet set)
     {
@@ -95,5 +95,42 @@ public sealed class ReadySetTests
         Assert.Empty(set.TakeDue(T0.AddSeconds(9)));
         Assert.Equal([later], set.TakeDue(T0.AddSeconds(10)));
         Assert.Equal(0, set.DelayedCount);
+    }
+
+    [Fact]
+    public void A_silo_that_cannot_run_the_oldest_job_still_gets_the_jobs_it_can_run_in_order()
+    {
+        var set = new ReadySet();
+        var gpu = Job(0, requires: ["gpu"]);
+        var other = Job(1, type: "resize");
+        var plain = Job(2);
+        foreach (var job in new[] { gpu, other, plain })
+        {
+            set.Add(job, T0);
+        }
+
+        // A silo with echo handlers and no tags: neither the gpu job nor the resize job.
+        Assert.Equal(plain, set.TakeNext(canRun: (type, requires) => type == "echo" && requires is null));
+        Assert.Null(set.TakeNext(canRun: (type, requires) => type == "echo" && requires is null));
+
+        // Any silo: the rest in creation order, across their lines.
+        Assert.Equal([gpu, other], TakeAll(set));
+    }
+
+    [Fact]
+    public void Jobs_of_one_queue_keep_their_order_across_types_and_queues_stay_fair()
+    {
+        var set = new ReadySet();
+        var a1 = Job(0, queue: "a", type: "x");
+        var a2 = Job(1, queue: "a", type: "y");
+        var a3 = Job(2, queue: "a", type: "x");
+        var b1 = Job(3, queue: "b", type: "z");
+        foreach (var job in new[] { a3, b1, a2, a1 })
+        {
+            set.Add(job, T0);
+        }
+
+        Assert.Equal([a1, b1, a2, a3], TakeAll(set));
+        Assert.Empty(set.DepthByQueue());
     }
 }

@@ -59,7 +59,8 @@ function renderRow(job) {
     el("td", {}, el("code", { title: job.id }, shortId(job.id))),
     el("td", {}, job.type),
     el("td", {}, job.queue),
-    el("td", {}, el("span", { className: `state ${job.state}` }, job.state)),
+    el("td", {}, el("span", { className: `state ${job.state}`, title: job.waitingFor ? `waiting for ${job.waitingFor}` : "" },
+      job.state, job.waitingFor ? " ⏸" : "")),
     progressCell(job),
     el("td", {}, `${job.attempt} / ${job.maxAttempts}`),
     el("td", { title: job.silo ?? "" }, job.silo ? job.silo.split("@")[0] : ""),
@@ -189,6 +190,7 @@ function renderDetail(job) {
     ["Progress", job.progress ? `${job.progress.percent.toFixed(0)}% ${job.progress.message ?? ""}` : ""],
     ["Silo", job.silo ?? ""], ["Created", job.createdAt], ["Started", job.startedAt ?? ""],
     ["Finished", job.finishedAt ?? ""], ["Run at", job.runAt ?? ""], ["Updated", job.updatedAt],
+    ["Requires", (job.requires ?? []).join(", ")], ["Waiting for", job.waitingFor ?? ""],
   ];
   $("detail-fields").replaceChildren(...fields.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
   $("detail-instruction").textContent = json(job.instruction);
@@ -257,6 +259,8 @@ function renderCluster(cluster) {
       el("td", { title: silo.address }, silo.name, silo.spot ? el("span", { className: "muted" }, " (spot)") : null),
       el("td", {}, status),
       el("td", {}, `${silo.running} / ${silo.slots}`),
+      el("td", { className: "abilities" }, (silo.types ?? []).join(", "),
+        (silo.tags ?? []).length ? el("span", { className: "muted" }, ` [${silo.tags.join(", ")}]`) : null),
       el("td", {}, drain));
   }));
   $("queues").tBodies[0].replaceChildren(...cluster.queues.map((queue) =>

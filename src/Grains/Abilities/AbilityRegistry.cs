@@ -1,0 +1,145 @@
+using JobGrains.Execution;
+using JobGrains.Jobs;
+using JobGrains.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace JobGrains.Abilities;
+
+/// <summary>
+/// This silo's abilities (its handlers' types and its tags), registered in PostgreSQL while it
+/// lives, and a copy of the whole cluster's, kept fresh every <see cref="RefreshPeriod"/>: the job
+/// types any silo ever registered (a submission of another type is refused) and what the live silos
+/// can run (a job none of them can run says so in its view). Reads from the copy never wait for I/O.
+/// </summary>
+internal sealed partial class AbilityRegistry(
+    SiloAbilityStore store,
+    JobHandlerRegistry handlers,
+    IOptions<WorkerOptions> options,
+    ILocalSiloDetails silo,
+    TimeProvider time,
+    ILogger<AbilityRegistry> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
+{
+    public static readonly TimeSpan RefreshPeriod = TimeSpan.FromSeconds(2);
+
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _typesGate = new();
+    private Task _refreshLoop = Task.CompletedTask;
+    private IReadOnlySet<string> _knownTypes = new HashSet<string>(StringComparer.Ordinal);
+    private IReadOnlyDictionary<string, SiloAbilities> _live = new Dictionary<string, SiloAbilities>();
+    private DateTimeOffset _typesReadAt = DateTimeOffset.MinValue;
+
+    /// <summary>What this silo can run.</summary>
+    public SiloAbilities Local { get; } = new(handlers.JobTypes, options.Value.Tags);
+
+    /// <summary>What the live silos can run, by silo address, as of the last refresh.</summary>
+    public IReadOnlyDictionary<string, SiloAbilities> Live => _live;
+
+    private string SiloName => silo.SiloAddress.ToParsableString();
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(AbilityRegistry), ServiceLifecycleStage.ApplicationServices, StartAsync, StopAsync);
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await RefreshAsync(cancellationToken);
+        _refreshLoop = Task.Run(RefreshLoopAsync, CancellationToken.None);
+    }
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await _refreshLoop;
+        try
+        {
+            await store.UnregisterAsync(SiloName, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // Membership declares this silo gone anyway; the scheduler then forgets its abilities.
+            LogUnregisterFailed(logger, e);
+        }
+    }
+
+    /// <summary>
+    /// Whether a silo of the cluster has ever registered a handler for <paramref name="type"/>. A
+    /// type missing from the copy is looked up again (at most once a second): a silo with a new
+    /// handler may just have joined.
+    /// </summary>
+    public async Task<bool> IsKnownTypeAsync(string type)
+    {
+        if (Local.Types.Contains(type) || _knownTypes.Contains(type))
+        {
+            return true;
+        }
+
+        lock (_typesGate)
+        {
+            if (time.GetUtcNow() - _typesReadAt < TimeSpan.FromSeconds(1))
+            {
+                return false;
+            }
+
+            _typesReadAt = time.GetUtcNow();
+        }
+
+        _knownTypes = await store.LoadKnownTypesAsync(CancellationToken.None);
+        return _knownTypes.Contains(type);
+    }
+
+    /// <summary>Every job type the cluster has known, sorted.</summary>
+    public async Task<IReadOnlyList<string>> KnownTypesAsync()
+    {
+        _knownTypes = await store.LoadKnownTypesAsync(CancellationToken.None);
+        return [.. _knownTypes.Union(Local.Types).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>What a waiting job waits for besides capacity: a live silo able to run it; null when one exists.</summary>
+    public string? WaitingFor(JobRecord job) =>
+        job.State is JobState.Queued or JobState.Scheduled && !Local.CanRun(job.Type, job.Requires)
+            ? SiloAbilities.WhyNone(_live.Values, job.Type, job.Requires)
+            : null;
+
+    private async Task RefreshLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(RefreshPeriod, time, _stopping.Token);
+                await RefreshAsync(_stopping.Token);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                // Stopping.
+            }
+            catch (Exception e)
+            {
+                // The copy stays as it was until PostgreSQL answers again.
+                LogRefreshFailed(logger, e);
+            }
+        }
+    }
+
+    private async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        var live = await store.LoadLiveAsync(cancellationToken);
+        if (!live.ContainsKey(SiloName))
+        {
+            // Removed while membership did not list this silo yet (it was joining): register again.
+            await store.RegisterAsync(SiloName, silo.Name, Local, time.GetUtcNow(), cancellationToken);
+            live = await store.LoadLiveAsync(cancellationToken);
+        }
+
+        _live = live;
+        _knownTypes = await store.LoadKnownTypesAsync(cancellationToken);
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    [LoggerMessage(EventId = 8501, Level = LogLevel.Warning, Message = "Reading the cluster's silo abilities failed; using the last copy")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 8502, Level = LogLevel.Warning, Message = "Removing this silo's abilities from PostgreSQL failed")]
+    private static partial void LogUnregisterFailed(ILogger logger, Exception exception);
+}
