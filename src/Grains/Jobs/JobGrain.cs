@@ -1,6 +1,5 @@
 using JobGrains.Abilities;
 using JobGrains.Execution;
-using JobGrains.Scheduling;
 using JobGrains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -10,7 +9,7 @@ using Orleans.Placement;
 namespace JobGrains.Jobs;
 
 /// <summary>
-/// One job's reads and commands: get, cancel, retry, promotion. The hot path (submit, start,
+/// One job's reads and commands: get, cancel, retry. The hot path (submit, start,
 /// progress, checkpoints, end) does not come here: <see cref="JobSubmitter"/> and
 /// <see cref="JobAttempts"/> write the row directly, in shared commits. So each call reads the
 /// row afresh, and its writes are guarded by <c>version</c> (a running job's cancel by the attempt
@@ -27,10 +26,9 @@ internal sealed partial class JobGrain(
     JobAttempts attempts,
     JobChanges changes,
     AbilityRegistry abilities,
-    ReadyJobForwarder scheduler,
     IOptions<JobOptions> options,
     TimeProvider time,
-    ILogger<JobGrain> logger) : Grain, IJobGrain, IJobPromotionGrain
+    ILogger<JobGrain> logger) : Grain, IJobGrain
 {
     private readonly JobOptions _options = options.Value;
     private JobRecord? _job;
@@ -106,24 +104,6 @@ internal sealed partial class JobGrain(
         }
 
         return new JobCommandResult(JobCommandStatus.Accepted, _job!.ToView());
-    }
-
-    public async Task PromoteAsync()
-    {
-        await LoadAsync();
-        if (_job is not { State: JobState.Scheduled } job)
-        {
-            return;
-        }
-
-        if (JobStateMachine.Promote(job, time.GetUtcNow()) is not { } queued)
-        {
-            // Woken early (clocks differ between silos): hand it back to wait for its time.
-            scheduler.AnnounceIfPending(job);
-            return;
-        }
-
-        await WriteAsync(queued, JobTransition.Promoted);
     }
 
     /// <summary>Reads the row afresh: the hot path writes it without this grain.</summary>

@@ -100,10 +100,6 @@ internal static class JobStateMachine
         }
         : null;
 
-    /// <summary><see cref="JobTransition.Promoted"/>; null unless the job is scheduled and its time has come.</summary>
-    public static JobRecord? Promote(JobRecord job, DateTimeOffset now) =>
-        job.State == JobState.Scheduled && !(job.RunAt > now) ? job with { State = JobState.Queued, UpdatedAt = now } : null;
-
     private static void Require(JobRecord job, JobTransition transition, bool legal)
     {
         if (!legal)

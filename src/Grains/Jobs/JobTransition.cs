@@ -51,6 +51,10 @@ internal enum JobTransition
     /// <summary>failed or cancelled → queued: a caller's retry starts a new series of attempts, from no checkpoint.</summary>
     Retried,
 
-    /// <summary>scheduled → queued: its <c>runAt</c> (or a retry's backoff) has passed.</summary>
+    /// <summary>
+    /// scheduled → queued: its <c>runAt</c> (or a retry's backoff) has passed. The scheduler
+    /// promotes due jobs set-wise, in the store's promotion statement, which tests the state
+    /// and the time under the row's lock.
+    /// </summary>
     Promoted,
 }

@@ -17,6 +17,7 @@ namespace JobGrains.Scheduling;
 internal sealed partial class JobSchedulerGrain(
     JobStore store,
     JobAttempts attempts,
+    JobChanges changes,
     SiloAbilityStore abilityStore,
     QueueDepthReport depthReport,
     IOptions<SchedulerOptions> options,
@@ -26,10 +27,14 @@ internal sealed partial class JobSchedulerGrain(
     private static readonly TimeSpan StableRoomFreshness = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan DepthReportPeriod = TimeSpan.FromSeconds(1);
     private readonly SchedulerOptions _options = options.Value;
-    private readonly ReadySet _pending = new();
+    private readonly ReadySet _pending = new(options.Value.WindowPerLine);
     private readonly QueueConcurrency _concurrency = new(options.Value.QueueLimits);
     private readonly List<WaitingPull> _waiting = [];
     private HashSet<string> _deadSilos = [];
+    private IReadOnlyDictionary<string, int> _depths = new Dictionary<string, int>();
+    private DateTimeOffset _depthsReadAt = DateTimeOffset.MinValue;
+    private bool _refilling;
+    private bool _promoting;
 
     // Free slots each non-spot silo had after its last pull: long work waits briefly for them.
     private readonly Dictionary<string, (int Room, DateTimeOffset At)> _stableRoom = new(StringComparer.Ordinal);
@@ -44,9 +49,9 @@ internal sealed partial class JobSchedulerGrain(
             _concurrency.Seed(await store.LoadRunningCountsAsync(cancellationToken));
         }
 
-        var loaded = await ReconcileAsync(TimeSpan.Zero);
-        LogRebuilt(logger, loaded, _pending.ReadyCount, _pending.DelayedCount);
-        this.RegisterGrainTimer(PromoteDueJobs, new GrainTimerCreationOptions(_options.DelayedCheckPeriod, _options.DelayedCheckPeriod) { Interleave = true });
+        await ReconcileAsync();
+        LogRebuilt(logger, _pending.ReadyCount);
+        this.RegisterGrainTimer(PromoteDueJobs, new GrainTimerCreationOptions(TimeSpan.Zero, _options.DelayedCheckPeriod) { Interleave = true });
         this.RegisterGrainTimer(ReconcileTick, new GrainTimerCreationOptions(_options.ReconcilePeriod, _options.ReconcilePeriod) { Interleave = true });
         this.RegisterGrainTimer(RecoverLostAttempts, new GrainTimerCreationOptions(TimeSpan.Zero, _options.LostAttemptCheckPeriod) { Interleave = true });
         this.RegisterGrainTimer(ReportDepths, new GrainTimerCreationOptions(TimeSpan.Zero, DepthReportPeriod) { Interleave = true });
@@ -59,14 +64,12 @@ internal sealed partial class JobSchedulerGrain(
     }
 
     /// <summary>Hands this silo's metrics a copy of the depths, while someone reads them.</summary>
-    private Task ReportDepths()
+    private async Task ReportDepths()
     {
         if (depthReport.IsObserved)
         {
-            depthReport.Publish(_pending.DepthByQueue());
+            depthReport.Publish(new Dictionary<string, int>(await DepthsAsync(), StringComparer.Ordinal));
         }
-
-        return Task.CompletedTask;
     }
 
     public Task EnqueueAsync(IReadOnlyList<ReadyJob> jobs)
@@ -75,7 +78,11 @@ internal sealed partial class JobSchedulerGrain(
         var now = time.GetUtcNow();
         foreach (var job in jobs)
         {
-            _pending.Add(job, now);
+            // A delayed job waits in the table; the promotion finds it when it is due.
+            if (!(job.RunAt > now))
+            {
+                _pending.Add(job, now);
+            }
         }
 
         ServeWaitingPulls();
@@ -147,12 +154,14 @@ internal sealed partial class JobSchedulerGrain(
     private WorkAssignment Assign(string silo, ReadyJob job)
     {
         _concurrency.NoteAssigned(silo, job.Queue);
+        _pending.NoteHandedOut(job.Id, time.GetUtcNow());
         return new WorkAssignment(job.Id, job.Queue);
     }
 
     private IReadOnlyList<WorkAssignment> Answer(WorkRequest request, IReadOnlyList<WorkAssignment> assigned)
     {
         NoteStableRoom(request, assigned.Count);
+        RefillSoon();
         return assigned;
     }
 
@@ -183,8 +192,19 @@ internal sealed partial class JobSchedulerGrain(
                 && _abilities.TryGetValue(r.Key, out var abilities) && abilities.CanRun(job.Type, job.Requires));
     }
 
-    public Task<IReadOnlyDictionary<string, int>> GetQueueDepthsAsync() =>
-        Task.FromResult<IReadOnlyDictionary<string, int>>(_pending.DepthByQueue());
+    public Task<IReadOnlyDictionary<string, int>> GetQueueDepthsAsync() => DepthsAsync();
+
+    /// <summary>Jobs waiting per queue, from the table: read again when older than the depth report's period.</summary>
+    private async Task<IReadOnlyDictionary<string, int>> DepthsAsync()
+    {
+        if (time.GetUtcNow() - _depthsReadAt >= DepthReportPeriod)
+        {
+            _depthsReadAt = time.GetUtcNow();
+            _depths = await store.LoadQueueDepthsAsync();
+        }
+
+        return _depths;
+    }
 
     /// <summary>
     /// Deals ready jobs to waiting pulls one at a time, each to the pull that has received the
@@ -236,35 +256,54 @@ internal sealed partial class JobSchedulerGrain(
         }
     }
 
-    private Task PromoteDueJobs()
+    /// <summary>
+    /// Promotes the delayed jobs whose time has come, set-wise (one statement per batch, no grain
+    /// per job), until none is due; each joins the window at once and is published as any change.
+    /// </summary>
+    private async Task PromoteDueJobs()
     {
-        foreach (var job in _pending.TakeDue(time.GetUtcNow()))
+        if (_promoting)
         {
-            // The job grain writes 'queued' and announces itself back as ready.
-            _ = PromoteAsync(job.Id);
+            return;
         }
 
-        return Task.CompletedTask;
-    }
-
-    private async Task PromoteAsync(Guid id)
-    {
+        _promoting = true;
         try
         {
-            await GrainFactory.GetGrain<IJobPromotionGrain>(id).PromoteAsync();
+            IReadOnlyList<JobRecord> promoted;
+            do
+            {
+                var now = time.GetUtcNow();
+                promoted = await store.PromoteDueAsync(now, _options.PromotionBatch);
+                foreach (var row in promoted)
+                {
+                    _pending.Add(Ready(row.Id, row.Queue, row.Priority, row.CreatedAt, row.Type, row.Requires), now);
+                    changes.Committed(new JobChange(JobTransition.Promoted, row, now));
+                }
+
+                ServeWaitingPulls();
+            }
+            while (promoted.Count == _options.PromotionBatch);
         }
         catch (Exception e)
         {
-            // The row is still 'scheduled'; the next reconciliation brings it back.
-            LogPromoteFailed(logger, e, id);
+            // The rows are still 'scheduled' and due: the next tick promotes them.
+            LogPromoteFailed(logger, e);
+        }
+        finally
+        {
+            _promoting = false;
         }
     }
+
+    private ReadyJob Ready(Guid id, string queue, int priority, DateTimeOffset createdAt, string type, IReadOnlyList<string>? requires) =>
+        new(id, queue, priority, createdAt, type, requires, PreferStable: _options.StableTypes.Contains(type));
 
     private async Task ReconcileTick()
     {
         try
         {
-            var added = await ReconcileAsync(_options.ReconcileSettleTime);
+            var added = await ReconcileAsync();
             if (added > 0)
             {
                 LogReconciled(logger, added);
@@ -292,7 +331,7 @@ internal sealed partial class JobSchedulerGrain(
             {
                 // A silo just died with work it had pulled but not started, or announcements it had
                 // not forwarded: read the table now rather than at the next reconciliation.
-                await ReconcileAsync(TimeSpan.Zero);
+                await ReconcileAsync();
             }
 
             if (!dead.SetEquals(_deadSilos))
@@ -332,25 +371,80 @@ internal sealed partial class JobSchedulerGrain(
         }
     }
 
-    /// <summary>Adds the pending jobs of the table that this grain does not know; returns how many.</summary>
-    private async Task<int> ReconcileAsync(TimeSpan settledFor)
+    /// <summary>
+    /// Every queue with ready jobs in the table is refilled from it: what this grain was never told
+    /// (announcements lost with a silo, rows written by hand) is found again. Returns how many jobs it added.
+    /// </summary>
+    private async Task<int> ReconcileAsync()
     {
-        var rows = await store.LoadPendingAsync(settledFor, _options.ReconcileBatch);
-        var now = time.GetUtcNow();
-        var added = 0;
-        foreach (var row in rows)
+        foreach (var queue in await store.LoadQueuedQueuesAsync())
         {
-            var runAt = row.State == JobState.Scheduled ? row.RunAt : null;
-            var job = new ReadyJob(row.Id, row.Queue, row.Priority, row.CreatedAt, row.Type, row.Requires, runAt, _options.StableTypes.Contains(row.Type));
-            if (_pending.Add(job, now))
+            _pending.MarkOverflowed(queue);
+        }
+
+        return await RefillAsync();
+    }
+
+    /// <summary>Refills, soon and in the background, the queues whose window runs low while the table has more.</summary>
+    private void RefillSoon()
+    {
+        if (!_refilling && _pending.QueuesToRefill(LowWater).Count > 0)
+        {
+            _ = RefillInBackgroundAsync();
+        }
+    }
+
+    private async Task RefillInBackgroundAsync()
+    {
+        try
+        {
+            await RefillAsync();
+        }
+        catch (Exception e)
+        {
+            // The queues stay marked: the next pull or reconciliation tries again.
+            LogReconcileFailed(logger, e);
+        }
+    }
+
+    /// <summary>Tops up, from the table and in serving order, each marked queue whose window runs low; returns how many jobs it added.</summary>
+    private async Task<int> RefillAsync()
+    {
+        if (_refilling)
+        {
+            return 0;
+        }
+
+        _refilling = true;
+        var added = 0;
+        try
+        {
+            foreach (var (queue, mark) in _pending.QueuesToRefill(LowWater))
             {
-                added++;
+                var rows = await store.LoadQueuedAsync(queue, _pending.LineCapacity);
+                var now = time.GetUtcNow();
+                foreach (var row in rows)
+                {
+                    if (_pending.Add(Ready(row.Id, row.Queue, row.Priority, row.CreatedAt, row.Type, row.Requires), now))
+                    {
+                        added++;
+                    }
+                }
+
+                _pending.RefillEnded(queue, mark, exhausted: rows.Count < _pending.LineCapacity);
             }
+        }
+        finally
+        {
+            _refilling = false;
         }
 
         ServeWaitingPulls();
         return added;
     }
+
+    /// <summary>A window below this many ready jobs of a queue is refilled, while the table has more.</summary>
+    private int LowWater => Math.Max(1, _pending.LineCapacity / 2);
 
     private sealed class WaitingPull(WorkRequest request, SiloAbilities abilities)
     {
@@ -360,8 +454,8 @@ internal sealed partial class JobSchedulerGrain(
         public TaskCompletionSource<IReadOnlyList<WorkAssignment>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Scheduler activated: loaded {Loaded} pending jobs ({Ready} ready, {Delayed} delayed)")]
-    private static partial void LogRebuilt(ILogger logger, int loaded, int ready, int delayed);
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Scheduler activated: {Ready} ready jobs in its window")]
+    private static partial void LogRebuilt(ILogger logger, int ready);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Reconciliation found {Added} pending jobs the scheduler did not know")]
     private static partial void LogReconciled(ILogger logger, int added);
@@ -378,6 +472,6 @@ internal sealed partial class JobSchedulerGrain(
     [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Checking for attempts on lost silos failed")]
     private static partial void LogLostAttemptCheckFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Could not promote scheduled job {JobId}")]
-    private static partial void LogPromoteFailed(ILogger logger, Exception exception, Guid jobId);
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Promoting due jobs failed; the next check tries again")]
+    private static partial void LogPromoteFailed(ILogger logger, Exception exception);
 }

@@ -1,64 +1,78 @@
 namespace JobGrains.Scheduling;
 
 /// <summary>
-/// The scheduler's memory of pending jobs: ready jobs by queue, and delayed jobs by time.
-/// Takes the highest priority first, FIFO within a priority, and among queues whose next job
-/// has the same priority, the queue served least recently, so that a flooded queue cannot
-/// starve the others. Within a queue, jobs wait in one line per need (type and required tags),
-/// so that a silo that cannot run the head of one line still gets the jobs it can run.
-/// Not thread-safe: the scheduler grain owns it.
+/// The scheduler's window of ready jobs: PostgreSQL holds the backlog, this holds what is about to
+/// be handed out. Takes the highest priority first, FIFO within a priority, and among queues whose
+/// next job has the same priority, the queue served least recently, so that a flooded queue cannot
+/// starve the others. Within a queue, jobs wait in one line per need (type and required tags), so
+/// that a silo that cannot run the head of one line still gets the jobs it can run. Each line holds
+/// at most <see cref="LineCapacity"/> jobs; a job that does not fit (or one it pushes out) leaves
+/// its queue marked as having more in the table, and the scheduler refills the queue's lines from
+/// the table, in the same order, once they run low (<see cref="QueuesToRefill"/>). Not thread-safe:
+/// the scheduler grain owns it.
 /// </summary>
-internal sealed class ReadySet
+internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
 {
+    public const int DefaultLineCapacity = 2_000;
+
+    /// <summary>How long a job handed out is not taken back in from the table: its start is on its way.</summary>
+    private static readonly TimeSpan HandedOutMemory = TimeSpan.FromSeconds(15);
+
     private readonly Dictionary<(string Queue, string Type, string Requires), QueueLine> _lines = [];
+    private readonly Dictionary<string, int> _readyByQueue = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastServed = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<ReadyJob, DateTimeOffset> _delayed = new();
+    private readonly Dictionary<string, long> _overflowed = new(StringComparer.Ordinal);
     private readonly HashSet<Guid> _known = [];
+    private readonly Dictionary<Guid, DateTimeOffset> _handedOut = [];
+    private readonly Queue<(Guid Id, DateTimeOffset At)> _handedOutOrder = new();
     private long _arrivals;
     private long _serves;
+    private long _overflows;
+
+    public int LineCapacity { get; } = lineCapacity;
 
     public int ReadyCount { get; private set; }
 
-    public int DelayedCount => _delayed.Count;
-
-    /// <summary>Adds a job, ready or delayed by its <see cref="ReadyJob.RunAt"/>; false when it is already here.</summary>
+    /// <summary>
+    /// Adds a ready job; false when it is here already, was handed out moments ago, or does not
+    /// fit its line (its queue is then marked as having more in the table). A job better than the
+    /// worst of a full line takes that one's place.
+    /// </summary>
     public bool Add(ReadyJob job, DateTimeOffset now)
     {
-        if (!_known.Add(job.Id))
+        ForgetHandedOut(now);
+        if (_known.Contains(job.Id) || _handedOut.ContainsKey(job.Id))
         {
             return false;
-        }
-
-        if (job.RunAt > now)
-        {
-            _delayed.Enqueue(job, job.RunAt.Value);
-            return true;
         }
 
         var key = (job.Queue, job.Type, job.Requires is { Count: > 0 } requires ? string.Join(',', requires) : "");
         if (!_lines.TryGetValue(key, out var line))
         {
-            line = new QueueLine(job.Queue, job.Type, job.Requires);
+            line = new QueueLine(job.Queue, job.Type, job.Requires, key.Item3);
             _lines.Add(key, line);
         }
 
-        line.Jobs.Enqueue(job, (-job.Priority, job.CreatedAt, _arrivals++));
-        ReadyCount++;
-        return true;
-    }
-
-    /// <summary>Removes and returns the delayed jobs whose time has come.</summary>
-    public List<ReadyJob> TakeDue(DateTimeOffset now)
-    {
-        var due = new List<ReadyJob>();
-        while (_delayed.TryPeek(out var job, out var runAt) && runAt <= now)
+        var entry = new LineEntry(-job.Priority, job.CreatedAt, _arrivals++, job);
+        if (line.Jobs.Count >= LineCapacity)
         {
-            _delayed.Dequeue();
-            _known.Remove(job.Id);
-            due.Add(job);
+            MarkOverflowed(job.Queue);
+            if (LineEntry.Order.Compare(entry, line.Jobs.Max!) >= 0)
+            {
+                return false;
+            }
+
+            // Pushed out: back to the table, where a refill finds it again in its turn.
+            var worst = line.Jobs.Max!;
+            line.Jobs.Remove(worst);
+            _known.Remove(worst.Job.Id);
+            Count(job.Queue, -1);
         }
 
-        return due;
+        line.Jobs.Add(entry);
+        _known.Add(job.Id);
+        Count(job.Queue, +1);
+        return true;
     }
 
     /// <summary>
@@ -68,7 +82,7 @@ internal sealed class ReadySet
     /// </summary>
     public ReadyJob? TakeNext(Func<string, bool>? canStart = null, Func<string, IReadOnlyList<string>?, bool>? canRun = null)
     {
-        (QueueLine Line, ReadyJob Head)? best = null;
+        QueueLine? best = null;
         foreach (var line in _lines.Values)
         {
             if ((canStart is not null && !canStart(line.Queue)) || (canRun is not null && !canRun(line.Type, line.Requires)))
@@ -76,71 +90,123 @@ internal sealed class ReadySet
                 continue;
             }
 
-            var head = line.Jobs.Peek();
-            if (best is not { } b || Before(head, line, b.Head, b.Line))
+            if (best is null || Before(line, best))
             {
-                best = (line, head);
+                best = line;
             }
         }
 
-        if (best is not { } chosen)
+        if (best is null)
         {
             return null;
         }
 
-        var (bestLine, job) = chosen;
-        bestLine.Jobs.Dequeue();
-        _lastServed[bestLine.Queue] = ++_serves;
-        if (bestLine.Jobs.Count == 0)
+        var head = best.Jobs.Min!;
+        best.Jobs.Remove(head);
+        _lastServed[best.Queue] = ++_serves;
+        if (best.Jobs.Count == 0)
         {
-            _lines.Remove((bestLine.Queue, bestLine.Type, bestLine.RequiresKey));
+            _lines.Remove((best.Queue, best.Type, best.RequiresKey));
         }
 
-        _known.Remove(job.Id);
-        ReadyCount--;
-        return job;
+        _known.Remove(head.Job.Id);
+        Count(best.Queue, -1);
+        return head.Job;
     }
 
-    /// <summary>Whether <paramref name="head"/> goes before <paramref name="other"/>: priority, then FIFO within a queue, then the queue served longer ago.</summary>
-    private bool Before(ReadyJob head, QueueLine line, ReadyJob other, QueueLine otherLine)
+    /// <summary>
+    /// A job taken from here went to a silo: a refill that finds it still queued in the table (its
+    /// start is on its way) leaves it out for a while.
+    /// </summary>
+    public void NoteHandedOut(Guid id, DateTimeOffset now)
     {
-        if (head.Priority != other.Priority)
-        {
-            return head.Priority > other.Priority;
-        }
-
-        if (line.Queue == otherLine.Queue)
-        {
-            return line.Jobs.TryPeek(out _, out var order) && otherLine.Jobs.TryPeek(out _, out var otherOrder) && order.CompareTo(otherOrder) < 0;
-        }
-
-        return _lastServed.GetValueOrDefault(line.Queue) < _lastServed.GetValueOrDefault(otherLine.Queue);
+        _handedOut[id] = now;
+        _handedOutOrder.Enqueue((id, now));
     }
 
-    /// <summary>Waiting jobs (ready and delayed) per queue, for the cluster view.</summary>
-    public Dictionary<string, int> DepthByQueue()
+    /// <summary>Marks <paramref name="queue"/> as having ready jobs in the table that this window lacks.</summary>
+    public void MarkOverflowed(string queue) => _overflowed[queue] = ++_overflows;
+
+    /// <summary>
+    /// The queues with more in the table whose window has fewer than <paramref name="lowWater"/>
+    /// ready jobs, each with the mark to hand back to <see cref="RefillEnded"/>.
+    /// </summary>
+    public List<(string Queue, long Mark)> QueuesToRefill(int lowWater) =>
+        [.. _overflowed.Where(o => _readyByQueue.GetValueOrDefault(o.Key) < lowWater).Select(o => (o.Key, o.Value))];
+
+    /// <summary>
+    /// A refill of <paramref name="queue"/> read what it asked for; <paramref name="exhausted"/>: the
+    /// table had no more. Then the queue is no longer marked, unless a job was left out since <paramref name="mark"/>.
+    /// </summary>
+    public void RefillEnded(string queue, long mark, bool exhausted)
     {
-        var depths = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var line in _lines.Values)
+        if (exhausted && _overflowed.TryGetValue(queue, out var current) && current == mark)
         {
-            depths[line.Queue] = depths.GetValueOrDefault(line.Queue) + line.Jobs.Count;
+            _overflowed.Remove(queue);
         }
-
-        foreach (var (job, _) in _delayed.UnorderedItems)
-        {
-            depths[job.Queue] = depths.GetValueOrDefault(job.Queue) + 1;
-        }
-
-        return depths;
     }
 
-    /// <summary>The ready jobs of one queue and one need, in serving order: priority, then creation, then arrival.</summary>
-    private sealed class QueueLine(string queue, string type, IReadOnlyList<string>? requires)
+    /// <summary>Whether the window holds every ready job the table has for <paramref name="queue"/>, as far as it knows.</summary>
+    public bool IsComplete(string queue) => !_overflowed.ContainsKey(queue);
+
+    /// <summary>The next line to serve: priority, then FIFO within a queue, then the queue served longer ago.</summary>
+    private bool Before(QueueLine line, QueueLine other)
+    {
+        var head = line.Jobs.Min!;
+        var otherHead = other.Jobs.Min!;
+        if (head.NegatedPriority != otherHead.NegatedPriority)
+        {
+            return head.NegatedPriority < otherHead.NegatedPriority;
+        }
+
+        if (line.Queue == other.Queue)
+        {
+            return LineEntry.Order.Compare(head, otherHead) < 0;
+        }
+
+        return _lastServed.GetValueOrDefault(line.Queue) < _lastServed.GetValueOrDefault(other.Queue);
+    }
+
+    private void Count(string queue, int delta)
+    {
+        ReadyCount += delta;
+        var count = _readyByQueue.GetValueOrDefault(queue) + delta;
+        if (count == 0)
+        {
+            _readyByQueue.Remove(queue);
+        }
+        else
+        {
+            _readyByQueue[queue] = count;
+        }
+    }
+
+    private void ForgetHandedOut(DateTimeOffset now)
+    {
+        while (_handedOutOrder.TryPeek(out var oldest) && now - oldest.At > HandedOutMemory)
+        {
+            _handedOutOrder.Dequeue();
+            if (_handedOut.TryGetValue(oldest.Id, out var at) && at == oldest.At)
+            {
+                _handedOut.Remove(oldest.Id);
+            }
+        }
+    }
+
+    /// <summary>A job in its line, ordered by priority (negated: higher first), creation, then arrival.</summary>
+    private sealed record LineEntry(int NegatedPriority, DateTimeOffset CreatedAt, long Arrival, ReadyJob Job)
+    {
+        public static readonly Comparer<LineEntry> Order = Comparer<LineEntry>.Create((a, b) =>
+            (a.NegatedPriority, a.CreatedAt, a.Arrival).CompareTo((b.NegatedPriority, b.CreatedAt, b.Arrival)));
+    }
+
+    /// <summary>The ready jobs of one queue and one need, in serving order.</summary>
+    private sealed class QueueLine(string queue, string type, IReadOnlyList<string>? requires, string requiresKey)
     {
         public string Queue { get; } = queue;
         public string Type { get; } = type;
         public IReadOnlyList<string>? Requires { get; } = requires is { Count: > 0 } ? requires : null;
-        public string RequiresKey { get; } = requires is { Count: > 0 } ? string.Join(',', requires) : "";
-        public PriorityQueue<ReadyJob, (int NegatedPriority, DateTimeOffset CreatedAt, long Arrival)> Jobs { get; } = new();
+        public string RequiresKey { get; } = requiresKey;
+        public SortedSet<LineEntry> Jobs { get; } = new(LineEntry.Order);
     }
 }

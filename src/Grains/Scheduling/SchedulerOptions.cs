@@ -7,20 +7,13 @@ public sealed class SchedulerOptions : IValidatableObject
 {
     public const string Section = "JobGrains:Scheduler";
 
-    /// <summary>How often delayed jobs are checked for their time. Default 100 ms.</summary>
+    /// <summary>How often the table is checked for delayed jobs whose time has come. Default 100 ms.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:00:10")]
     public TimeSpan DelayedCheckPeriod { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>How often the table is read for pending jobs the scheduler missed. Default 10 s.</summary>
+    /// <summary>How often every queue's window is checked against the table for ready jobs the scheduler missed. Default 10 s.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ReconcilePeriod { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>
-    /// Rows changed more recently than this are left to the normal path (they are on their way).
-    /// Default 5 s.
-    /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
-    public TimeSpan ReconcileSettleTime { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How often running attempts are checked against cluster membership for lost silos. Default 2 s.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
@@ -38,9 +31,16 @@ public sealed class SchedulerOptions : IValidatableObject
     /// </summary>
     public Dictionary<string, int> QueueLimits { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Most pending rows read per reconciliation, highest priority first. Default 50,000.</summary>
-    [Range(1, 10_000_000)]
-    public int ReconcileBatch { get; set; } = 50_000;
+    /// <summary>
+    /// Most ready jobs the scheduler holds in memory per queue and need (type and required tags);
+    /// the rest wait in the table, and a window is refilled from it once it is half empty. Default 2,000.
+    /// </summary>
+    [Range(10, 1_000_000)]
+    public int WindowPerLine { get; set; } = ReadySet.DefaultLineCapacity;
+
+    /// <summary>Most delayed jobs promoted by one statement. Default 1,000.</summary>
+    [Range(1, 100_000)]
+    public int PromotionBatch { get; set; } = 1_000;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
         QueueLimits.Where(l => l.Value < 1)

@@ -46,11 +46,39 @@ internal static class JobSql
             FOR UPDATE SKIP LOCKED)
         """;
 
-    public const string SelectPending = """
-        SELECT id, queue, priority, state, created_at, run_at, type, requires::text FROM jobs
-        WHERE state IN ('queued', 'scheduled') AND updated_at <= $1
-        ORDER BY priority DESC, created_at
+    // One queue's ready jobs in serving order (the partial index jobs_queued_serving_order).
+    public const string SelectQueued = """
+        SELECT id, queue, priority, created_at, type, requires::text FROM jobs
+        WHERE state = 'queued' AND queue = $1
+        ORDER BY priority DESC, created_at, id
         LIMIT $2
+        """;
+
+    // The queues that have ready jobs: a skip through the partial index, one probe per queue.
+    public const string SelectQueuedQueues = """
+        WITH RECURSIVE queues AS (
+            (SELECT queue FROM jobs WHERE state = 'queued' ORDER BY queue LIMIT 1)
+            UNION ALL
+            SELECT (SELECT j.queue FROM jobs AS j WHERE j.state = 'queued' AND j.queue > q.queue ORDER BY j.queue LIMIT 1)
+            FROM queues AS q WHERE q.queue IS NOT NULL
+        )
+        SELECT queue FROM queues WHERE queue IS NOT NULL
+        """;
+
+    // Jobs waiting per queue: ready, and delayed (their time, or a retry's backoff, still ahead).
+    public const string SelectQueueDepths = """
+        SELECT queue, count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'scheduled')
+        FROM jobs WHERE state IN ('queued', 'scheduled') GROUP BY queue
+        """;
+
+    // The transition Promoted, set-wise: delayed jobs whose time has come become ready, the
+    // earliest first, a batch at a time. Rows locked by another writer (a cancel) are left for
+    // the next batch; the state is tested again under the lock.
+    public static readonly string PromoteDue = $"""
+        UPDATE jobs AS j SET state = 'queued', updated_at = $1, version = j.version + 1
+        FROM (SELECT id FROM jobs WHERE state = 'scheduled' AND run_at <= $1 ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED) AS due
+        WHERE j.id = due.id AND j.state = 'scheduled'
+        RETURNING {ReturnedColumns}
         """;
 
     // Many rows in one statement: unnest turns the parallel arrays, one per column, back into

@@ -24,14 +24,12 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     private readonly NpgsqlDataSource _dataSource;
     private readonly StorageOptions _options;
     private readonly ILogger<JobStore> _logger;
-    private readonly TimeProvider _time;
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(
         new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly List<Task> _writers = [];
 
-    public JobStore(NpgsqlDataSource dataSource, IOptions<StorageOptions> options, TimeProvider time, ILogger<JobStore> logger)
+    public JobStore(NpgsqlDataSource dataSource, IOptions<StorageOptions> options, ILogger<JobStore> logger)
     {
-        _time = time;
         _dataSource = dataSource;
         _options = options.Value;
         _logger = logger;
@@ -102,33 +100,74 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return await ReadSingleAsync(command, cancellationToken);
     });
 
-    /// <summary>
-    /// Jobs waiting to run (queued) or waiting for their time (scheduled), in the order the
-    /// scheduler serves them. <paramref name="settledFor"/> skips rows changed more recently,
-    /// which are still on their way to the scheduler by the normal path.
-    /// </summary>
-    public async Task<IReadOnlyList<PendingJob>> LoadPendingAsync(TimeSpan settledFor, int limit, CancellationToken cancellationToken = default)
+    /// <summary>Up to <paramref name="limit"/> of <paramref name="queue"/>'s ready jobs, in the order the scheduler serves them.</summary>
+    public async Task<IReadOnlyList<PendingJob>> LoadQueuedAsync(string queue, int limit, CancellationToken cancellationToken = default)
     {
-        await using var command = _dataSource.CreateCommand(JobSql.SelectPending);
-        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = (_time.GetUtcNow() - settledFor).UtcDateTime });
+        await using var command = _dataSource.CreateCommand(JobSql.SelectQueued);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         var pending = new List<PendingJob>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var state = JobSql.ParseState(reader.GetString(3));
             pending.Add(new PendingJob(
                 reader.GetGuid(0),
                 reader.GetString(1),
                 reader.GetInt32(2),
-                state,
-                reader.GetFieldValue<DateTimeOffset>(4),
-                reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
-                reader.GetString(6),
-                reader.IsDBNull(7) ? null : System.Text.Json.JsonSerializer.Deserialize<string[]>(reader.GetString(7))));
+                reader.GetFieldValue<DateTimeOffset>(3),
+                reader.GetString(4),
+                reader.IsDBNull(5) ? null : System.Text.Json.JsonSerializer.Deserialize<string[]>(reader.GetString(5))));
         }
 
         return pending;
+    }
+
+    /// <summary>The queues that have ready jobs.</summary>
+    public async Task<IReadOnlyList<string>> LoadQueuedQueuesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(JobSql.SelectQueuedQueues);
+        var queues = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            queues.Add(reader.GetString(0));
+        }
+
+        return queues;
+    }
+
+    /// <summary>Jobs waiting per queue, ready and delayed.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> LoadQueueDepthsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(JobSql.SelectQueueDepths);
+        var depths = new Dictionary<string, int>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            depths[reader.GetString(0)] = (int)(reader.GetInt64(1) + reader.GetInt64(2));
+        }
+
+        return depths;
+    }
+
+    /// <summary>
+    /// Promotes up to <paramref name="limit"/> delayed jobs whose time has come (<c>run_at</c> ≤
+    /// <paramref name="now"/>) to queued, in one statement; returns their rows as written.
+    /// </summary>
+    public async Task<IReadOnlyList<JobRecord>> PromoteDueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(JobSql.PromoteDue);
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        var promoted = new List<JobRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var read = JobSql.RecordReader(reader);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            promoted.Add(read(reader));
+        }
+
+        return promoted;
     }
 
     /// <summary>
@@ -521,6 +560,5 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
 /// <summary>A running attempt and the silo the table says runs it.</summary>
 internal sealed record RunningAttemptRow(Guid JobId, int Attempt, string? Silo);
 
-/// <summary>A job that waits to run, as the scheduler needs it.</summary>
-internal sealed record PendingJob(
-    Guid Id, string Queue, int Priority, JobState State, DateTimeOffset CreatedAt, DateTimeOffset? RunAt, string Type, IReadOnlyList<string>? Requires);
+/// <summary>A ready job, as the scheduler needs it.</summary>
+internal sealed record PendingJob(Guid Id, string Queue, int Priority, DateTimeOffset CreatedAt, string Type, IReadOnlyList<string>? Requires);

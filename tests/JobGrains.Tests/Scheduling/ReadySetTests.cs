@@ -69,7 +69,7 @@ public sealed class ReadySetTests
         Assert.Same(job, set.TakeNext());
         Assert.True(set.Add(job, T0));
         Assert.Equal([job], TakeAll(set));
-        Assert.Empty(set.DepthByQueue());
+        Assert.Equal(0, set.ReadyCount);
     }
 
     [Fact]
@@ -82,19 +82,61 @@ public sealed class ReadySetTests
         set.Add(other, T0);
         Assert.Same(other, set.TakeNext(queue => queue != "limited"));
         Assert.Null(set.TakeNext(queue => queue != "limited"));
-        Assert.Equal(1, set.DepthByQueue()["limited"]);
+        Assert.Equal(1, set.ReadyCount);
     }
 
     [Fact]
-    public void A_delayed_job_waits_until_its_time()
+    public void A_full_line_keeps_the_best_jobs_and_marks_its_queue_for_a_refill_from_the_table()
+    {
+        var set = new ReadySet(lineCapacity: 4);
+        var jobs = Enumerable.Range(0, 4).Select(i => Job(i)).ToList();
+        jobs.ForEach(job => Assert.True(set.Add(job, T0)));
+        Assert.True(set.IsComplete("default"));
+
+        // A later job of the same priority does not fit: it waits in the table.
+        Assert.False(set.Add(Job(10), T0));
+        Assert.False(set.IsComplete("default"));
+
+        // An urgent one takes the place of the last.
+        var urgent = Job(11, priority: 5);
+        Assert.True(set.Add(urgent, T0));
+        Assert.Equal(4, set.ReadyCount);
+
+        // Not refilled while the window holds enough; once it runs low, until the table has no more.
+        Assert.Empty(set.QueuesToRefill(lowWater: 2));
+        Assert.Equal([urgent, jobs[0], jobs[1]], [set.TakeNext()!, set.TakeNext()!, set.TakeNext()!]);
+        var (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 2));
+        Assert.Equal("default", queue);
+        set.RefillEnded(queue, mark, exhausted: false);
+        Assert.Single(set.QueuesToRefill(lowWater: 2));
+        set.RefillEnded(queue, mark, exhausted: true);
+        Assert.Empty(set.QueuesToRefill(lowWater: 2));
+        Assert.True(set.IsComplete("default"));
+    }
+
+    [Fact]
+    public void A_refill_that_missed_a_job_left_out_meanwhile_keeps_the_queue_marked()
+    {
+        var set = new ReadySet(lineCapacity: 1);
+        set.Add(Job(0), T0);
+        set.Add(Job(1), T0); // left out: marked
+        set.TakeNext();
+        var (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 1));
+        set.Add(Job(2), T0);
+        set.Add(Job(3), T0); // left out again while the refill read the table
+        set.RefillEnded(queue, mark, exhausted: true);
+        Assert.False(set.IsComplete("default"));
+    }
+
+    [Fact]
+    public void A_job_handed_out_is_not_taken_back_from_the_table_while_its_start_is_on_its_way()
     {
         var set = new ReadySet();
-        var later = Job(0) with { RunAt = T0.AddSeconds(10) };
-        set.Add(later, T0);
-        Assert.Null(set.TakeNext());
-        Assert.Empty(set.TakeDue(T0.AddSeconds(9)));
-        Assert.Equal([later], set.TakeDue(T0.AddSeconds(10)));
-        Assert.Equal(0, set.DelayedCount);
+        var job = Job(0);
+        set.Add(job, T0);
+        set.NoteHandedOut(set.TakeNext()!.Id, T0);
+        Assert.False(set.Add(job, T0.AddSeconds(5)));
+        Assert.True(set.Add(job, T0.AddSeconds(16)));
     }
 
     [Fact]
@@ -131,6 +173,6 @@ public sealed class ReadySetTests
         }
 
         Assert.Equal([a1, b1, a2, a3], TakeAll(set));
-        Assert.Empty(set.DepthByQueue());
+        Assert.Equal(0, set.ReadyCount);
     }
 }

@@ -20,7 +20,7 @@ public sealed class ColumnMappingTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync("columns");
-        _store = new JobStore(_database.DataSource, Options.Create(new StorageOptions { ConnectionString = _database.ConnectionString }), TimeProvider.System, NullLogger<JobStore>.Instance);
+        _store = new JobStore(_database.DataSource, Options.Create(new StorageOptions { ConnectionString = _database.ConnectionString }), NullLogger<JobStore>.Instance);
         await _store.StartAsync(CancellationToken.None);
     }
 
