@@ -27,12 +27,12 @@ public sealed class LogEventIdTests
         Assert.Contains(events, e => e.Range.Assembly == "JobGrains.Gateway");
 
         var outside = events.Where(e => e.Id < e.Range.First || e.Id > e.Range.Last)
-            .Select(e => $"{e.Method}: {e.Id} (range of {e.Range.Assembly}: {e.Range.First}–{e.Range.Last})");
-        Assert.Empty(outside);
+            .Select(e => $"{e.Method}: {e.Id} (range of {e.Range.Assembly}: {e.Range.First}–{e.Range.Last})").ToList();
+        Assert.True(outside.Count == 0, "EventIds outside their assembly's range:\n" + string.Join("\n", outside));
 
         var shared = events.GroupBy(e => e.Id).Where(g => g.Count() > 1)
-            .Select(g => $"{g.Key}: {string.Join(", ", g.Select(e => e.Method))}");
-        Assert.Empty(shared);
+            .Select(g => $"{g.Key}: {string.Join(", ", g.Select(e => e.Method))}").ToList();
+        Assert.True(shared.Count == 0, "EventIds used more than once:\n" + string.Join("\n", shared));
     }
 
     [Fact]
