@@ -1,6 +1,3 @@
-// This retry deadline still reads the static clock, which BannedSymbols.txt bans (RS0030).
-#pragma warning disable RS0030
-
 namespace JobGrains.Client;
 
 /// <summary>
