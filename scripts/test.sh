@@ -51,6 +51,22 @@ ensure_chromium() {
   return 0
 }
 
+# The OpenAPI lint test runs Redocly's linter, pinned in tests/tools/openapi-lint: install it
+# there (npm ci) when missing. Without npm that test skips, saying why.
+ensure_openapi_linter() {
+  local dir="$JG_ROOT/tests/tools/openapi-lint"
+  [[ -x $dir/node_modules/.bin/redocly ]] && return 0
+  if ! command -v npm >/dev/null; then
+    warn "npm is not installed; the OpenAPI lint test will skip"
+    return 0
+  fi
+  log "installing the OpenAPI linter (npm ci in $dir; log: $TEST_DATA/logs/npm-openapi-lint.log)"
+  mkdir -p -- "$TEST_DATA/logs"
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund) </dev/null >"$TEST_DATA/logs/npm-openapi-lint.log" 2>&1 9>&- ||
+    warn "could not install the OpenAPI linter; the OpenAPI lint test will fail (see the log)"
+  return 0
+}
+
 # Empties the results dir; refuses paths where a mistake would hurt.
 clean_results_dir() {
   case $RESULTS_DIR in
@@ -168,6 +184,7 @@ main() {
   trap 'exit 129' HUP
 
   ensure_chromium
+  ensure_openapi_linter
   PG_UP=1
   pg_start "$TEST_DATA" "$TEST_PG_PORT" ""
   export JOBGRAINS_TEST_CONNECTION="Host=127.0.0.1;Port=$TEST_PG_PORT;Username=postgres;Database=postgres"

@@ -49,9 +49,10 @@ public static class JobGrainsCluster
 #pragma warning restore ORLEANSEXP003
 
         // After a silo dies, the directory holds its grains' range under a lease (default 30 s)
-        // before they may activate elsewhere, which stalls every job whose grain lived there.
-        // Job grains fence every write with the row version and every outcome with the attempt
-        // number, so a brief duplicate activation cannot corrupt a job; a short lease is safe here.
+        // before they may activate elsewhere, which stalls every grain that lived there (the
+        // dispatcher, schedules, a job grain serving a command). Every write of a job's row is fenced
+        // by the row version, and every outcome by the attempt number, so a brief duplicate
+        // activation cannot corrupt a job; a short lease is safe here.
         builder.Configure<GrainDirectoryOptions>(o => o.RangeLeaseDuration = TimeSpan.FromSeconds(5));
 
         builder.Configure<ClusterMembershipOptions>(o =>

@@ -2,15 +2,15 @@ namespace JobGrains.Gateway.Events;
 
 internal sealed partial class JobEventsSubscription
 {
-    [LoggerMessage(EventId = 4401, EventName = "ObserverRegistered", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 10341, EventName = "ObserverRegistered", Level = LogLevel.Information,
         Message = "Registered for job events with the cluster")]
     private static partial void LogRegistered(ILogger logger);
 
-    [LoggerMessage(EventId = 4402, EventName = "ObserverRegistrationFailed", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 10342, EventName = "ObserverRegistrationFailed", Level = LogLevel.Warning,
         Message = "Could not register for job events (attempt {Attempt}, {ExceptionType}: {Reason}); retrying")]
     private static partial void LogRegistrationFailed(ILogger logger, int attempt, string exceptionType, string reason);
 
-    [LoggerMessage(EventId = 4403, EventName = "ObserverUnregisterFailed", Level = LogLevel.Debug,
+    [LoggerMessage(EventId = 10343, EventName = "ObserverUnregisterFailed", Level = LogLevel.Debug,
         Message = "Could not unregister from job events: {Reason}")]
     private static partial void LogUnregisterFailed(ILogger logger, string reason);
 }

@@ -128,7 +128,10 @@ internal static class GatewayBuilderExtensions
 
         services.AddOpenApi(o =>
         {
+            o.AddDocumentTransformer<DocumentInfoTransformer>();
+            o.AddDocumentTransformer<ServerUrlTransformer>();
             o.AddDocumentTransformer<ApiKeySecurityTransformer>();
+            o.AddOperationTransformer<AuthResponsesTransformer>();
             o.AddSchemaTransformer<RawJsonSchemaTransformer>();
         });
 

@@ -19,7 +19,7 @@ internal sealed class RawJsonConverter : JsonConverter<string>
     {
         ArgumentNullException.ThrowIfNull(writer);
 
-        // The text comes from PostgreSQL's jsonb (or was parsed by the job grain), so it is valid JSON.
+        // The text comes from PostgreSQL's jsonb (or was checked as JSON when submitted), so it is valid JSON.
         writer.WriteRawValue(value, skipInputValidation: true);
     }
 }

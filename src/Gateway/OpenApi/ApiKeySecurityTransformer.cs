@@ -9,12 +9,6 @@ internal sealed class ApiKeySecurityTransformer : IOpenApiDocumentTransformer
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(document);
-        document.Info = new OpenApiInfo
-        {
-            Title = "JobGrains",
-            Version = "v1",
-            Description = "Submit, list, watch, cancel and retry jobs on a JobGrains cluster. Every /api call needs an API key. Live updates: SignalR hub at /hubs/jobs.",
-        };
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
         document.Components.SecuritySchemes["apiKey"] = new OpenApiSecurityScheme

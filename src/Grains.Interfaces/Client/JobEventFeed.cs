@@ -178,12 +178,12 @@ public sealed partial class JobEventFeed : IJobObserver, IAsyncDisposable
             Interlocked.Exchange(ref _disposed, 1) == 0 ? new ValueTask(feed.UnsubscribeAsync(handler)) : ValueTask.CompletedTask;
     }
 
-    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "A job event handler failed")]
+    [LoggerMessage(EventId = 20001, Level = LogLevel.Warning, Message = "A job event handler failed")]
     private static partial void LogHandlerFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "Renewing the job observer failed; retrying at the next period")]
+    [LoggerMessage(EventId = 20002, Level = LogLevel.Warning, Message = "Renewing the job observer failed; retrying at the next period")]
     private static partial void LogRenewFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 7003, Level = LogLevel.Debug, Message = "Unsubscribing the job observer failed")]
+    [LoggerMessage(EventId = 20003, Level = LogLevel.Debug, Message = "Unsubscribing the job observer failed")]
     private static partial void LogUnsubscribeFailed(ILogger logger, Exception exception);
 }

@@ -8,7 +8,8 @@ public static class JobIds
 {
     /// <summary>
     /// The id bound to an idempotency key: a name-based id, so every gateway and client maps
-    /// one key to one job grain without a lookup, and duplicates meet in that grain.
+    /// one key to one job id without a lookup, and duplicates meet in the <c>jobs</c> table's
+    /// unique keys, which decide between them.
     /// </summary>
     public static Guid FromIdempotencyKey(string idempotencyKey)
     {

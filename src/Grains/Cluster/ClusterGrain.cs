@@ -6,13 +6,14 @@ namespace JobGrains.Cluster;
 
 /// <summary>Assembles the cluster view from membership, each silo's worker and the scheduler.</summary>
 [StatelessWorker]
-internal sealed class ClusterGrain(IOptions<SchedulerOptions> schedulerOptions) : Grain, IClusterGrain
+internal sealed class ClusterGrain(IOptions<SchedulerOptions> schedulerOptions, TimeProvider time) : Grain, IClusterGrain
 {
     public async Task<ClusterView> GetViewAsync()
     {
         var hosts = await GrainFactory.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
+        var deadSince = time.GetUtcNow().UtcDateTime.AddMinutes(-5);
         var recent = hosts
-            .Where(h => h.Status != SiloStatus.Dead || h.IAmAliveTime > DateTime.UtcNow.AddMinutes(-5))
+            .Where(h => h.Status != SiloStatus.Dead || h.IAmAliveTime > deadSince)
             .OrderBy(h => h.SiloName, StringComparer.Ordinal)
             .ToList();
 

@@ -14,8 +14,11 @@ internal sealed class CronSchedule
         _zone = zone;
     }
 
-    /// <summary>The schedule, or null with the reason in words for the caller.</summary>
-    public static CronSchedule? TryParse(string cron, string timeZone, out string? problem)
+    /// <summary>
+    /// The schedule, or null with the reason in words for the caller; a schedule with no
+    /// occurrence after <paramref name="now"/> never fires and is refused.
+    /// </summary>
+    public static CronSchedule? TryParse(string cron, string timeZone, DateTimeOffset now, out string? problem)
     {
         problem = null;
         if (string.IsNullOrWhiteSpace(cron) || cron.Length > ScheduleDefaults.MaxCronLength)
@@ -64,7 +67,7 @@ internal sealed class CronSchedule
         }
 
         var schedule = new CronSchedule(expression, zone);
-        if (schedule.NextAfter(DateTimeOffset.UtcNow) is null)
+        if (schedule.NextAfter(now) is null)
         {
             problem = $"'cron' '{Truncate(text)}' never fires.";
             return null;

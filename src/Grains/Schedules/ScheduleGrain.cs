@@ -344,7 +344,7 @@ internal sealed partial class ScheduleGrain(
         _cron = null;
         if (stored is not null)
         {
-            _cron = CronSchedule.TryParse(stored.Cron, stored.TimeZone, out var problem);
+            _cron = CronSchedule.TryParse(stored.Cron, stored.TimeZone, time.GetUtcNow(), out var problem);
             if (_cron is null)
             {
                 LogUnusable(logger, Name, problem);

@@ -6,7 +6,7 @@ using JobGrains.Jobs;
 namespace JobGrains.Schedules;
 
 /// <summary>The rules every schedule meets before it is stored, whatever its entry point.</summary>
-internal sealed class ScheduleRules(SubmissionRules submissions)
+internal sealed class ScheduleRules(SubmissionRules submissions, TimeProvider time)
 {
     /// <summary>No problem and the parsed cron when the definition may be stored; otherwise why not, in words for the caller.</summary>
     public async Task<(string? Problem, CronSchedule? Cron)> FindProblemAsync(ScheduleDefinition definition)
@@ -26,7 +26,7 @@ internal sealed class ScheduleRules(SubmissionRules submissions)
             return ("'job' is required: {type, instruction, queue?, priority?, maxAttempts?, timeoutSeconds?}.", null);
         }
 
-        if (CronSchedule.TryParse(definition.Cron, definition.TimeZone, out var cronProblem) is not { } cron)
+        if (CronSchedule.TryParse(definition.Cron, definition.TimeZone, time.GetUtcNow(), out var cronProblem) is not { } cron)
         {
             return (cronProblem, null);
         }

@@ -3,7 +3,7 @@ namespace JobGrains.Scheduling;
 /// <summary>
 /// Hands ready jobs to silos with free slots. It keeps the ready set in memory, rebuilt from
 /// the <c>jobs</c> table when it activates; it is never the source of truth, only a proposer:
-/// a job grain accepts or refuses each start.
+/// each start is a fenced write of the job's row, which applies only to a job that may start.
 /// </summary>
 [Alias("jobgrains.IJobSchedulerGrain")]
 internal interface IJobSchedulerGrain : IGrainWithIntegerKey

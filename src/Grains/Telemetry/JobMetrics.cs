@@ -5,8 +5,9 @@ using JobGrains.Storage;
 namespace JobGrains.Telemetry;
 
 /// <summary>
-/// The job counters and histograms, recorded by the job grain once per committed transition
-/// (after the store has committed it), so a transition that lost its write is never counted.
+/// The job counters and histograms, recorded once per committed transition by the post-commit
+/// hook (<see cref="JobGrains.Jobs.JobChanges"/>; removals by the retention sweep), after the store
+/// has committed it, so a transition that lost its write is never counted.
 /// Labels are the job's <c>type</c> and <c>queue</c>, plus the <c>outcome</c> of an attempt or
 /// the final <c>state</c> of a job. Recording with no listener costs a check, and no allocation.
 /// </summary>
