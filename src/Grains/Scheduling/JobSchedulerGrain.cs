@@ -26,6 +26,7 @@ internal sealed partial class JobSchedulerGrain(
 {
     private static readonly TimeSpan StableRoomFreshness = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan DepthReportPeriod = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan IdleRefillPause = TimeSpan.FromMilliseconds(500);
     private readonly SchedulerOptions _options = options.Value;
     private readonly ReadySet _pending = new(options.Value.WindowPerLine);
     private readonly QueueConcurrency _concurrency = new(options.Value.QueueLimits);
@@ -34,6 +35,7 @@ internal sealed partial class JobSchedulerGrain(
     private IReadOnlyDictionary<string, int> _depths = new Dictionary<string, int>();
     private DateTimeOffset _depthsReadAt = DateTimeOffset.MinValue;
     private bool _refilling;
+    private DateTimeOffset _nextRefillAt = DateTimeOffset.MinValue;
     private bool _promoting;
 
     // Free slots each non-spot silo had after its last pull: long work waits briefly for them.
@@ -110,6 +112,7 @@ internal sealed partial class JobSchedulerGrain(
 
         var now = time.GetUtcNow();
         heldForStable.ForEach(job => _pending.Add(job, now));
+        RefillSoon();
         if (assigned.Count > 0 || request.FreeSlots <= 0 || request.WaitTimeout <= TimeSpan.Zero)
         {
             return Answer(request, assigned);
@@ -161,7 +164,6 @@ internal sealed partial class JobSchedulerGrain(
     private IReadOnlyList<WorkAssignment> Answer(WorkRequest request, IReadOnlyList<WorkAssignment> assigned)
     {
         NoteStableRoom(request, assigned.Count);
-        RefillSoon();
         return assigned;
     }
 
@@ -254,6 +256,8 @@ internal sealed partial class JobSchedulerGrain(
                 _waiting.RemoveAt(i);
             }
         }
+
+        RefillSoon();
     }
 
     /// <summary>
@@ -385,10 +389,14 @@ internal sealed partial class JobSchedulerGrain(
         return await RefillAsync();
     }
 
-    /// <summary>Refills, soon and in the background, the queues whose window runs low while the table has more.</summary>
+    /// <summary>
+    /// Refills, soon and in the background, the queues whose window runs low while the table has
+    /// more. After a refill that found nothing new (what the table has is on its way to the silos)
+    /// the next waits a moment, rather than read the same rows again at once.
+    /// </summary>
     private void RefillSoon()
     {
-        if (!_refilling && _pending.QueuesToRefill(LowWater).Count > 0)
+        if (!_refilling && time.GetUtcNow() >= _nextRefillAt && _pending.AnyToRefill(LowWater))
         {
             _ = RefillInBackgroundAsync();
         }
@@ -437,6 +445,7 @@ internal sealed partial class JobSchedulerGrain(
         finally
         {
             _refilling = false;
+            _nextRefillAt = time.GetUtcNow() + (added > 0 ? TimeSpan.Zero : IdleRefillPause);
         }
 
         ServeWaitingPulls();

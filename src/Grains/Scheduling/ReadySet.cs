@@ -134,6 +134,20 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     public List<(string Queue, long Mark)> QueuesToRefill(int lowWater) =>
         [.. _overflowed.Where(o => _readyByQueue.GetValueOrDefault(o.Key) < lowWater).Select(o => (o.Key, o.Value))];
 
+    /// <summary>Whether <see cref="QueuesToRefill"/> has any queue, without listing them.</summary>
+    public bool AnyToRefill(int lowWater)
+    {
+        foreach (var queue in _overflowed.Keys)
+        {
+            if (_readyByQueue.GetValueOrDefault(queue) < lowWater)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
     /// A refill of <paramref name="queue"/> read what it asked for; <paramref name="exhausted"/>: the
     /// table had no more. Then the queue is no longer marked, unless a job was left out since <paramref name="mark"/>.
