@@ -1,6 +1,7 @@
 using JobGrains.Execution;
 
-// In the namespace of IServiceCollection, so that `builder.Services.AddJobHandler<T>(...)` needs no using.
+// In the namespace of IServiceCollection, so that `builder.Services.AddJobHandler<T>(...)` needs no using of its own
+// (the Web and Worker SDKs import that namespace implicitly).
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers job handlers.</summary>

@@ -4,7 +4,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
-// In the namespace of IHostApplicationBuilder, so that `builder.AddJobGrainsWorker()` needs no using.
+// In the namespace of IHostApplicationBuilder, so that `builder.AddJobGrainsWorker()` needs no using of its own
+// (the Web and Worker SDKs import that namespace implicitly).
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>Makes a .NET host a worker silo of a JobGrains cluster.</summary>
