@@ -30,7 +30,7 @@ builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
 builder.AddJobGrainsWorker();
 
 builder.Services.AddOptions<KestrelServerOptions>()
-    .Configure<IOptions<SiloHostOptions>>((kestrel, host) => kestrel.Listen(host.Value.AdvertisedIPAddress, host.Value.MetricsPort));
+    .Configure<IOptions<SiloHostOptions>>((kestrel, host) => kestrel.Listen(host.Value.ParseAdvertisedAddress(), host.Value.MetricsPort));
 builder.Services.AddHealthChecks();
 var siloName = builder.Configuration[$"{SiloHostOptions.Section}:Name"] ?? new SiloHostOptions().Name;
 builder.AddJobGrainsOpenTelemetry("jobgrains-silo", siloName,

@@ -57,7 +57,7 @@ public static class JobGrainsWorkerExtensions
                 .Configure<IOptions<SiloHostOptions>>((o, host) =>
                 {
                     // As ConfigureEndpoints(listenOnAnyHostAddress: false): listen where it is reached.
-                    o.AdvertisedIPAddress = host.Value.AdvertisedIPAddress;
+                    o.AdvertisedIPAddress = host.Value.ParseAdvertisedAddress();
                     o.SiloPort = host.Value.SiloPort;
                     o.GatewayPort = host.Value.GatewayPort;
                 });

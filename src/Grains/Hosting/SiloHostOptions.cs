@@ -36,8 +36,11 @@ public sealed class SiloHostOptions : IValidatableObject
     /// <summary>Marks a spot (preemptible) machine, so that long work prefers other silos.</summary>
     public bool Spot { get; set; }
 
-    /// <summary><see cref="AdvertisedAddress"/> parsed; valid once the options are validated.</summary>
-    public IPAddress AdvertisedIPAddress => IPAddress.Parse(AdvertisedAddress);
+    /// <summary>
+    /// <see cref="AdvertisedAddress"/> parsed; valid once the options are validated. A method, not a
+    /// property: the validator reads every property, this one included, before it knows the address is valid.
+    /// </summary>
+    public IPAddress ParseAdvertisedAddress() => IPAddress.Parse(AdvertisedAddress);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
