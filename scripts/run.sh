@@ -123,11 +123,20 @@ stop_stack() {
   log "stopped"
 }
 
+# The connection string of the stack's database, for workers and clients of your own:
+# export ConnectionStrings__JobGrains="$(cat "$JOBGRAINS_DATA/connection-string")". Mode 600.
+write_connection_string() {
+  local file="$JOBGRAINS_DATA/connection-string"
+  (umask 077 && printf '%s\n' "$(jg_connection_string)" >"$file.tmp.$$")
+  mv -f -- "$file.tmp.$$" "$file"
+}
+
 start_stack() {
   local n spot
   STACK_UP=1
   pg_start "$JOBGRAINS_DATA" "$JOBGRAINS_PG_PORT" jobgrains
   ((JG_PG_REUSED)) || PG_OWNED=1
+  write_connection_string
 
   # silo-1 first: it creates the database objects (migrations) and the cluster's first
   # membership rows; the others join once it listens.
@@ -167,6 +176,7 @@ JobGrains is ready: $JOBGRAINS_SILOS silo(s)$spot, PostgreSQL on 127.0.0.1:$JOBG
                 -d '{"type":"echo","instruction":{"hello":"world"}}' $JOBGRAINS_URL/api/jobs
   Metrics:    $JOBGRAINS_URL/metrics (gateway), http://127.0.0.1:$(silo_metrics_port 1)/metrics (silo-1; silo N: that port + N - 1)
   Logs:       $JOBGRAINS_DATA/logs/
+  Workers:    ConnectionStrings__JobGrains="\$(cat $JOBGRAINS_DATA/connection-string)" (README: "Your own workers")
 EOF
   if ((DETACH)); then
     printf '  Stop:       scripts/stop.sh%s\n\n' "$(stop_hint_env)"

@@ -1,18 +1,17 @@
-using System.Net;
 using JobGrains.Hosting;
-using JobGrains.Silo;
-using JobGrains.Storage;
 using JobGrains.Telemetry;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 
-// A web host only for /metrics and /health/live: the silo's work goes through Orleans' own ports.
+// The stock silo: a JobGrains worker (AddJobGrainsWorker, as any service of your own) with the
+// built-in handlers, plus a web host only for /metrics and /health/live on MetricsPort; the
+// silo's work goes through Orleans' own ports.
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.AddSimpleConsole(o =>
 {
@@ -21,40 +20,24 @@ builder.Logging.AddSimpleConsole(o =>
     o.UseUtcTimestamp = true;
 });
 
-// Orleans' placement retries log every attempt at Information through Polly.
-builder.Logging.AddFilter("Polly", LogLevel.Warning);
-builder.Services.AddOptions<SiloHostOptions>()
-    .Bind(builder.Configuration.GetSection(SiloHostOptions.Section))
-    .ValidateDataAnnotations()
-    .ValidateOnStart();
+// The built-in handlers (echo, sleep, fail) are on here unless configuration turns them off:
+// a default beneath every other configuration source.
+builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+{
+    InitialData = [new("JobGrains:Jobs:BuiltInHandlers", "true")],
+});
 
-// A drain (SIGTERM) must finish inside a spot machine's 30 s notice.
-builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(25));
+builder.AddJobGrainsWorker();
 
-var host = builder.Configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>() ?? new SiloHostOptions();
-builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(host.AdvertisedAddress), host.MetricsPort));
+builder.Services.AddOptions<KestrelServerOptions>()
+    .Configure<IOptions<SiloHostOptions>>((kestrel, host) => kestrel.Listen(host.Value.ParseAdvertisedAddress(), host.Value.MetricsPort));
 builder.Services.AddHealthChecks();
-builder.AddJobGrainsOpenTelemetry("jobgrains-silo", host.Name,
+var siloName = builder.Configuration[$"{SiloHostOptions.Section}:Name"] ?? new SiloHostOptions().Name;
+builder.AddJobGrainsOpenTelemetry("jobgrains-silo", siloName,
     metrics => metrics.AddMeter(JobGrainsTelemetry.MeterName, JobGrainsTelemetry.StorageMeterName),
     tracing: _ => { });
-
-builder.UseOrleans(silo =>
-{
-    silo.Configure<ClusterOptions>(o =>
-    {
-        o.ClusterId = builder.Configuration["JobGrains:ClusterId"] ?? JobGrainsCluster.DefaultClusterId;
-        o.ServiceId = JobGrainsCluster.ServiceId;
-    });
-    silo.Configure<SiloOptions>(o => o.SiloName = host.Name);
-    silo.ConfigureEndpoints(IPAddress.Parse(host.AdvertisedAddress), host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: false);
-    silo.AddJobGrainsCluster(builder.Configuration);
-});
 
 var app = builder.Build();
 app.MapPrometheusScrapingEndpoint();
 app.MapHealthChecks("/health/live");
-
-var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("JobGrains.Silo");
-var connectionString = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString;
-await SchemaMigrator.MigrateWhenReachableAsync(connectionString, logger);
 await app.RunAsync();

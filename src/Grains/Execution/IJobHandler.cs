@@ -4,7 +4,7 @@ namespace JobGrains.Execution;
 
 /// <summary>
 /// The code that performs one job type. Register it with
-/// <see cref="JobHandlerServiceCollectionExtensions.AddJobHandler{THandler}"/>; a new instance
+/// <see cref="Microsoft.Extensions.DependencyInjection.JobHandlerServiceCollectionExtensions.AddJobHandler{THandler}"/>; a new instance
 /// runs each attempt, resolved from a DI scope of its own.
 /// </summary>
 public interface IJobHandler

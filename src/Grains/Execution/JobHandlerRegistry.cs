@@ -28,16 +28,3 @@ public sealed class JobHandlerRegistry
     public IJobHandler? Create(string jobType, IServiceProvider services) =>
         _handlers.TryGetValue(jobType, out var type) ? (IJobHandler)ActivatorUtilities.CreateInstance(services, type) : null;
 }
-
-/// <summary>Registers job handlers.</summary>
-public static class JobHandlerServiceCollectionExtensions
-{
-    /// <summary>Makes <typeparamref name="THandler"/> run jobs of type <paramref name="jobType"/>.</summary>
-    public static IServiceCollection AddJobHandler<THandler>(this IServiceCollection services, string jobType)
-        where THandler : class, IJobHandler
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(jobType);
-        services.AddSingleton(new JobHandlerRegistration(jobType, typeof(THandler)));
-        return services;
-    }
-}

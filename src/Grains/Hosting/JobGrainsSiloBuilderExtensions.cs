@@ -81,7 +81,8 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<JobAttempts>();
         services.AddJobSchedules(configuration);
 
-        if (configuration.GetValue("JobGrains:Jobs:BuiltInHandlers", defaultValue: true))
+        // Off unless configured: a worker of your own runs its own handlers; the stock silo turns them on.
+        if (configuration.GetValue("JobGrains:Jobs:BuiltInHandlers", defaultValue: false))
         {
             services.AddJobHandler<EchoHandler>("echo");
             services.AddJobHandler<SleepHandler>("sleep");

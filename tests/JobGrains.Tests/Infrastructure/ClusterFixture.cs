@@ -1,6 +1,6 @@
 using JobGrains.Client;
 using JobGrains.Execution;
-using JobGrains.Silo;
+using JobGrains.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
@@ -54,6 +54,8 @@ public class ClusterFixture : IAsyncLifetime
         var builder = new TestClusterBuilder(InitialSilos);
         builder.Options.UseTestClusterMembership = false;
         builder.Properties[ConnectionStringKey] = Database.ConnectionString;
+        // As the stock silo: the built-in handlers, unless a fixture's settings say otherwise.
+        builder.Properties["JobGrains:Jobs:BuiltInHandlers"] = "true";
         foreach (var (key, value) in SiloSettings)
         {
             builder.Properties[key] = value;

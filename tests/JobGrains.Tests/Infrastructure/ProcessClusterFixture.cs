@@ -27,9 +27,10 @@ public sealed class ProcessCluster : IAsyncDisposable
     public static async Task<ProcessCluster> CreateAsync(string purpose, string? serverConnectionString = null) =>
         new(await TestDatabase.CreateAsync(purpose, serverConnectionString));
 
-    public async Task<SiloProcess> StartSiloAsync(IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>Starts a stock silo, or the worker program at <paramref name="app"/> (see <see cref="SiloProcess.StartAsync"/>).</summary>
+    public async Task<SiloProcess> StartSiloAsync(IReadOnlyDictionary<string, string>? settings = null, string? app = null)
     {
-        var silo = await SiloProcess.StartAsync($"silo-{_silos.Count + 1}", Database.ConnectionString, settings);
+        var silo = await SiloProcess.StartAsync($"silo-{_silos.Count + 1}", Database.ConnectionString, settings, app);
         _silos.Add(silo);
         return silo;
     }

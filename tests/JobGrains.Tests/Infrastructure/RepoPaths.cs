@@ -5,10 +5,11 @@ public static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
 
+    /// <summary>The build configuration of the tests, as the artifacts folders name it.</summary>
 #if DEBUG
-    private const string Configuration = "debug";
+    public const string Configuration = "debug";
 #else
-    private const string Configuration = "release";
+    public const string Configuration = "release";
 #endif
 
     public static string App(string name) => Path.Combine(Root, "artifacts", "bin", name, Configuration, name + ".dll");

@@ -4,8 +4,8 @@ using System.Text;
 namespace JobGrains.Tests.Infrastructure;
 
 /// <summary>
-/// A real silo process (the built JobGrains.Silo app), for tests about processes dying or
-/// draining: SIGKILL and SIGTERM reach it as they would on a machine.
+/// A real silo process (the built JobGrains.Silo app, or a worker program of one's own), for tests
+/// about processes dying or draining: SIGKILL and SIGTERM reach it as they would on a machine.
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
@@ -45,12 +45,15 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a silo and returns once it reports itself started.</summary>
-    public static async Task<SiloProcess> StartAsync(string name, string connectionString, IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>
+    /// Starts a silo and returns once it reports itself started: the stock silo, or the worker
+    /// program at <paramref name="app"/> (a built .dll that calls <c>AddJobGrainsWorker</c>).
+    /// </summary>
+    public static async Task<SiloProcess> StartAsync(string name, string connectionString, IReadOnlyDictionary<string, string>? settings = null, string? app = null)
     {
         var siloPort = FreePorts.Next();
         var metricsPort = FreePorts.Next();
-        var info = new ProcessStartInfo("dotnet", [RepoPaths.App("JobGrains.Silo")])
+        var info = new ProcessStartInfo("dotnet", [app ?? RepoPaths.App("JobGrains.Silo")])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -1,12 +1,11 @@
-using JobGrains.Hosting;
 using Microsoft.Extensions.Configuration;
 using Orleans.Configuration;
 
-namespace JobGrains.Silo;
+namespace JobGrains.Hosting;
 
 /// <summary>
-/// The Orleans providers and runtime settings of a JobGrains silo, in one place, so that the
-/// silo host and the test cluster run the same ones.
+/// The Orleans providers and runtime settings of a JobGrains silo, in one place, so that every
+/// worker (<c>AddJobGrainsWorker</c>, the stock silo) and the test cluster run the same ones.
 /// </summary>
 public static class JobGrainsCluster
 {
@@ -17,6 +16,9 @@ public static class JobGrainsCluster
 
     /// <summary>PostgreSQL's ADO.NET invariant name, which the Orleans providers need (their default is SQL Server's).</summary>
     public const string Invariant = "Npgsql";
+
+    /// <summary>How long a host has to stop: a drain (SIGTERM) must end inside a spot machine's 30 s notice.</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(25);
 
     /// <summary>
     /// ADO.NET clustering, grain storage and reminders on PostgreSQL, the distributed grain
