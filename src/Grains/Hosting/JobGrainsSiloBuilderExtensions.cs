@@ -1,5 +1,6 @@
 using JobGrains.Events;
 using JobGrains.Execution;
+using JobGrains.Execution.Commands;
 using JobGrains.Execution.Handlers;
 using JobGrains.Jobs;
 using JobGrains.Retention;
@@ -76,6 +77,9 @@ public static class JobGrainsSiloBuilderExtensions
             services.AddJobHandler<SleepHandler>("sleep");
             services.AddJobHandler<FailHandler>("fail");
         }
+
+        // After the built-ins, so that a configured program may replace one.
+        services.AddJobCommands(configuration);
 
         return builder;
     }
