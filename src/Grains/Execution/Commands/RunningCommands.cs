@@ -12,8 +12,6 @@ internal sealed partial class RunningCommands(ILogger<RunningCommands> logger) :
 {
     private readonly ConcurrentDictionary<int, ProcessGroup> _groups = new();
 
-    public int Count => _groups.Count;
-
     /// <summary>Tracks <paramref name="group"/> until the returned handle is disposed.</summary>
     public IDisposable Track(ProcessGroup group)
     {
