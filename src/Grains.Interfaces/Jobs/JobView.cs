@@ -73,4 +73,7 @@ public static class JobErrorKinds
 
     /// <summary>The handler returned something that is not JSON.</summary>
     public const string InvalidResult = "invalidResult";
+
+    /// <summary>An external program (the <c>command</c> handler) exited with a code other than 0.</summary>
+    public const string ExitCode = "exitCode";
 }

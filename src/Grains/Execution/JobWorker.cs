@@ -506,7 +506,7 @@ internal sealed partial class JobWorker(
         {
             // A handler's failure fails its attempt, never the silo.
             LogHandlerFailed(logger, e, lease.JobId, lease.Attempt);
-            var kind = e is JobHandlerFailedException ? "failed" : JobErrorKinds.Exception;
+            var kind = e is JobHandlerFailedException failed ? failed.ErrorKind : JobErrorKinds.Exception;
             return AttemptOutcome.Failed(lease.Attempt, new JobError(kind, e.Message));
         }
     }

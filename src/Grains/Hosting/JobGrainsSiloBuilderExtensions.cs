@@ -1,6 +1,7 @@
 using JobGrains.Abilities;
 using JobGrains.Events;
 using JobGrains.Execution;
+using JobGrains.Execution.Commands;
 using JobGrains.Execution.Handlers;
 using JobGrains.Jobs;
 using JobGrains.Retention;
@@ -88,6 +89,9 @@ public static class JobGrainsSiloBuilderExtensions
             services.AddJobHandler<SleepHandler>("sleep");
             services.AddJobHandler<FailHandler>("fail");
         }
+
+        // After the built-ins, so that a configured program may replace one.
+        services.AddJobCommands(configuration);
 
         return builder;
     }

@@ -23,7 +23,10 @@ public sealed class FailHandler : IJobHandler
     private sealed record FailInstruction(string? Message, int? FailTimes);
 }
 
-/// <summary>A handler's deliberate failure; its message becomes the job's error message.</summary>
+/// <summary>
+/// A handler's deliberate failure; its message becomes the job's error message, and
+/// <see cref="ErrorKind"/> its error kind.
+/// </summary>
 public sealed class JobHandlerFailedException : Exception
 {
     public JobHandlerFailedException()
@@ -39,4 +42,14 @@ public sealed class JobHandlerFailedException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>A failure of a kind other than <c>failed</c>, such as <c>exitCode</c>.</summary>
+    public JobHandlerFailedException(string message, string errorKind)
+        : base(message)
+    {
+        ErrorKind = errorKind;
+    }
+
+    /// <summary>The job's <c>error.kind</c>. Default <c>failed</c>.</summary>
+    public string ErrorKind { get; } = "failed";
 }
