@@ -6,6 +6,7 @@ using JobGrains.Jobs;
 using JobGrains.Retention;
 using JobGrains.Schedules;
 using JobGrains.Scheduling;
+using JobGrains.Spot;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
 using Microsoft.Extensions.Configuration;
@@ -80,6 +81,7 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<JobChanges>();
         services.AddSingleton<JobAttempts>();
         services.AddJobSchedules(configuration);
+        services.AddSpotNotices(configuration);
 
         if (configuration.GetValue("JobGrains:Jobs:BuiltInHandlers", defaultValue: true))
         {
