@@ -36,7 +36,7 @@ internal sealed class MetadataClient(Uri baseAddress, TimeSpan timeout) : IDispo
                 throw new MetadataAnswerException($"{request.Method} {request.RequestUri} answered {(int)response.StatusCode}.");
             }
 
-            var etag = response.Headers.TryGetValues("ETag", out var values) ? values.FirstOrDefault() : null;
+            var etag = response.Headers.NonValidated.TryGetValues("ETag", out var values) ? values.FirstOrDefault() : null;
             return (await response.Content.ReadAsStringAsync(deadline.Token), etag);
         }
         catch (HttpRequestException e)
