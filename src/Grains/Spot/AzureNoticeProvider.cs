@@ -68,7 +68,10 @@ internal sealed class AzureNoticeProvider(MetadataClient client, TimeProvider ti
         if (_vmName is null)
         {
             var (name, _) = await client.SendAsync(Request(HttpMethod.Get, "/metadata/instance/compute/name?api-version=2021-02-01&format=text"), cancellationToken);
-            _vmName = string.IsNullOrWhiteSpace(name) ? throw new MetadataAnswerException("Azure metadata answered no compute name.") : name.Trim();
+            // Kept for good only when it looks like a VM name: a garbled answer is asked again next time.
+            _vmName = name?.Trim() is { Length: > 0 and <= 64 } trimmed && trimmed.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+                ? trimmed
+                : throw new MetadataAnswerException("Azure metadata answered no readable compute name.");
         }
 
         return _vmName;

@@ -70,6 +70,16 @@ public sealed class SpotNoticeTests(ITestOutputHelper output)
             await Eventually.MatchesAsync(() => Task.FromResult(victim.HasExited), exited => exited, $"{victim.Name} to leave", TimeSpan.FromSeconds(45));
             return DateTimeOffset.UtcNow;
         }));
+        foreach (var victim in victims)
+        {
+            // The drain's steps, for reading the timings of a run.
+            foreach (var line in victim.Log.Split('\n').Where(l => l.Contains("JobGrains.Spot", StringComparison.Ordinal) || l.Contains("Drain", StringComparison.Ordinal)
+                         || l.Contains("Stopping", StringComparison.Ordinal) || l.Contains("shutting down", StringComparison.Ordinal)))
+            {
+                output.WriteLine($"{victim.Name} {line}");
+            }
+        }
+
         var gcpDeadline = gcp.GcpPreemptedSeenAt!.Value.AddSeconds(30);
         Assert.True(exits[0] < awsDeadline, $"aws silo left at {exits[0]:O}, deadline {awsDeadline:O}");
         Assert.True(exits[1] < gcpDeadline, $"gcp silo left at {exits[1]:O}, deadline {gcpDeadline:O}");
