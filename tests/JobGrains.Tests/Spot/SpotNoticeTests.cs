@@ -37,22 +37,22 @@ public sealed class SpotNoticeTests(ITestOutputHelper output)
         await cluster.ConnectClientAsync();
         var victimAddresses = (await Task.WhenAll(victims.Select(cluster.AddressOfAsync))).Select(a => (string?)a).ToHashSet();
 
-        // Only the three spot silos exist (12 slots): they take all 12 jobs. Short ones finish well
-        // inside any notice; long ones (checkpointed) cannot, even inside GCP's 30 s.
-        var shortJobs = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 6).Select(_ => new JobSubmission { Type = "sleep", Instruction = """{"ms": 4000}""" }));
+        // Only the three spot silos exist (12 slots): they take all 12 jobs, four each. Short ones
+        // finish well inside any notice; long ones (checkpointed) cannot, even inside GCP's 30 s.
+        var shortJobs = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 6).Select(_ => new JobSubmission { Type = "sleep", Instruction = """{"ms": 3000}""" }));
         var longJobs = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 6).Select(_ => new JobSubmission { Type = "sleep", Instruction = """{"ms": 45000, "checkpoint": true}""" }));
         await Eventually.MatchesAsync(
             () => cluster.Database.ScalarAsync<long>("select count(*) from jobs where state = 'running'"),
             running => running == 12, "all twelve jobs to run on the spot silos", TimeSpan.FromSeconds(60));
-        var healthy = await cluster.StartSiloAsync(new Dictionary<string, string> { ["JobGrains:Worker:Slots"] = "8" });
-        var healthyAddress = await cluster.AddressOfAsync(healthy);
-
         var noticeAt = DateTimeOffset.UtcNow;
         var awsDeadline = noticeAt.AddSeconds(20);
         var azureDeadline = noticeAt.AddSeconds(20);
         aws.AwsInstanceAction = awsDeadline;
         azure.AzurePreempt = azureDeadline;
         gcp.PreemptGcp();
+
+        // A healthy silo joins meanwhile, for the work handed back (which waits queued until then).
+        var joining = cluster.StartSiloAsync(new Dictionary<string, string> { ["JobGrains:Worker:Slots"] = "8" });
 
         // The cluster view shows each notice while its silo drains.
         var seen = new HashSet<string>();
@@ -64,19 +64,20 @@ public sealed class SpotNoticeTests(ITestOutputHelper output)
             },
             count => count == 3, "the three notices in the cluster view", TimeSpan.FromSeconds(20));
         Assert.Equal(["aws-instance-action", "azure-preempt", "gcp-preempted"], seen.Order());
+        var healthyAddress = await cluster.AddressOfAsync(await joining);
 
         var exits = await Task.WhenAll(victims.Select(async victim =>
         {
             await Eventually.MatchesAsync(() => Task.FromResult(victim.HasExited), exited => exited, $"{victim.Name} to leave", TimeSpan.FromSeconds(45));
             return DateTimeOffset.UtcNow;
         }));
-        foreach (var victim in victims)
+        foreach (var (victim, cloud) in victims.Zip(["aws", "gcp", "azure"]))
         {
             // The drain's steps, for reading the timings of a run.
             foreach (var line in victim.Log.Split('\n').Where(l => l.Contains("JobGrains.Spot", StringComparison.Ordinal) || l.Contains("Drain", StringComparison.Ordinal)
                          || l.Contains("Stopping", StringComparison.Ordinal) || l.Contains("shutting down", StringComparison.Ordinal)))
             {
-                output.WriteLine($"{victim.Name} {line}");
+                output.WriteLine($"{cloud} {line}");
             }
         }
 
