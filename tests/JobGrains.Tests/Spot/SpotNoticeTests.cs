@@ -162,10 +162,13 @@ public sealed class SpotNoticeTests(ITestOutputHelper output)
         failing.Fault = MetadataFault.ServerError;
         nonsense.Fault = MetadataFault.Malformed;
         await using var cluster = await ProcessCluster.CreateAsync("spot-faults");
-        var silos = await Task.WhenAll(
-            cluster.StartSiloAsync(Watching("aws", hanging)),
-            cluster.StartSiloAsync(Watching("gcp", failing)),
-            cluster.StartSiloAsync(Watching("azure", nonsense)));
+        // One after another: three silo starts at once can take over a minute on a busy machine.
+        var silos = new[]
+        {
+            await cluster.StartSiloAsync(Watching("aws", hanging)),
+            await cluster.StartSiloAsync(Watching("gcp", failing)),
+            await cluster.StartSiloAsync(Watching("azure", nonsense)),
+        };
         await cluster.ConnectClientAsync();
 
         // Each silo has asked its broken service several times (a hanging one times out each time).
