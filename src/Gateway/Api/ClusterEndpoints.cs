@@ -14,7 +14,7 @@ internal static class ClusterEndpoints
 
         group.MapGet("/", async (IJobsClient jobs) => TypedResults.Ok(await jobs.GetClusterAsync()))
             .WithName("GetCluster")
-            .WithSummary("The silos (address, status, spot, slots, running, draining) and queues (depth, running).")
+            .WithSummary("The silos (address, status, spot, slots, running, draining, notice, atRisk) and queues (depth, running).")
             .Produces<ClusterView>();
 
         group.MapPost("/silos/{silo}/drain", DrainAsync)

@@ -41,6 +41,15 @@ public sealed record SiloView
 
     /// <summary>The silo's tags (<c>JobGrains:Silo:Tags</c>): jobs that require a tag run only where it is.</summary>
     [Id(8)] public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>The cloud's interruption notice this silo is draining for; null without one.</summary>
+    [Id(9)] public SiloNotice? Notice { get; init; }
+
+    /// <summary>
+    /// The cloud recommends moving work off this machine (AWS rebalance recommendation): it keeps
+    /// what it runs, takes no stable types, and new work only when no other silo has room.
+    /// </summary>
+    [Id(10)] public bool AtRisk { get; init; }
 }
 
 /// <summary>One queue: jobs waiting (ready or delayed) and running, and its concurrency limit when it has one.</summary>

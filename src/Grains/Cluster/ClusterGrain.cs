@@ -32,6 +32,8 @@ internal sealed class ClusterGrain(IOptions<SchedulerOptions> schedulerOptions, 
                 Draining = status?.Draining ?? host.Status == SiloStatus.ShuttingDown,
                 Types = status?.Types ?? [],
                 Tags = status?.Tags ?? [],
+                Notice = status?.Notice,
+                AtRisk = status?.AtRisk ?? false,
             }, RunningByQueue: status?.RunningByQueue);
         }));
 

@@ -1,3 +1,5 @@
+using JobGrains.Cluster;
+
 namespace JobGrains.Execution;
 
 /// <summary>
@@ -33,4 +35,11 @@ internal sealed record WorkerStatus(
     [property: Id(3)] bool Spot,
     [property: Id(4)] IReadOnlyDictionary<string, int> RunningByQueue,
     [property: Id(5)] IReadOnlyList<string> Types,
-    [property: Id(6)] IReadOnlyList<string> Tags);
+    [property: Id(6)] IReadOnlyList<string> Tags)
+{
+    /// <summary>The cloud's interruption notice this silo drains for (see <c>Spot/SpotState</c>).</summary>
+    [Id(7)] public SiloNotice? Notice { get; init; }
+
+    /// <summary>A rebalance recommendation marked this silo at risk.</summary>
+    [Id(8)] public bool AtRisk { get; init; }
+}

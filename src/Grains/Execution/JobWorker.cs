@@ -5,6 +5,7 @@ using JobGrains.Abilities;
 using JobGrains.Execution.Handlers;
 using JobGrains.Jobs;
 using JobGrains.Scheduling;
+using JobGrains.Spot;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,6 +35,7 @@ internal sealed partial class JobWorker(
     AbilityRegistry abilities,
     IOptions<WorkerOptions> options,
     IOptions<SchedulerOptions> schedulerOptions,
+    SpotState spot,
     TimeProvider time,
     ILogger<JobWorker> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
@@ -150,6 +152,7 @@ internal sealed partial class JobWorker(
                     FreeSlots = offer,
                     WaitTimeout = _options.PullWait,
                     Spot = _options.Spot,
+                    AtRisk = spot.AtRisk,
                     Sequence = sequence,
                     HeldByQueue = held,
                     Types = _types,
@@ -281,7 +284,7 @@ internal sealed partial class JobWorker(
     /// </summary>
     public IntakeStart? TryStartOnIntake(Guid jobId, string queue, string type, IReadOnlyList<string>? requires)
     {
-        if (!_options.StartOnIntake || _queueLimits.ContainsKey(queue) || (_options.Spot && _stableTypes.Contains(type))
+        if (!_options.StartOnIntake || _queueLimits.ContainsKey(queue) || (_options.Spot && _stableTypes.Contains(type)) || spot.AtRisk
             || !abilities.Local.CanRun(type, requires))
         {
             return null;
@@ -547,13 +550,15 @@ internal sealed partial class JobWorker(
 
     private async Task DrainAsync(CancellationToken cancellationToken)
     {
-        LogDraining(logger, Running, _options.DrainGrace);
+        // A cloud's interruption notice sets the grace by its deadline.
+        var grace = spot.DrainGrace(_options.DrainGrace);
+        LogDraining(logger, Running, grace);
         await _stopPulling.CancelAsync();
         await Task.WhenAll(_pullLoop, _orphanLoop);
 
         var inFlight = _attempts.Values.ToArray();
         var finished = Task.WhenAll(inFlight);
-        if (await Task.WhenAny(finished, Task.Delay(_options.DrainGrace, time, cancellationToken)) != finished)
+        if (await Task.WhenAny(finished, Task.Delay(grace, time, cancellationToken)) != finished)
         {
             // Out of grace: cut the rest short; their outcomes hand them back as disrupted.
             await _disrupt.CancelAsync();

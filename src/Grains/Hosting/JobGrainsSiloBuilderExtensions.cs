@@ -7,6 +7,7 @@ using JobGrains.Jobs;
 using JobGrains.Retention;
 using JobGrains.Schedules;
 using JobGrains.Scheduling;
+using JobGrains.Spot;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
 using Microsoft.Extensions.Configuration;
@@ -81,6 +82,7 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<JobChanges>();
         services.AddSingleton<JobAttempts>();
         services.AddJobSchedules(configuration);
+        services.AddSpotNotices(configuration);
 
         // Off unless configured: a worker of your own runs its own handlers; the stock silo turns them on.
         if (configuration.GetValue("JobGrains:Jobs:BuiltInHandlers", defaultValue: false))

@@ -81,6 +81,9 @@ internal sealed record WorkRequest
 
     /// <summary>The silo's tags: it is handed no job that requires another.</summary>
     [Id(9)] public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>A silo at risk (a rebalance recommendation): no stable types, other work only when no healthy silo has room.</summary>
+    [Id(10)] public bool AtRisk { get; init; }
 }
 
 /// <summary>A job handed to a silo, with its queue so that the silo can count what it holds per queue.</summary>

@@ -100,7 +100,7 @@ internal sealed partial class JobSchedulerGrain(
         var heldForStable = new List<ReadyJob>();
         while (assigned.Count < request.FreeSlots && _pending.TakeNext(_concurrency.CanStart, abilities.CanRun) is { } job)
         {
-            if (request.Spot && job.PreferStable && StableSiloHasRoom(job))
+            if ((request.Spot && job.PreferStable && StableSiloHasRoom(job)) || (request.AtRisk && (job.PreferStable || StableSiloHasRoom(job))))
             {
                 heldForStable.Add(job);
             }
@@ -169,7 +169,7 @@ internal sealed partial class JobSchedulerGrain(
 
     private void NoteStableRoom(WorkRequest request, int assigned)
     {
-        if (!request.Spot)
+        if (!request.Spot && !request.AtRisk)
         {
             _stableRoom[request.Silo] = (RoomAfter(request, assigned), time.GetUtcNow());
         }
@@ -189,7 +189,7 @@ internal sealed partial class JobSchedulerGrain(
     {
         var recent = time.GetUtcNow() - StableRoomFreshness;
         // A silo waiting here speaks for itself: its pull, not its last answer, says its room.
-        return _waiting.Exists(p => !p.Request.Spot && p.Abilities.CanRun(job.Type, job.Requires) && RoomAfter(p.Request, p.Assigned.Count) > 0)
+        return _waiting.Exists(p => !p.Request.Spot && !p.Request.AtRisk && p.Abilities.CanRun(job.Type, job.Requires) && RoomAfter(p.Request, p.Assigned.Count) > 0)
             || _stableRoom.Any(r => r.Value.Room > 0 && r.Value.At > recent && !_waiting.Exists(p => p.Request.Silo == r.Key)
                 && _abilities.TryGetValue(r.Key, out var abilities) && abilities.CanRun(job.Type, job.Requires));
     }
@@ -230,6 +230,17 @@ internal sealed partial class JobSchedulerGrain(
             }
 
             var able = open.Where(p => p.Abilities.CanRun(job.Type, job.Requires)).ToList();
+            if (able.Exists(p => p.Request.AtRisk) && (job.PreferStable || StableSiloHasRoom(job)))
+            {
+                // Silos at risk take no stable types, and other work only when no healthy silo has room.
+                able.RemoveAll(p => p.Request.AtRisk);
+                if (able.Count == 0)
+                {
+                    held.Add(job);
+                    continue;
+                }
+            }
+
             var stableOpen = able.Where(p => !p.Request.Spot).ToList();
             if (job.PreferStable && stableOpen.Count == 0 && StableSiloHasRoom(job))
             {

@@ -252,12 +252,18 @@ async function command(action, done, failed) {
 function renderCluster(cluster) {
   $("silos").tBodies[0].replaceChildren(...cluster.silos.map((silo) => {
     const status = silo.draining ? "draining" : silo.status;
+    // A cloud's interruption notice: what announced it, when the machine goes, and how far the drain is.
+    const notice = silo.notice
+      ? el("span", { className: "notice", title: `${silo.notice.kind}: the machine is taken at ${silo.notice.deadline}` },
+        ` ${silo.notice.kind}, ${silo.notice.drain}, leaves by ${new Date(silo.notice.deadline).toLocaleTimeString()}`)
+      : null;
+    const atRisk = silo.atRisk ? el("span", { className: "notice", title: "rebalance recommendation: no stable types, new work only when other silos are full" }, " at risk") : null;
     const drain = silo.status === "active" && !silo.draining
       ? el("button", { type: "button", className: "link", onclick: () => drain(silo) }, "drain")
       : null;
     return el("tr", { dataset: { silo: silo.name } },
       el("td", { title: silo.address }, silo.name, silo.spot ? el("span", { className: "muted" }, " (spot)") : null),
-      el("td", {}, status),
+      el("td", {}, status, notice, atRisk),
       el("td", {}, `${silo.running} / ${silo.slots}`),
       el("td", { className: "abilities" }, (silo.types ?? []).join(", "),
         (silo.tags ?? []).length ? el("span", { className: "muted" }, ` [${silo.tags.join(", ")}]`) : null),
