@@ -15,6 +15,7 @@ public sealed class OrphanCheckTests : IDisposable
     private readonly Channel<(Guid JobId, int Attempt)> _handedBack = Channel.CreateUnbounded<(Guid, int)>();
     private readonly Queue<Func<IReadOnlyList<RunningAttemptRow>>> _table = new();
     private readonly Task _loop;
+    private bool _waiting;
 
     public OrphanCheckTests()
     {
@@ -31,8 +32,14 @@ public sealed class OrphanCheckTests : IDisposable
     /// <summary>Lets one check run against <paramref name="rows"/> and returns what it handed back.</summary>
     private async Task<List<(Guid, int)>> CheckAsync(Func<IReadOnlyList<RunningAttemptRow>> rows)
     {
+        if (!_waiting)
+        {
+            Assert.Equal(Period, await _clock.NextTimerAsync("the first check's period"));
+            _waiting = true;
+        }
+
         _table.Enqueue(rows);
-        await _clock.FireNextAsync(Period, "the check's period");
+        _clock.Advance(Period);
 
         // The next period's timer is set once this check is done.
         Assert.Equal(Period, await _clock.NextTimerAsync("the next check"));
