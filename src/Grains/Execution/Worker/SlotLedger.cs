@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace JobGrains.Execution.Worker;
 
 /// <summary>
@@ -13,7 +15,7 @@ internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQ
 
     // Jobs that hold a slot here or whose outcome is being stored: added before the attempt
     // starts, removed after its outcome is stored.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, byte> _inFlight = new();
+    private readonly ConcurrentDictionary<Guid, byte> _inFlight = new();
 
     // Slots taken on intake and slots offered to the scheduler are counted under this lock, so
     // that the pull's answer and the starts on intake never hold more than the silo's slots.
