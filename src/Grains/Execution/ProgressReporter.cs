@@ -1,3 +1,4 @@
+using JobGrains.Execution.Worker;
 using JobGrains.Jobs;
 using Microsoft.Extensions.Logging;
 
@@ -7,7 +8,7 @@ namespace JobGrains.Execution;
 /// Stores an attempt's progress in its job's row, one report at a time and in order. Reports
 /// made while one is in flight are coalesced: only the latest is sent next.
 /// </summary>
-internal sealed partial class ProgressReporter(JobAttempts attempts, Guid jobId, int attempt, ILogger logger)
+internal sealed partial class ProgressReporter(IAttemptStore attempts, Guid jobId, int attempt, ILogger logger)
 {
     private readonly Lock _gate = new();
     private JobProgress? _latest;
