@@ -73,6 +73,10 @@ internal static class GatewayBuilderExtensions
             .Bind(configuration.GetSection(GatewayOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<HubLimitsOptions>()
+            .Bind(configuration.GetSection(HubLimitsOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddOptions<AuthOptions>()
             .Bind(configuration.GetSection(AuthOptions.Section))
             .ValidateOnStart();
@@ -117,9 +121,9 @@ internal static class GatewayBuilderExtensions
         }));
 
         services.AddSingleton<JobVersions>();
+        services.AddSingleton<HubConnections>();
         services.AddSingleton<JobWatchers>();
         services.AddSingleton<AllJobsFeed>();
-        services.AddHostedService(sp => sp.GetRequiredService<AllJobsFeed>());
         services.AddSingleton<JobEventsRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<JobEventsRelay>());
         services.AddSingleton<JobEventsSubscription>();
