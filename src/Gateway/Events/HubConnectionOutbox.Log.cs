@@ -3,7 +3,7 @@ namespace JobGrains.Gateway.Events;
 internal sealed partial class HubConnectionOutbox
 {
     [LoggerMessage(EventId = 10500, EventName = "HubConnectionCutOff", Level = LogLevel.Warning,
-        Message = "Cut off hub connection {ConnectionId}: it fell behind ({Reason}); it may reconnect and subscribe again")]
+        Message = "Cut off hub connection {ConnectionId}: {Reason}; it may reconnect and subscribe again")]
     private static partial void LogCutOff(ILogger logger, string connectionId, string reason);
 
     [LoggerMessage(EventId = 10501, EventName = "HubSendFailed", Level = LogLevel.Debug,

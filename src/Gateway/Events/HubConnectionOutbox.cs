@@ -93,11 +93,11 @@ internal sealed partial class HubConnectionOutbox : IDisposable
             var now = _time.GetTimestamp();
             if (_queue.Count >= _limits.MaxQueuedUpdatesPerConnection)
             {
-                reason = $"more than {_limits.MaxQueuedUpdatesPerConnection} updates waiting";
+                reason = $"it fell behind: more than {_limits.MaxQueuedUpdatesPerConnection} updates waiting";
             }
             else if (LagUnlocked(now) > _limits.MaxUpdateLag)
             {
-                reason = $"an update waiting for more than {_limits.MaxUpdateLag.TotalSeconds:0.#} s";
+                reason = $"it fell behind: an update waiting for more than {_limits.MaxUpdateLag.TotalSeconds:0.#} s";
             }
 
             if (reason is null)
@@ -116,13 +116,34 @@ internal sealed partial class HubConnectionOutbox : IDisposable
 
         if (reason is not null)
         {
-            LogCutOff(_logger, ConnectionId, reason);
-            CutOff?.Invoke(this);
-            _context.Abort();
+            Abort(reason);
             return;
         }
 
         _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>Cuts the connection off at once, dropping what is queued.</summary>
+    public void CutOffNow(string reason)
+    {
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            CloseUnlocked();
+        }
+
+        Abort(reason);
+    }
+
+    private void Abort(string reason)
+    {
+        LogCutOff(_logger, ConnectionId, reason);
+        CutOff?.Invoke(this);
+        _context.Abort();
     }
 
     /// <summary>

@@ -75,6 +75,15 @@ internal sealed partial class HubConnections(
         }
     }
 
+    /// <summary>Cuts every connection off (each may reconnect, subscribe again and get the current views).</summary>
+    public void CutOffAll(string reason)
+    {
+        foreach (var (outbox, _) in _open.Values)
+        {
+            outbox.CutOffNow(reason);
+        }
+    }
+
     public bool IsOpen(string connectionId) => _open.ContainsKey(connectionId);
 
     /// <summary>Queues <paramref name="view"/> for one connection; nothing when it has closed.</summary>

@@ -88,6 +88,7 @@ internal static class GatewayBuilderExtensions
             .ValidateOnStart();
 
         services.AddSingleton<ObserverRenewalSignal>();
+        services.AddSingleton<MissedUpdates>();
         services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<ClusterConnectionOptions>>().Value.ConnectionString!));
         services.TryAddSingleton(TimeProvider.System);
 
