@@ -48,11 +48,14 @@ internal sealed partial class ApiKeyAuthenticationHandler(
 
         var roleName = role == ApiKeyRole.Admin ? GatewayPolicies.AdminRole : GatewayPolicies.ReadOnlyRole;
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, roleName), new Claim(ClaimTypes.Role, roleName)],
+            [new Claim(ClaimTypes.Name, roleName), new Claim(ClaimTypes.Role, roleName), new Claim(GatewayPolicies.KeyIdClaim, KeyId(key))],
             Scheme.Name);
         var ticket = new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name);
         return Task.FromResult(AuthenticateResult.Success(ticket));
     }
+
+    private static string KeyId(string key) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..12];
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {

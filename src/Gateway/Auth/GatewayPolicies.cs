@@ -14,4 +14,10 @@ internal static class GatewayPolicies
 
     public const string AdminRole = "admin";
     public const string ReadOnlyRole = "reader";
+
+    /// <summary>
+    /// The claim that tells keys apart without holding them: the first 12 hex digits of the key's
+    /// SHA-256 (what per-key limits count by).
+    /// </summary>
+    public const string KeyIdClaim = "jobgrains:key";
 }

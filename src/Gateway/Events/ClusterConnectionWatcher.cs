@@ -3,12 +3,18 @@ namespace JobGrains.Gateway.Events;
 /// <summary>
 /// Told by the Orleans client when the cluster connection is lost or regained. A silo that
 /// restarted, or a registry grain that moved, may have lost the gateway's observer, so it is
-/// registered again as soon as gateways are back.
+/// registered again as soon as gateways are back, and the hub's clients are told to re-read
+/// (<see cref="MissedUpdates"/>).
 /// </summary>
-internal sealed partial class ClusterConnectionWatcher(ObserverRenewalSignal renewal, ILogger<ClusterConnectionWatcher> logger)
+internal sealed partial class ClusterConnectionWatcher(ObserverRenewalSignal renewal, MissedUpdates missed, ILogger<ClusterConnectionWatcher> logger)
     : IClusterConnectionStatusObserver
 {
-    public void NotifyClusterConnectionLost() => LogConnectionLost(logger);
+    public void NotifyClusterConnectionLost()
+    {
+        LogConnectionLost(logger);
+        missed.Mark();
+        renewal.Request();
+    }
 
     public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
     {

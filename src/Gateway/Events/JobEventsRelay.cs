@@ -34,7 +34,6 @@ internal sealed partial class JobEventsRelay(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var sends = new List<Task>();
         try
         {
             while (await _batches.Reader.WaitToReadAsync(stoppingToken))
@@ -49,20 +48,12 @@ internal sealed partial class JobEventsRelay(
                             continue;
                         }
 
-                        var send = watchers.DeliverAsync(view);
-                        if (!send.IsCompleted)
-                        {
-                            sends.Add(send);
-                        }
-
+                        // Only queued per connection: no client's socket can hold this loop up.
+                        watchers.Deliver(view);
                         allJobs.Publish(view);
                         Relayed?.Invoke(view);
                     }
                 }
-
-                // The sends were started in order; waiting here only keeps the backlog bounded.
-                await Task.WhenAll(sends);
-                sends.Clear();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

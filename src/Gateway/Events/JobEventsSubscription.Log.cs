@@ -13,4 +13,8 @@ internal sealed partial class JobEventsSubscription
     [LoggerMessage(EventId = 10343, EventName = "ObserverUnregisterFailed", Level = LogLevel.Debug,
         Message = "Could not unregister from job events: {Reason}")]
     private static partial void LogUnregisterFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 10520, EventName = "HubResyncing", Level = LogLevel.Warning,
+        Message = "Job events may have been missed (cluster connection or registration lost); cutting off {Count} hub connections so that their pages re-read")]
+    private static partial void LogResyncing(ILogger logger, int count);
 }

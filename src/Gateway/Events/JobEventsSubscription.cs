@@ -10,7 +10,8 @@ namespace JobGrains.Gateway.Events;
 /// subscription, renews every <see cref="JobEventsGrainKeys.RenewPeriod"/> and at once after a
 /// reconnect, retries soon after a failure, and unregisters once nobody has watched for
 /// <see cref="GatewayOptions.EventsIdleGrace"/> (so that an unwatched gateway costs the silos
-/// nothing) and on shutdown.
+/// nothing) and on shutdown. After a possible gap (<see cref="MissedUpdates"/>) the next successful
+/// registration cuts every hub connection off, so that the pages re-read instead of going stale.
 /// </summary>
 internal sealed partial class JobEventsSubscription(
     IClusterClient cluster,
@@ -18,6 +19,8 @@ internal sealed partial class JobEventsSubscription(
     JobWatchers watchers,
     AllJobsFeed allJobs,
     ObserverRenewalSignal renewal,
+    MissedUpdates missed,
+    HubConnections connections,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<JobEventsSubscription> logger) : BackgroundService
@@ -69,6 +72,13 @@ internal sealed partial class JobEventsSubscription(
 
                     registered = true;
                     failures = 0;
+                    if (missed.Take())
+                    {
+                        // Events are not replayed: make every page reconnect and re-read.
+                        LogResyncing(logger, connections.OpenCount);
+                        connections.CutOffAll("the gateway may have missed job updates");
+                    }
+
                     lock (_gate)
                     {
                         _registered.TrySetResult();
@@ -90,6 +100,12 @@ internal sealed partial class JobEventsSubscription(
             {
                 // The cluster may be starting or unreachable; keep trying, quietly after the first few.
                 failures++;
+                if (registered)
+                {
+                    // The lease may run out before the next renewal succeeds.
+                    missed.Mark();
+                }
+
                 if (failures <= 3 || failures % 30 == 0)
                 {
                     LogRegistrationFailed(logger, failures, e.GetType().Name, e.Message);

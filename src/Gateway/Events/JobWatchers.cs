@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
-using JobGrains.Gateway.Api;
-using JobGrains.Gateway.Hubs;
 using JobGrains.Jobs;
-using Microsoft.AspNetCore.SignalR;
 
 namespace JobGrains.Gateway.Events;
 
@@ -10,8 +7,9 @@ namespace JobGrains.Gateway.Events;
 /// Which hub connections watch which single jobs, and the last version each was sent. Sends go
 /// out in the order they are started, and a view older than one the connection already has is
 /// dropped: so a new subscriber's current view and the live updates racing it arrive in order.
+/// Views are queued in each connection's <see cref="HubConnectionOutbox"/>, never awaited here.
 /// </summary>
-internal sealed partial class JobWatchers(IHubContext<JobsHub> hub, ILogger<JobWatchers> logger)
+internal sealed class JobWatchers(HubConnections connections)
 {
     private readonly ConcurrentDictionary<Guid, Watch> _byJob = new();
     private readonly ConcurrentDictionary<string, HashSet<Guid>> _byConnection = new(StringComparer.Ordinal);
@@ -19,8 +17,26 @@ internal sealed partial class JobWatchers(IHubContext<JobsHub> hub, ILogger<JobW
     /// <summary>The number of jobs watched by at least one connection.</summary>
     public int WatchedJobs => _byJob.Count;
 
-    /// <summary>Adds a watch; false when the connection already watches <paramref name="max"/> jobs.</summary>
-    public bool Add(string connectionId, Guid jobId, int max)
+    /// <summary>
+    /// Adds a watch; <see cref="WatchAdded.TooMany"/> when the connection already watches
+    /// <paramref name="max"/> jobs, <see cref="WatchAdded.Closed"/> (and nothing kept) when the
+    /// connection has closed meanwhile.
+    /// </summary>
+    public WatchAdded Add(string connectionId, Guid jobId, int max)
+    {
+        var added = AddWatch(connectionId, jobId, max);
+
+        // Checked after adding: a connection that closed in between is cleaned up here or by its own close.
+        if (added && !connections.IsOpen(connectionId))
+        {
+            RemoveConnection(connectionId);
+            return WatchAdded.Closed;
+        }
+
+        return added ? WatchAdded.Added : WatchAdded.TooMany;
+    }
+
+    private bool AddWatch(string connectionId, Guid jobId, int max)
     {
         var jobsOfConnection = _byConnection.GetOrAdd(connectionId, _ => []);
         lock (jobsOfConnection)
@@ -82,17 +98,17 @@ internal sealed partial class JobWatchers(IHubContext<JobsHub> hub, ILogger<JobW
         }
     }
 
-    /// <summary>Sends <paramref name="view"/> to every connection watching its job that has not seen it or a newer one.</summary>
-    public Task DeliverAsync(JobView view)
+    /// <summary>Queues <paramref name="view"/> for every connection watching its job that has not seen it or a newer one.</summary>
+    public void Deliver(JobView view)
     {
         if (!_byJob.TryGetValue(view.Id, out var watch))
         {
-            return Task.CompletedTask;
+            return;
         }
 
-        List<string>? targets = null;
         lock (watch)
         {
+            List<string>? targets = null;
             foreach (var (connectionId, lastSent) in watch.LastSent)
             {
                 if (view.Version > lastSent)
@@ -101,38 +117,32 @@ internal sealed partial class JobWatchers(IHubContext<JobsHub> hub, ILogger<JobW
                 }
             }
 
-            if (targets is null)
+            foreach (var connectionId in targets ?? [])
             {
-                return Task.CompletedTask;
-            }
-
-            foreach (var connectionId in targets)
-            {
+                // Queued under the lock, so that two views to one connection keep their order.
                 watch.LastSent[connectionId] = view.Version;
+                connections.Send(connectionId, view, allJobs: false);
             }
-
-            // Started under the lock, so that two sends to one connection keep their order.
-            return ObserveAsync(hub.Clients.Clients(targets).SendAsync(JobsHub.JobUpdated, JobViewResponse.From(view)), view.Id);
         }
     }
 
-    /// <summary>Sends <paramref name="view"/> to one watching connection, unless it already has it or a newer one.</summary>
-    public Task DeliverToAsync(string connectionId, JobView view)
+    /// <summary>Queues <paramref name="view"/> for one watching connection, unless it already has it or a newer one.</summary>
+    public void DeliverTo(string connectionId, JobView view)
     {
         if (!_byJob.TryGetValue(view.Id, out var watch))
         {
-            return Task.CompletedTask;
+            return;
         }
 
         lock (watch)
         {
             if (!watch.LastSent.TryGetValue(connectionId, out var lastSent) || view.Version <= lastSent)
             {
-                return Task.CompletedTask;
+                return;
             }
 
             watch.LastSent[connectionId] = view.Version;
-            return ObserveAsync(hub.Clients.Client(connectionId).SendAsync(JobsHub.JobUpdated, JobViewResponse.From(view)), view.Id);
+            connections.Send(connectionId, view, allJobs: false);
         }
     }
 
@@ -154,23 +164,18 @@ internal sealed partial class JobWatchers(IHubContext<JobsHub> hub, ILogger<JobW
         }
     }
 
-    private async Task ObserveAsync(Task send, Guid jobId)
-    {
-        try
-        {
-            await send;
-        }
-        catch (Exception e)
-        {
-            // A connection that went away mid-send; its watches go with OnDisconnected.
-            LogSendFailed(logger, jobId, e.Message);
-        }
-    }
-
     private sealed class Watch
     {
         public Dictionary<string, long> LastSent { get; } = new(StringComparer.Ordinal);
 
         public bool Removed { get; set; }
     }
+}
+
+/// <summary>What <see cref="JobWatchers.Add"/> did.</summary>
+internal enum WatchAdded
+{
+    Added,
+    TooMany,
+    Closed,
 }

@@ -73,6 +73,10 @@ internal static class GatewayBuilderExtensions
             .Bind(configuration.GetSection(GatewayOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<HubLimitsOptions>()
+            .Bind(configuration.GetSection(HubLimitsOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddOptions<AuthOptions>()
             .Bind(configuration.GetSection(AuthOptions.Section))
             .ValidateOnStart();
@@ -84,6 +88,7 @@ internal static class GatewayBuilderExtensions
             .ValidateOnStart();
 
         services.AddSingleton<ObserverRenewalSignal>();
+        services.AddSingleton<MissedUpdates>();
         services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<ClusterConnectionOptions>>().Value.ConnectionString!));
         services.TryAddSingleton(TimeProvider.System);
 
@@ -117,9 +122,9 @@ internal static class GatewayBuilderExtensions
         }));
 
         services.AddSingleton<JobVersions>();
+        services.AddSingleton<HubConnections>();
         services.AddSingleton<JobWatchers>();
         services.AddSingleton<AllJobsFeed>();
-        services.AddHostedService(sp => sp.GetRequiredService<AllJobsFeed>());
         services.AddSingleton<JobEventsRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<JobEventsRelay>());
         services.AddSingleton<JobEventsSubscription>();

@@ -20,7 +20,9 @@ internal sealed partial class JobsHub(
     JobWatchers watchers,
     AllJobsFeed allJobs,
     JobEventsSubscription events,
+    HubConnections connections,
     IOptions<GatewayOptions> options,
+    IOptions<HubLimitsOptions> limits,
     ILogger<JobsHub> logger) : Hub
 {
     public const string Path = "/hubs/jobs";
@@ -35,9 +37,12 @@ internal sealed partial class JobsHub(
     public async Task SubscribeJob(string id)
     {
         var jobId = ParseId(id);
-        if (!watchers.Add(Context.ConnectionId, jobId, options.Value.MaxJobSubscriptionsPerConnection))
+        switch (watchers.Add(Context.ConnectionId, jobId, options.Value.MaxJobSubscriptionsPerConnection))
         {
-            throw new HubException($"A connection may watch at most {options.Value.MaxJobSubscriptionsPerConnection} jobs one by one; use SubscribeAll.");
+            case WatchAdded.TooMany:
+                throw new HubException($"A connection may watch at most {options.Value.MaxJobSubscriptionsPerConnection} jobs one by one; use SubscribeAll.");
+            case WatchAdded.Closed:
+                return;
         }
 
         JobView? view;
@@ -60,7 +65,7 @@ internal sealed partial class JobsHub(
             throw new HubException($"No job has the id {jobId}.");
         }
 
-        await watchers.DeliverToAsync(Context.ConnectionId, view);
+        watchers.DeliverTo(Context.ConnectionId, view);
     }
 
     /// <summary>Stops watching one job.</summary>
@@ -73,9 +78,9 @@ internal sealed partial class JobsHub(
     /// <summary>Watches every job; when the rate is high, only each job's latest view per flush interval is sent.</summary>
     public async Task SubscribeAll()
     {
-        if (allJobs.AddSubscriber(Context.ConnectionId))
+        if (!allJobs.AddSubscriber(Context.ConnectionId) && !connections.IsOpen(Context.ConnectionId))
         {
-            await Groups.AddToGroupAsync(Context.ConnectionId, AllJobsFeed.Group);
+            return;
         }
 
         try
@@ -90,16 +95,28 @@ internal sealed partial class JobsHub(
     }
 
     /// <summary>Stops watching every job (single-job subscriptions stay).</summary>
-    public async Task UnsubscribeAll()
+    public Task UnsubscribeAll()
     {
-        if (allJobs.RemoveSubscriber(Context.ConnectionId))
+        allJobs.RemoveSubscriber(Context.ConnectionId);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Opens the connection's outbox, unless its key holds the most connections allowed already.</summary>
+    public override Task OnConnectedAsync()
+    {
+        var keyId = Context.User?.FindFirst(GatewayPolicies.KeyIdClaim)?.Value ?? string.Empty;
+        if (!connections.TryOpen(Context, keyId))
         {
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, AllJobsFeed.Group);
+            throw new HubException($"This API key holds {limits.Value.MaxConnectionsPerKey} hub connections already; close one first.");
         }
+
+        return base.OnConnectedAsync();
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {
+        // Closed first: a subscription racing this disconnect sees it and undoes itself.
+        connections.Close(Context.ConnectionId);
         watchers.RemoveConnection(Context.ConnectionId);
         allJobs.RemoveSubscriber(Context.ConnectionId);
         return base.OnDisconnectedAsync(exception);

@@ -7,8 +7,8 @@ namespace JobGrains.Events;
 
 /// <summary>
 /// Pushes the job views of every committed change on this silo to the registered observers,
-/// in batches and in commit order. One batch is delivered to every observer before the next,
-/// so a job's views reach each observer in order. The registry pushes each change of the
+/// in batches and in commit order. Each observer has its own bounded <see cref="ObserverLane"/>, so a
+/// job's views reach each observer in order and a slow observer never delays the others. The registry pushes each change of the
 /// observers here (a new observer's before its registration returns); this publisher's own
 /// renewals bring the list too, in case the registry lost it (its silo died) and was rebuilt.
 /// </summary>
@@ -16,10 +16,12 @@ internal sealed partial class JobEventPublisher(IGrainFactory grains, IOptions<E
     : SiloBatchPump<JobView>(MaxBatch, options.Value.BatchWindow), IJobObserverListWatcher, IDisposable
 {
     private const int MaxBatch = 2048;
-    private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(5);
 
     private readonly Lock _listGate = new();
     private ObserverList _observers = ObserverList.None;
+
+    // One lane per observer (only the delivery loop touches it): a slow observer holds up nobody else.
+    private readonly Dictionary<IJobObserver, ObserverLane> _lanes = [];
     private readonly CancellationTokenSource _stopWatching = new();
     private IJobObserverListWatcher? _reference;
     private Task _watchLoop = Task.CompletedTask;
@@ -30,6 +32,9 @@ internal sealed partial class JobEventPublisher(IGrainFactory grains, IOptions<E
     {
         base.Participate(lifecycle);
         lifecycle.Subscribe(nameof(JobEventPublisher), ServiceLifecycleStage.Active, StartWatching, StopWatchingAsync);
+
+        // Stops after the pump (a lower stage stops later): what the pump handed to the lanes still goes out.
+        lifecycle.Subscribe(nameof(ObserverLane), ServiceLifecycleStage.RuntimeGrainServices, _ => Task.CompletedTask, DrainLanesAsync);
     }
 
     Task IJobObserverListWatcher.OnObserversChangedAsync(ObserverList observers)
@@ -48,7 +53,21 @@ internal sealed partial class JobEventPublisher(IGrainFactory grains, IOptions<E
             observers = CurrentObservers() ?? [];
         }
 
-        await Task.WhenAll(observers.Select(o => DeliverAsync(o, batch)));
+        foreach (var gone in _lanes.Keys.Except(observers).ToList())
+        {
+            _lanes.Remove(gone, out var lane);
+            lane!.Close();
+        }
+
+        foreach (var observer in observers)
+        {
+            if (!_lanes.TryGetValue(observer, out var lane))
+            {
+                _lanes[observer] = lane = new ObserverLane(observer, time, logger);
+            }
+
+            lane.Post(batch);
+        }
     }
 
     /// <summary>The observers to deliver to; null until a list has come from the registry.</summary>
@@ -78,19 +97,6 @@ internal sealed partial class JobEventPublisher(IGrainFactory grains, IOptions<E
             {
                 _observers = list;
             }
-        }
-    }
-
-    private async Task DeliverAsync(IJobObserver observer, IReadOnlyList<JobView> views)
-    {
-        try
-        {
-            await observer.OnJobsUpdatedAsync(views).WaitAsync(DeliveryTimeout, time);
-        }
-        catch (Exception e)
-        {
-            // A gone observer stops renewing and drops out of the registry; others go on.
-            LogDeliveryFailed(logger, e, views.Count);
         }
     }
 
@@ -143,10 +149,24 @@ internal sealed partial class JobEventPublisher(IGrainFactory grains, IOptions<E
         }
     }
 
-    public void Dispose() => _stopWatching.Dispose();
+    private async Task DrainLanesAsync(CancellationToken cancellationToken)
+    {
+        foreach (var lane in _lanes.Values)
+        {
+            lane.Close();
+        }
 
-    [LoggerMessage(EventId = 6001, Level = LogLevel.Debug, Message = "Could not deliver {Count} job views to an observer")]
-    private static partial void LogDeliveryFailed(ILogger logger, Exception exception, int count);
+        try
+        {
+            await Task.WhenAll(_lanes.Values.Select(l => l.Completion)).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Out of time to stop: what is left is lost with the silo, as before.
+        }
+    }
+
+    public void Dispose() => _stopWatching.Dispose();
 
     [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "The observer registry is unavailable; using the last known observers")]
     private static partial void LogRegistryUnavailable(ILogger logger, Exception exception);

@@ -14,6 +14,12 @@ public sealed class GatewayFixture : IAsyncLifetime
     public const string AdminKey = "test-admin-key-5f1c0a8e9b7d4c3e";
     public const string ReadOnlyKey = "test-read-key-2b6e9d1f0c3a4b5d";
 
+    /// <summary>A read-only key that only the test of the per-key connection cap uses.</summary>
+    public const string HubCapKey = "test-hub-cap-key-7d3a1e9c5b2f4a6e";
+
+    /// <summary>The hub connections one key may hold on this gateway: small, so that the cap is quick to reach.</summary>
+    public const int MaxHubConnectionsPerKey = 6;
+
     /// <summary>The body limit of this gateway: smaller than the default, so that tests stay quick.</summary>
     public const int MaxBodyBytes = 64 * 1024;
 
@@ -34,6 +40,12 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["JobGrains:ClusterId"] = Cluster.ClusterId,
             ["JobGrains:Auth:Keys:0"] = AdminKey,
             ["JobGrains:Auth:ReadOnlyKeys:0"] = ReadOnlyKey,
+            ["JobGrains:Auth:ReadOnlyKeys:1"] = HubCapKey,
+            ["JobGrains:Gateway:Hub:MaxConnectionsPerKey"] = MaxHubConnectionsPerKey.ToString(System.Globalization.CultureInfo.InvariantCulture),
+
+            // Small, so that a client that stops reading is cut off after a few hundred jobs.
+            ["JobGrains:Gateway:Hub:MaxQueuedUpdatesPerConnection"] = "200",
+            ["JobGrains:Gateway:Hub:MaxUpdateLag"] = "00:00:05",
             ["JobGrains:Gateway:MaxBodyBytes"] = MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["JobGrains:Gateway:MaxBatchSize"] = "200",
 

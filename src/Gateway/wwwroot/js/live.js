@@ -3,7 +3,9 @@
 export class LiveJobs {
   constructor({ getKey, onJob, onStatus, onResync, onUnauthorized }) {
     this.watched = null;
+    this.started = false;
     this.onStatus = onStatus;
+    this.onResync = onResync;
     this.connection = new signalR.HubConnectionBuilder()
       .withUrl("/hubs/jobs", { accessTokenFactory: () => getKey() ?? "" })
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (ctx) => Math.min(10000, 500 * 2 ** ctx.previousRetryCount) })
@@ -34,6 +36,10 @@ export class LiveJobs {
     }
     await this.subscribe();
     this.onStatus("on", "live");
+    // After the gateway closed the connection (this client fell behind, or updates may have been
+    // missed), what is on the page may be stale: read it again.
+    if (this.started) this.onResync();
+    this.started = true;
   }
 
   async stop() {
