@@ -9,7 +9,7 @@ namespace JobGrains.Bench;
 
 /// <summary>
 /// The list query at scale: fills <c>jobs</c> with finished rows by one generate_series INSERT
-/// (finished, so the scheduler ignores them), then times pages through
+/// (finished, so the dispatcher ignores them), then times pages through
 /// <see cref="JobsClient.ListAsync"/>: the first page and a page half-way down, with and
 /// without a filter.
 /// </summary>

@@ -56,7 +56,7 @@ internal sealed partial class AbilityRegistry(
         }
         catch (Exception e)
         {
-            // Membership declares this silo gone anyway; the scheduler then forgets its abilities.
+            // Membership declares this silo gone anyway; the dispatcher then forgets its abilities.
             LogUnregisterFailed(logger, e);
         }
     }

@@ -1,12 +1,12 @@
 using JobGrains.Execution;
-using JobGrains.Scheduling;
+using JobGrains.Dispatch;
 using Microsoft.Extensions.Options;
 
 namespace JobGrains.Cluster;
 
-/// <summary>Assembles the cluster view from membership, each silo's worker and the scheduler.</summary>
+/// <summary>Assembles the cluster view from membership, each silo's worker and the dispatcher.</summary>
 [StatelessWorker]
-internal sealed class ClusterGrain(IOptions<SchedulerOptions> schedulerOptions, TimeProvider time) : Grain, IClusterGrain
+internal sealed class ClusterGrain(IOptions<DispatcherOptions> schedulerOptions, TimeProvider time) : Grain, IClusterGrain
 {
     public async Task<ClusterView> GetViewAsync()
     {
@@ -37,7 +37,7 @@ internal sealed class ClusterGrain(IOptions<SchedulerOptions> schedulerOptions, 
             }, RunningByQueue: status?.RunningByQueue);
         }));
 
-        var depths = await GrainFactory.GetGrain<IJobSchedulerGrain>(JobSchedulerGrainKeys.Default).GetQueueDepthsAsync();
+        var depths = await GrainFactory.GetGrain<IJobDispatcherGrain>(JobDispatcherGrainKeys.Default).GetQueueDepthsAsync();
         var running = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (queue, count) in silos.Where(s => s.RunningByQueue is not null).SelectMany(s => s.RunningByQueue!))
         {

@@ -1,7 +1,7 @@
 using JobGrains.Abilities;
 using JobGrains.Execution.Worker;
 using JobGrains.Jobs;
-using JobGrains.Scheduling;
+using JobGrains.Dispatch;
 using JobGrains.Spot;
 using JobGrains.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,10 +12,10 @@ namespace JobGrains.Execution;
 
 /// <summary>
 /// Runs job attempts on this silo, up to <see cref="WorkerOptions.Slots"/> at once. It pulls work
-/// from the scheduler for its free slots (<see cref="PullLoop"/>), starts each attempt in the job's
+/// from the dispatcher for its free slots (<see cref="PullLoop"/>), starts each attempt in the job's
 /// row, runs the handler and stores the outcome with the attempt number as fencing token
 /// (<see cref="AttemptRunner"/>; the writes of all slots share commits in <see cref="JobAttempts"/>,
-/// and no job grain takes part). While the scheduler has nothing waiting for this silo, it also keeps
+/// and no job grain takes part). While the dispatcher has nothing waiting for this silo, it also keeps
 /// slots for jobs submitted through this silo, which start here in the commit that stores them
 /// (<see cref="TryStartOnIntake"/>). The slots are counted in one <see cref="SlotLedger"/>. On silo
 /// stop it drains (<see cref="WorkerDrain"/>). Attempts that the table says run here but that this
@@ -50,7 +50,7 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
         ILocalSiloDetails silo,
         AbilityRegistry abilities,
         IOptions<WorkerOptions> options,
-        IOptions<SchedulerOptions> schedulerOptions,
+        IOptions<DispatcherOptions> schedulerOptions,
         SpotState spot,
         TimeProvider time,
         ILogger<JobWorker> logger)
@@ -67,7 +67,7 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
 
         // The parts log under this worker's category, which is what log filters and handlers' loggers name.
         var attemptStore = new JobAttemptsStore(attempts);
-        var scheduler = new SchedulerGrainLink(grains);
+        var scheduler = new DispatcherGrainLink(grains);
         _ledger = new SlotLedger(_options.Slots, _queueLimits.Keys);
         _releases = new SlotReleases(_ledger, scheduler, SiloName, time, logger);
         _drain = new WorkerDrain(time);
@@ -113,13 +113,13 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
 
     /// <summary>
     /// Takes a slot for a job being submitted through this silo, to start it here at once; null
-    /// when it should go through the scheduler (see <see cref="WorkerOptions.StartOnIntake"/>).
+    /// when it should go through the dispatcher (see <see cref="WorkerOptions.StartOnIntake"/>).
     /// The submitter stores the job already running and then runs it with <see cref="IntakeStart.Run"/>,
     /// or gives the slot back by disposing the <see cref="IntakeStart"/>.
     /// </summary>
     public IntakeStart? TryStartOnIntake(Guid jobId, string queue, string type, IReadOnlyList<string>? requires)
     {
-        // A silo at risk of preemption starts nothing on intake: its work goes through the scheduler.
+        // A silo at risk of preemption starts nothing on intake: its work goes through the dispatcher.
         if (!_options.StartOnIntake || _queueLimits.ContainsKey(queue) || (_options.Spot && _stableTypes.Contains(type)) || _spot.AtRisk
             || !_abilities.Local.CanRun(type, requires) || !_ledger.TryTakeForIntake(jobId, Draining))
         {

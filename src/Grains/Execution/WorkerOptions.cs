@@ -20,7 +20,7 @@ public sealed class WorkerOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan DrainGrace { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long a pull for work waits at the scheduler when nothing is ready. Default 5 s.</summary>
+    /// <summary>How long a pull for work waits at the dispatcher when nothing is ready. Default 5 s.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:20")]
     public TimeSpan PullWait { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -43,10 +43,10 @@ public sealed class WorkerOptions : IValidatableObject
 
     /// <summary>
     /// Whether a job submitted through this silo may start here at once, stored already running
-    /// by the commit that stores the submission: one commit and no round trip to the scheduler
-    /// before it runs. Only while the scheduler has nothing waiting for this silo (its last pull
+    /// by the commit that stores the submission: one commit and no round trip to the dispatcher
+    /// before it runs. Only while the dispatcher has nothing waiting for this silo (its last pull
     /// came back short), for queues without a concurrency limit, and on a spot silo not for the
-    /// scheduler's stable types. Meanwhile the worker offers the scheduler a quarter of its free
+    /// dispatcher's stable types. Meanwhile the worker offers the dispatcher a quarter of its free
     /// slots and keeps the rest for such starts. Default true.
     /// </summary>
     public bool StartOnIntake { get; set; } = true;

@@ -6,7 +6,7 @@ using JobGrains.Execution.Handlers;
 using JobGrains.Jobs;
 using JobGrains.Retention;
 using JobGrains.Schedules;
-using JobGrains.Scheduling;
+using JobGrains.Dispatch;
 using JobGrains.Spot;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
@@ -17,7 +17,7 @@ using Npgsql;
 
 namespace JobGrains.Hosting;
 
-/// <summary>Adds the job grains, the scheduler, the worker and the job store to a silo.</summary>
+/// <summary>Adds the job grains, the dispatcher, the worker and the job store to a silo.</summary>
 public static class JobGrainsSiloBuilderExtensions
 {
     /// <summary>
@@ -50,7 +50,7 @@ public static class JobGrainsSiloBuilderExtensions
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddOptions<SchedulerOptions>().Bind(configuration.GetSection(SchedulerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DispatcherOptions>().Bind(configuration.GetSection(DispatcherOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EventOptions>().Bind(configuration.GetSection(EventOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();

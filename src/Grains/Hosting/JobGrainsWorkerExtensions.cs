@@ -14,7 +14,7 @@ public static class JobGrainsWorkerExtensions
     /// <summary>
     /// Joins the JobGrains cluster whose PostgreSQL is <c>ConnectionStrings:JobGrains</c>, as a silo
     /// that runs the job handlers registered with <c>AddJobHandler&lt;T&gt;("type")</c>: Orleans with
-    /// ADO.NET clustering, storage and reminders, the job grains, the scheduler and the worker; the
+    /// ADO.NET clustering, storage and reminders, the job grains, the dispatcher and the worker; the
     /// schema migrations before the silo starts; a drain on SIGTERM within the 25 s shutdown
     /// timeout. Reads <c>JobGrains:ClusterId</c>, <c>JobGrains:Silo:*</c> (name, address, ports, spot,
     /// tags), <c>JobGrains:Worker:*</c> (slots, drain) and the other <c>JobGrains:*</c> sections; every

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using JobGrains.Abilities;
 using JobGrains.Events;
-using JobGrains.Scheduling;
+using JobGrains.Dispatch;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -11,7 +11,7 @@ namespace JobGrains.Jobs;
 /// <summary>
 /// What follows every committed change of a job, whoever committed it (a submission, a worker's
 /// attempt, a job grain's command): its view is published to observers, it is counted and
-/// traced, and a job that waits to run is announced to the scheduler. Called only after the
+/// traced, and a job that waits to run is announced to the dispatcher. Called only after the
 /// store's commit, so a change that lost its write is never published or counted.
 /// </summary>
 internal sealed partial class JobChanges(

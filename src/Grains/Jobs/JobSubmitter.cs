@@ -10,7 +10,7 @@ namespace JobGrains.Jobs;
 /// callers on this silo share commits, and each caller is answered once its row is durable.
 /// The table decides between two submissions of one id or idempotency key (its unique
 /// indexes), so no grain has to hold the job to serialize them. A job that may start at once
-/// starts on this silo when its worker has a slot and the scheduler nothing waiting for it
+/// starts on this silo when its worker has a slot and the dispatcher nothing waiting for it
 /// (<see cref="WorkerOptions.StartOnIntake"/>): the same commit stores it running, with its
 /// first attempt.
 /// </summary>

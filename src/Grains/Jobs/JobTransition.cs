@@ -52,7 +52,7 @@ internal enum JobTransition
     Retried,
 
     /// <summary>
-    /// scheduled → queued: its <c>runAt</c> (or a retry's backoff) has passed. The scheduler
+    /// scheduled → queued: its <c>runAt</c> (or a retry's backoff) has passed. The dispatcher
     /// promotes due jobs set-wise, in the store's promotion statement, which tests the state
     /// and the time under the row's lock.
     /// </summary>

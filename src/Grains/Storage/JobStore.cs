@@ -100,7 +100,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return await ReadSingleAsync(command, cancellationToken);
     });
 
-    /// <summary>Up to <paramref name="limit"/> of <paramref name="queue"/>'s ready jobs, in the order the scheduler serves them.</summary>
+    /// <summary>Up to <paramref name="limit"/> of <paramref name="queue"/>'s ready jobs, in the order the dispatcher serves them.</summary>
     public async Task<IReadOnlyList<PendingJob>> LoadQueuedAsync(string queue, int limit, CancellationToken cancellationToken = default)
     {
         await using var command = _dataSource.CreateCommand(JobSql.SelectQueued);
@@ -243,7 +243,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return rows;
     }
 
-    /// <summary>Running attempts per silo and queue, for the scheduler's concurrency counts after it activates.</summary>
+    /// <summary>Running attempts per silo and queue, for the dispatcher's concurrency counts after it activates.</summary>
     public async Task<IReadOnlyList<(string Silo, string Queue, int Running)>> LoadRunningCountsAsync(CancellationToken cancellationToken = default)
     {
         await using var command = _dataSource.CreateCommand(JobSql.SelectRunningCounts);
@@ -560,5 +560,5 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
 /// <summary>A running attempt and the silo the table says runs it.</summary>
 internal sealed record RunningAttemptRow(Guid JobId, int Attempt, string? Silo);
 
-/// <summary>A ready job, as the scheduler needs it.</summary>
+/// <summary>A ready job, as the dispatcher needs it.</summary>
 internal sealed record PendingJob(Guid Id, string Queue, int Priority, DateTimeOffset CreatedAt, string Type, IReadOnlyList<string>? Requires);

@@ -5,7 +5,7 @@ namespace JobGrains.Telemetry;
 
 /// <summary>
 /// The gauges of one silo, read when a metrics reader collects: this silo's worker (attempts
-/// running, slots) and, on the silo that hosts the scheduler, the queue depths. A lifecycle
+/// running, slots) and, on the silo that hosts the dispatcher, the queue depths. A lifecycle
 /// participant only so that the silo creates it at start, before any job arrives.
 /// </summary>
 internal sealed class SiloGauges : ILifecycleParticipant<ISiloLifecycle>

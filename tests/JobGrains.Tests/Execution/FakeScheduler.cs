@@ -1,11 +1,11 @@
 using System.Threading.Channels;
 using JobGrains.Execution.Worker;
-using JobGrains.Scheduling;
+using JobGrains.Dispatch;
 
 namespace JobGrains.Tests.Execution;
 
-/// <summary>A scheduler the test answers by hand: each pull waits until the test answers it.</summary>
-internal sealed class FakeScheduler : IWorkScheduler
+/// <summary>A dispatcher the test answers by hand: each pull waits until the test answers it.</summary>
+internal sealed class FakeScheduler : IWorkDispatcher
 {
     private readonly Channel<Pull> _pulls = Channel.CreateUnbounded<Pull>();
     private readonly Channel<HeldJobsReport> _reports = Channel.CreateUnbounded<HeldJobsReport>();

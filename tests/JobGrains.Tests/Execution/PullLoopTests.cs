@@ -1,12 +1,12 @@
 using System.Threading.Channels;
 using JobGrains.Execution;
 using JobGrains.Execution.Worker;
-using JobGrains.Scheduling;
+using JobGrains.Dispatch;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace JobGrains.Tests.Execution;
 
-/// <summary>The worker's pull loop against a scheduler answered by hand, on a fake clock.</summary>
+/// <summary>The worker's pull loop against a dispatcher answered by hand, on a fake clock.</summary>
 public sealed class PullLoopTests : IDisposable
 {
     private readonly TimerClock _clock = new();
@@ -48,7 +48,7 @@ public sealed class PullLoopTests : IDisposable
         Assert.All(jobs, j => Assert.True(_ledger.Knows(j.JobId)));
         second.Give();
 
-        // Short of the offer: the scheduler is idle again, and three quarters are kept for intake.
+        // Short of the offer: the dispatcher is idle again, and three quarters are kept for intake.
         var third = await _scheduler.NextPullAsync();
         Assert.Equal(2, third.Request.FreeSlots);
     }

@@ -75,7 +75,7 @@ public sealed class SlotLedgerTests
             for (var i = 0; i < 20_000; i++)
             {
                 var offer = ledger.TakeOffer(startOnIntake: true);
-                // Answers alternate between full (scheduler busy) and empty (idle).
+                // Answers alternate between full (dispatcher busy) and empty (idle).
                 ledger.TakeAnswer(i % 2 == 0 ? offer : 0, offer);
                 Note();
                 for (var freed = 0; freed < (i % 2 == 0 ? offer : 0); freed++)

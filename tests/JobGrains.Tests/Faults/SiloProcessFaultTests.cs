@@ -86,7 +86,7 @@ public sealed class SiloProcessFaultTests(ITestOutputHelper output)
         Assert.True(rerun > 0, "The killed silo should have had attempts to hand back.");
         Assert.Equal(JobCount, await cluster.Database.ScalarAsync<long>("select count(*) from jobs where state = 'succeeded'"));
         foreach (var line in cluster.Silos.SelectMany(silo => silo.Log.Split('\n').Select(l => silo.Name + " " + l))
-                     .Where(l => l.Contains("JobGrains.Scheduling", StringComparison.Ordinal)))
+                     .Where(l => l.Contains("JobGrains.Dispatch", StringComparison.Ordinal)))
         {
             output.WriteLine(line);
         }

@@ -5,9 +5,9 @@ using JobGrains.Tests.Infrastructure;
 namespace JobGrains.Tests.Jobs;
 
 /// <summary>
-/// A job submitted through a silo whose scheduler has nothing waiting for it starts there, stored
+/// A job submitted through a silo whose dispatcher has nothing waiting for it starts there, stored
 /// already running by the commit that stores it (<see cref="WorkerOptions.StartOnIntake"/>). Such
-/// a start is told by its time: it is the job's creation time, which a start through the scheduler
+/// a start is told by its time: it is the job's creation time, which a start through the dispatcher
 /// comes later than.
 /// </summary>
 [Collection(ClusterCollection.Name)]
@@ -26,7 +26,7 @@ public sealed class StartOnIntakeTests(ClusterFixture fixture)
     {
         var submitter = fixture.SiloService<JobSubmitter>(0);
 
-        // The scheduler has nothing waiting once a pull came back short; a quiet cluster gets there
+        // The dispatcher has nothing waiting once a pull came back short; a quiet cluster gets there
         // within a pull's wait (5 s).
         SubmitResult? submitted = null;
         var deadline = DateTimeOffset.UtcNow.AddSeconds(15);
@@ -69,7 +69,7 @@ public sealed class StartOnIntakeTests(ClusterFixture fixture)
         var group = "slots-" + Guid.NewGuid().ToString("N")[..8];
 
         // Waves of single submissions through each silo (which may start on intake) and batches
-        // through the client (whose rest goes through the scheduler), more than the 2 x 8 slots.
+        // through the client (whose rest goes through the dispatcher), more than the 2 x 8 slots.
         var ids = new List<Guid>();
         for (var wave = 0; wave < 3; wave++)
         {

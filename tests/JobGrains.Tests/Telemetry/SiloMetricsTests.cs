@@ -55,7 +55,7 @@ public sealed class SiloMetricsTests(ITestOutputHelper output)
             Assert.Equal(submitted.Job.Type == "echo" ? JobState.Succeeded : JobState.Failed, done!.State);
         }
 
-        // Jobs due in an hour wait in their queue: the scheduler's silo reports the depth.
+        // Jobs due in an hour wait in their queue: the dispatcher's silo reports the depth.
         var delayed = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, DelayedJobs).Select(_ => new JobSubmission
         {
             Type = "echo", Instruction = "{}", Queue = "m-later", RunAt = DateTimeOffset.UtcNow.AddHours(1),
@@ -68,7 +68,7 @@ public sealed class SiloMetricsTests(ITestOutputHelper output)
             s => s.Sum("jobgrains_attempts_running") == 1 && s.Sum("jobgrains_queue_depth", ("queue", "m-later")) == DelayedJobs,
             "one attempt running and the delayed jobs counted in their queue's depth", TimeSpan.FromSeconds(60));
         Assert.Equal(2 * SlotsPerSilo, whileRunning.Sum("jobgrains_worker_slots"));
-        // Only the silo that hosts the scheduler reports depths, so the sum is the cluster's.
+        // Only the silo that hosts the dispatcher reports depths, so the sum is the cluster's.
         Assert.Single(whileRunning, s => s.Name == "jobgrains_queue_depth" && s.Has(("queue", "m-later")));
 
         Assert.Equal(JobCommandStatus.Accepted, (await cluster.Jobs.CancelAsync(sleeper.Id)).Status);

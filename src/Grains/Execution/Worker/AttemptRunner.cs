@@ -38,7 +38,7 @@ internal sealed partial class AttemptRunner(
     /// <summary>The attempts under way: starting, running or storing their outcome.</summary>
     public Task[] UnderWay() => [.. _attempts.Values];
 
-    /// <summary>Starts and runs an attempt of a job handed out by the scheduler; the job holds a slot and is claimed.</summary>
+    /// <summary>Starts and runs an attempt of a job handed out by the dispatcher; the job holds a slot and is claimed.</summary>
     public void LaunchPulled(Guid jobId, string queue) => Launch(jobId, queue, () => StartAsync(jobId));
 
     /// <summary>Runs an attempt of a job that holds a slot and is claimed in the ledger, once <paramref name="start"/> answers.</summary>
@@ -74,7 +74,7 @@ internal sealed partial class AttemptRunner(
         }
         catch (Exception e)
         {
-            // The job row still says where it is; the scheduler's reconciliation picks it up again.
+            // The job row still says where it is; the dispatcher's reconciliation picks it up again.
             LogAttemptFailedToRun(logger, e, jobId);
         }
         finally

@@ -1,16 +1,16 @@
-using JobGrains.Scheduling;
+using JobGrains.Dispatch;
 using Microsoft.Extensions.Logging;
 
 namespace JobGrains.Execution.Worker;
 
 /// <summary>
-/// Asks the scheduler for work for this silo's free slots, until stopped, and hands each job it
+/// Asks the dispatcher for work for this silo's free slots, until stopped, and hands each job it
 /// gets to <c>launch</c> with its slot taken and the job claimed in the <see cref="SlotLedger"/>.
 /// </summary>
 internal sealed partial class PullLoop(
     SlotLedger ledger,
     SlotReleases releases,
-    IWorkScheduler scheduler,
+    IWorkDispatcher scheduler,
     WorkerOptions options,
     WorkerIdentity identity,
     Action<Guid, string> launch,
@@ -101,7 +101,7 @@ internal sealed partial class PullLoop(
         {
             ledger.Hold(queue);
 
-            // A job handed out twice (the scheduler's reconciliation can re-add one that
+            // A job handed out twice (the dispatcher's reconciliation can re-add one that
             // waits to start) runs here once.
             if (ledger.TryClaim(jobId))
             {

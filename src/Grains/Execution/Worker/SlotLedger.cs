@@ -4,8 +4,8 @@ namespace JobGrains.Execution.Worker;
 
 /// <summary>
 /// The worker's slot accounting, with no I/O and no tasks: slots busy with attempts, slots offered
-/// to the scheduler in a pull, slots taken for starts on intake, outcomes still being stored, whether
-/// the scheduler has anything waiting for this silo, the jobs this worker knows of, and the jobs held
+/// to the dispatcher in a pull, slots taken for starts on intake, outcomes still being stored, whether
+/// the dispatcher has anything waiting for this silo, the jobs this worker knows of, and the jobs held
 /// per limited queue. Safe to call from any thread.
 /// </summary>
 internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQueues)
@@ -17,16 +17,16 @@ internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQ
     // starts, removed after its outcome is stored.
     private readonly ConcurrentDictionary<Guid, byte> _inFlight = new();
 
-    // Slots taken on intake and slots offered to the scheduler are counted under this lock, so
+    // Slots taken on intake and slots offered to the dispatcher are counted under this lock, so
     // that the pull's answer and the starts on intake never hold more than the silo's slots.
     private readonly Lock _slotGate = new();
     private int _offered;
 
-    // Whether the last pull came back short of its offer: the scheduler had nothing more for this
+    // Whether the last pull came back short of its offer: the dispatcher had nothing more for this
     // silo. Assumed at first; the first pull that a backlog fills corrects it.
     private bool _schedulerIdle = true;
 
-    // Jobs handed to this silo and not yet ended, per queue: what the scheduler counts against queue limits.
+    // Jobs handed to this silo and not yet ended, per queue: what the dispatcher counts against queue limits.
     private readonly Dictionary<string, int> _heldByQueue = new(StringComparer.Ordinal);
     private long _heldSequence;
     private int _heldReportPending;
@@ -53,7 +53,7 @@ internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQ
         }
     }
 
-    /// <summary>Whether a pull is waiting at the scheduler with the held counts it carried.</summary>
+    /// <summary>Whether a pull is waiting at the dispatcher with the held counts it carried.</summary>
     public bool Pulling => Volatile.Read(ref _pulling) == 1;
 
     /// <summary>
@@ -76,8 +76,8 @@ internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQ
     public void Forget(Guid jobId) => _inFlight.TryRemove(jobId, out _);
 
     /// <summary>
-    /// The free slots to offer the scheduler in a pull, now taken for it: all of them, or while
-    /// the scheduler has nothing waiting for this silo a quarter (at least one), the rest kept for
+    /// The free slots to offer the dispatcher in a pull, now taken for it: all of them, or while
+    /// the dispatcher has nothing waiting for this silo a quarter (at least one), the rest kept for
     /// starts on intake. Submissions come in batches: a REST batch of 50 jobs started 60 % of them
     /// on intake with half the slots kept, 80 % with three quarters (docs/benchmarks.md).
     /// </summary>
@@ -91,7 +91,7 @@ internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQ
         }
     }
 
-    /// <summary>Takes the slots of a pull's answer; an answer short of the offer tells that the scheduler had no more for this silo.</summary>
+    /// <summary>Takes the slots of a pull's answer; an answer short of the offer tells that the dispatcher had no more for this silo.</summary>
     public void TakeAnswer(int assigned, int offered)
     {
         lock (_slotGate)
@@ -103,7 +103,7 @@ internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQ
     }
 
     /// <summary>
-    /// Takes a slot for a job submitted through this silo and claims the job, if the scheduler is
+    /// Takes a slot for a job submitted through this silo and claims the job, if the dispatcher is
     /// idle, the silo is not draining, and a slot is free beyond those offered to a pull under way.
     /// </summary>
     public bool TryTakeForIntake(Guid jobId, bool draining)
@@ -129,7 +129,7 @@ internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQ
     public void Hold(string queue) => ChangeHeld(queue, +1);
 
     /// <summary>
-    /// Gives a slot back. True when the scheduler should hear of it soon: a job of a limited queue
+    /// Gives a slot back. True when the dispatcher should hear of it soon: a job of a limited queue
     /// ended while a pull waits there with the old count, and no such report is pending yet.
     /// </summary>
     public bool FreeSlot(string queue)
@@ -170,7 +170,7 @@ internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQ
         }
     }
 
-    /// <summary>Counts jobs of limited queues only (the scheduler counts nothing else); false for other queues.</summary>
+    /// <summary>Counts jobs of limited queues only (the dispatcher counts nothing else); false for other queues.</summary>
     private bool ChangeHeld(string queue, int delta)
     {
         if (!_limitedQueues.Contains(queue))

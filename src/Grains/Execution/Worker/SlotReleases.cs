@@ -1,13 +1,13 @@
-using JobGrains.Scheduling;
+using JobGrains.Dispatch;
 using Microsoft.Extensions.Logging;
 
 namespace JobGrains.Execution.Worker;
 
 /// <summary>
 /// Gives slots back to the <see cref="SlotLedger"/> and tells those who wait: the pull loop, which
-/// waits for a free slot, and the scheduler, which counts jobs of limited queues held here.
+/// waits for a free slot, and the dispatcher, which counts jobs of limited queues held here.
 /// </summary>
-internal sealed partial class SlotReleases(SlotLedger ledger, IWorkScheduler scheduler, string silo, TimeProvider time, ILogger logger) : IDisposable
+internal sealed partial class SlotReleases(SlotLedger ledger, IWorkDispatcher scheduler, string silo, TimeProvider time, ILogger logger) : IDisposable
 {
     private static readonly TimeSpan HeldReportCoalescing = TimeSpan.FromMilliseconds(5);
     private readonly SemaphoreSlim _slotFreed = new(0);
@@ -45,7 +45,7 @@ internal sealed partial class SlotReleases(SlotLedger ledger, IWorkScheduler sch
     }
 
     /// <summary>
-    /// Tells the scheduler, while this silo's pull waits there with an old count, that jobs of a
+    /// Tells the dispatcher, while this silo's pull waits there with an old count, that jobs of a
     /// limited queue ended. Jobs that end within a few milliseconds share one report.
     /// </summary>
     private async Task ReportHeldSoonAsync()

@@ -1,8 +1,8 @@
-using JobGrains.Scheduling;
+using JobGrains.Dispatch;
 
-namespace JobGrains.Tests.Scheduling;
+namespace JobGrains.Tests.Dispatch;
 
-/// <summary>The order in which the scheduler's ready set hands out jobs.</summary>
+/// <summary>The order in which the dispatcher's ready set hands out jobs.</summary>
 public sealed class ReadySetTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);

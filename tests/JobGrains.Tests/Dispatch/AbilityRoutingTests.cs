@@ -3,7 +3,7 @@ using JobGrains.Jobs;
 using JobGrains.Tests.Infrastructure;
 using Xunit.Abstractions;
 
-namespace JobGrains.Tests.Scheduling;
+namespace JobGrains.Tests.Dispatch;
 
 /// <summary>
 /// Silos with different abilities: a job runs only on a live silo with a handler for its type

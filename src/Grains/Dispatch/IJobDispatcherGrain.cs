@@ -1,12 +1,12 @@
-namespace JobGrains.Scheduling;
+namespace JobGrains.Dispatch;
 
 /// <summary>
 /// Hands ready jobs to silos with free slots. It keeps the ready set in memory, rebuilt from
 /// the <c>jobs</c> table when it activates; it is never the source of truth, only a proposer:
 /// each start is a fenced write of the job's row, which applies only to a job that may start.
 /// </summary>
-[Alias("jobgrains.IJobSchedulerGrain")]
-internal interface IJobSchedulerGrain : IGrainWithIntegerKey
+[Alias("jobgrains.IJobSchedulerGrain")] // the name it had before it was called the dispatcher
+internal interface IJobDispatcherGrain : IGrainWithIntegerKey
 {
     /// <summary>Adds jobs that became ready. Batched by each silo; duplicates are ignored.</summary>
     [Alias("Enqueue")]
@@ -62,7 +62,7 @@ internal sealed record WorkRequest
 
     /// <summary>
     /// The slots this pull asks work for: all the silo's free ones, or fewer while it keeps some
-    /// for jobs submitted through it (those start there without the scheduler).
+    /// for jobs submitted through it (those start there without the dispatcher).
     /// </summary>
     [Id(3)] public required int FreeSlots { get; init; }
     [Id(4)] public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -92,7 +92,7 @@ internal sealed record WorkRequest
 [Alias("jobgrains.WorkAssignment")]
 internal sealed record WorkAssignment([property: Id(0)] Guid JobId, [property: Id(1)] string Queue);
 
-/// <summary>What a silo holds per queue, sent while its pull waits at the scheduler.</summary>
+/// <summary>What a silo holds per queue, sent while its pull waits at the dispatcher.</summary>
 [GenerateSerializer]
 [Immutable]
 [Alias("jobgrains.HeldJobsReport")]

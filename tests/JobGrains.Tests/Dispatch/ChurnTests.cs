@@ -5,7 +5,7 @@ using JobGrains.Jobs;
 using JobGrains.Tests.Infrastructure;
 using Xunit.Abstractions;
 
-namespace JobGrains.Tests.Scheduling;
+namespace JobGrains.Tests.Dispatch;
 
 /// <summary>Silos that come and go all the time, as spot fleets do, under a steady stream of jobs.</summary>
 public sealed class ChurnTests(ITestOutputHelper output)
@@ -60,7 +60,7 @@ public sealed class ChurnTests(ITestOutputHelper output)
             }
         });
 
-        // Add, SIGTERM, add, SIGKILL, ...: the oldest silo leaves, so the scheduler's home goes too.
+        // Add, SIGTERM, add, SIGKILL, ...: the oldest silo leaves, so the dispatcher's home goes too.
         var clock = Stopwatch.StartNew();
         for (var step = 0; clock.Elapsed + ChurnPeriod <= ChurnDuration; step++)
         {

@@ -4,16 +4,16 @@ using JobGrains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace JobGrains.Scheduling;
+namespace JobGrains.Dispatch;
 
 /// <summary>
-/// Collects the jobs that became ready on this silo and hands them to the scheduler in batches,
-/// so the scheduler takes one turn per batch rather than one per job. A batch that cannot be
-/// delivered is retried; the scheduler's reconciliation with the <c>jobs</c> table is the backstop.
+/// Collects the jobs that became ready on this silo and hands them to the dispatcher in batches,
+/// so the dispatcher takes one turn per batch rather than one per job. A batch that cannot be
+/// delivered is retried; the dispatcher's reconciliation with the <c>jobs</c> table is the backstop.
 /// </summary>
 internal sealed partial class ReadyJobForwarder(
     IGrainFactory grains,
-    IOptions<SchedulerOptions> options,
+    IOptions<DispatcherOptions> options,
     ILogger<ReadyJobForwarder> logger)
     : SiloBatchPump<ReadyJob>(MaxBatch)
 {
@@ -33,7 +33,7 @@ internal sealed partial class ReadyJobForwarder(
 
     protected override async Task DeliverAsync(IReadOnlyList<ReadyJob> batch)
     {
-        var scheduler = grains.GetGrain<IJobSchedulerGrain>(JobSchedulerGrainKeys.Default);
+        var scheduler = grains.GetGrain<IJobDispatcherGrain>(JobDispatcherGrainKeys.Default);
         for (var attempt = 1; ; attempt++)
         {
             try

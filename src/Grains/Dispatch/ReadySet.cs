@@ -1,15 +1,15 @@
-namespace JobGrains.Scheduling;
+namespace JobGrains.Dispatch;
 
 /// <summary>
-/// The scheduler's window of ready jobs: PostgreSQL holds the backlog, this holds what is about to
+/// The dispatcher's window of ready jobs: PostgreSQL holds the backlog, this holds what is about to
 /// be handed out. Takes the highest priority first, FIFO within a priority, and among queues whose
 /// next job has the same priority, the queue served least recently, so that a flooded queue cannot
 /// starve the others. Within a queue, jobs wait in one line per need (type and required tags), so
 /// that a silo that cannot run the head of one line still gets the jobs it can run. Each line holds
 /// at most <see cref="LineCapacity"/> jobs; a job that does not fit (or one it pushes out) leaves
-/// its queue marked as having more in the table, and the scheduler refills the queue's lines from
+/// its queue marked as having more in the table, and the dispatcher refills the queue's lines from
 /// the table, in the same order, once they run low (<see cref="QueuesToRefill"/>). Not thread-safe:
-/// the scheduler grain owns it.
+/// the dispatcher grain owns it.
 /// </summary>
 internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
 {

@@ -3,9 +3,9 @@ using JobGrains.Jobs;
 using JobGrains.Tests.Infrastructure;
 using Xunit.Abstractions;
 
-namespace JobGrains.Tests.Scheduling;
+namespace JobGrains.Tests.Dispatch;
 
-/// <summary>How the scheduler spreads work over silo processes, orders it, and feeds a silo that joins.</summary>
+/// <summary>How the dispatcher spreads work over silo processes, orders it, and feeds a silo that joins.</summary>
 public sealed class BalanceTests(ITestOutputHelper output)
 {
     private static readonly Dictionary<string, string> FourSlots = new() { ["JobGrains:Worker:Slots"] = "4" };
@@ -88,12 +88,12 @@ public sealed class BalanceTests(ITestOutputHelper output)
         var view = await Eventually.MatchesAsync(() => cluster.Jobs.GetClusterAsync(), c => c.Silos.Count(s => s.Slots > 0) == 2, "both workers to report");
         Assert.True(view.Silos.Single(s => s.Address == spotAddress).Spot);
 
-        // The scheduler learns of a silo's room from its pulls, which start just after its worker
+        // The dispatcher learns of a silo's room from its pulls, which start just after its worker
         // reports; no signal says the first one arrived, so give it a moment.
         await Task.Delay(TimeSpan.FromSeconds(1));
 
         // Three long jobs fit on the non-spot silo: none goes to the spot one. Submitted one by one,
-        // so that some reach each silo: the spot silo hands them on (the scheduler must not fill it
+        // so that some reach each silo: the spot silo hands them on (the dispatcher must not fill it
         // because the non-spot silo keeps slots for starts on intake), the other may start them itself.
         var few = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => cluster.Jobs.SubmitAsync(Sleep(1000))));
         var fewDone = await WaitForAllAsync(cluster, [.. few.Select(r => r.Job!.Id)]);

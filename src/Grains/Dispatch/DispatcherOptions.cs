@@ -1,9 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace JobGrains.Scheduling;
+namespace JobGrains.Dispatch;
 
-/// <summary>How the scheduler keeps its memory in step with the <c>jobs</c> table. Bound from <c>JobGrains:Scheduler</c>.</summary>
-public sealed class SchedulerOptions : IValidatableObject
+/// <summary>How the dispatcher keeps its memory in step with the <c>jobs</c> table. Bound from <c>JobGrains:Scheduler</c>.</summary>
+public sealed class DispatcherOptions : IValidatableObject
 {
     public const string Section = "JobGrains:Scheduler";
 
@@ -11,7 +11,7 @@ public sealed class SchedulerOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.010", "00:00:10")]
     public TimeSpan DelayedCheckPeriod { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>How often every queue's window is checked against the table for ready jobs the scheduler missed. Default 10 s.</summary>
+    /// <summary>How often every queue's window is checked against the table for ready jobs the dispatcher missed. Default 10 s.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ReconcilePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -32,7 +32,7 @@ public sealed class SchedulerOptions : IValidatableObject
     public Dictionary<string, int> QueueLimits { get; } = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Most ready jobs the scheduler holds in memory per queue and need (type and required tags);
+    /// Most ready jobs the dispatcher holds in memory per queue and need (type and required tags);
     /// the rest wait in the table, and a window is refilled from it once it is half empty. Default 2,000.
     /// </summary>
     [Range(10, 1_000_000)]

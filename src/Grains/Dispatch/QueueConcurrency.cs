@@ -1,14 +1,14 @@
-namespace JobGrains.Scheduling;
+namespace JobGrains.Dispatch;
 
 /// <summary>
-/// The scheduler's count of attempts per limited queue, to keep each under its configured
+/// The dispatcher's count of attempts per limited queue, to keep each under its configured
 /// concurrency limit. Each silo's pulls (and its one-way reports while a pull waits) say how many
 /// jobs of each queue it holds; jobs handed to a silo since its last pull are added on top, as
 /// the silo did not know them when it asked. Counts of silos that are no longer alive are dropped.
-/// Queues without a limit are not counted at all. Not thread-safe: the scheduler grain owns it.
+/// Queues without a limit are not counted at all. Not thread-safe: the dispatcher grain owns it.
 /// </summary>
 /// <remarks>
-/// After the scheduler grain moves, its counts start from the table's <c>running</c> rows, which
+/// After the dispatcher grain moves, its counts start from the table's <c>running</c> rows, which
 /// miss jobs handed out but not yet started; until each silo's next pull (about a second) a
 /// limited queue may run a few over its limit.
 /// </remarks>
@@ -19,7 +19,7 @@ internal sealed class QueueConcurrency(IReadOnlyDictionary<string, int> limits)
     /// <summary>Whether one more job of <paramref name="queue"/> may start now.</summary>
     public bool CanStart(string queue) => !limits.TryGetValue(queue, out var limit) || Running(queue) < limit;
 
-    /// <summary>Jobs of <paramref name="queue"/> held by silos, as far as the scheduler knows.</summary>
+    /// <summary>Jobs of <paramref name="queue"/> held by silos, as far as the dispatcher knows.</summary>
     private int Running(string queue)
     {
         var total = 0;

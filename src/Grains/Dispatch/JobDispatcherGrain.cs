@@ -5,7 +5,7 @@ using JobGrains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace JobGrains.Scheduling;
+namespace JobGrains.Dispatch;
 
 /// <summary>
 /// Assigns ready jobs to silos that ask for work. Its memory (a <see cref="ReadySet"/>) is rebuilt
@@ -14,20 +14,20 @@ namespace JobGrains.Scheduling;
 /// block the batches that bring it; all state is touched on the grain's single thread.
 /// </summary>
 [Reentrant]
-internal sealed partial class JobSchedulerGrain(
+internal sealed partial class JobDispatcherGrain(
     JobStore store,
     JobAttempts attempts,
     JobChanges changes,
     SiloAbilityStore abilityStore,
     QueueDepthReport depthReport,
-    IOptions<SchedulerOptions> options,
+    IOptions<DispatcherOptions> options,
     TimeProvider time,
-    ILogger<JobSchedulerGrain> logger) : Grain, IJobSchedulerGrain
+    ILogger<JobDispatcherGrain> logger) : Grain, IJobDispatcherGrain
 {
     private static readonly TimeSpan StableRoomFreshness = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan DepthReportPeriod = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan IdleRefillPause = TimeSpan.FromMilliseconds(500);
-    private readonly SchedulerOptions _options = options.Value;
+    private readonly DispatcherOptions _options = options.Value;
     private readonly ReadySet _pending = new(options.Value.WindowPerLine);
     private readonly QueueConcurrency _concurrency = new(options.Value.QueueLimits);
     private readonly List<WaitingPull> _waiting = [];

@@ -1,16 +1,16 @@
 using JobGrains.Jobs;
 using JobGrains.Tests.Infrastructure;
 
-namespace JobGrains.Tests.Scheduling;
+namespace JobGrains.Tests.Dispatch;
 
 /// <summary>
-/// PostgreSQL holds the backlog and the scheduler a window of it: whatever the mix of delayed,
+/// PostgreSQL holds the backlog and the dispatcher a window of it: whatever the mix of delayed,
 /// high-priority and queued rows, every acknowledged pending job is found and run, and delayed jobs
 /// are promoted set-wise, once each.
 /// </summary>
 public sealed class BacklogTests
 {
-    // A small window, so that a few hundred rows are already more than the scheduler holds.
+    // A small window, so that a few hundred rows are already more than the dispatcher holds.
     private static readonly Dictionary<string, string> SmallWindow = new()
     {
         ["JobGrains:Worker:Slots"] = "16",
@@ -22,7 +22,7 @@ public sealed class BacklogTests
     {
         await using var cluster = await ProcessCluster.CreateAsync("backlog");
 
-        // As a failover leaves them: rows in the table that no scheduler activation was told of.
+        // As a failover leaves them: rows in the table that no dispatcher activation was told of.
         // First 2,000 urgent jobs for 2099, then 300 ordinary queued ones, in two queues.
         await cluster.Database.ScalarAsync<int>("""
             insert into jobs (id, type, queue, priority, state, instruction, max_attempts, created_at, updated_at, run_at, version)
