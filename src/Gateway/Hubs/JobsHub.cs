@@ -22,7 +22,6 @@ internal sealed partial class JobsHub(
     JobEventsSubscription events,
     HubConnections connections,
     IOptions<GatewayOptions> options,
-    IOptions<HubLimitsOptions> limits,
     ILogger<JobsHub> logger) : Hub
 {
     public const string Path = "/hubs/jobs";
@@ -107,7 +106,10 @@ internal sealed partial class JobsHub(
         var keyId = Context.User?.FindFirst(GatewayPolicies.KeyIdClaim)?.Value ?? string.Empty;
         if (!connections.TryOpen(Context, keyId))
         {
-            throw new HubException($"This API key holds {limits.Value.MaxConnectionsPerKey} hub connections already; close one first.");
+            // Refused by closing, not by throwing: SignalR logs a throw here as a server error,
+            // and a client reconnecting in a loop would fill the log with them. TryOpen logged it.
+            Context.Abort();
+            return Task.CompletedTask;
         }
 
         return base.OnConnectedAsync();
