@@ -38,7 +38,8 @@ public sealed class StartOnIntakeTests(ClusterFixture fixture)
                 await Task.Delay(500);
             }
 
-            submitted = await submitter.SubmitAsync(Guid.NewGuid(), Probe("intake-" + Guid.NewGuid().ToString("N")[..8], 300));
+            // Long enough that the watch below begins while it runs, even on a busy machine.
+            submitted = await submitter.SubmitAsync(Guid.NewGuid(), Probe("intake-" + Guid.NewGuid().ToString("N")[..8], 3000));
         }
 
         var id = submitted.Job!.Id;
