@@ -87,12 +87,15 @@ internal sealed partial class AbilityRegistry(
         return _knownTypes.Contains(type);
     }
 
-    /// <summary>Every job type the cluster has known, sorted.</summary>
+    /// <summary>Every job type the cluster has known, sorted, read afresh.</summary>
     public async Task<IReadOnlyList<string>> KnownTypesAsync()
     {
         _knownTypes = await store.LoadKnownTypesAsync(CancellationToken.None);
-        return [.. _knownTypes.Union(Local.Types).Order(StringComparer.Ordinal)];
+        return KnownTypes;
     }
+
+    /// <summary>Every job type the cluster has known, sorted, as of the last read.</summary>
+    public IReadOnlyList<string> KnownTypes => [.. _knownTypes.Union(Local.Types).Order(StringComparer.Ordinal)];
 
     /// <summary>What a waiting job waits for besides capacity: a live silo able to run it; null when one exists.</summary>
     public string? WaitingFor(JobRecord job) =>

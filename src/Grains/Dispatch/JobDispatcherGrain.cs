@@ -26,6 +26,10 @@ internal sealed partial class JobDispatcherGrain(
 {
     private static readonly TimeSpan StableRoomFreshness = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan DepthReportPeriod = TimeSpan.FromSeconds(1);
+
+    // Depths are counted in the table, which at a backlog of millions costs PostgreSQL a scan of
+    // its index: the counts are kept this long.
+    private static readonly TimeSpan DepthFreshness = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan IdleRefillPause = TimeSpan.FromMilliseconds(500);
     private readonly DispatcherOptions _options = options.Value;
     private readonly ReadySet _pending = new(options.Value.WindowPerLine);
@@ -196,10 +200,10 @@ internal sealed partial class JobDispatcherGrain(
 
     public Task<IReadOnlyDictionary<string, int>> GetQueueDepthsAsync() => DepthsAsync();
 
-    /// <summary>Jobs waiting per queue, from the table: read again when older than the depth report's period.</summary>
+    /// <summary>Jobs waiting per queue, from the table: read again when older than <see cref="DepthFreshness"/>.</summary>
     private async Task<IReadOnlyDictionary<string, int>> DepthsAsync()
     {
-        if (time.GetUtcNow() - _depthsReadAt >= DepthReportPeriod)
+        if (time.GetUtcNow() - _depthsReadAt >= DepthFreshness)
         {
             _depthsReadAt = time.GetUtcNow();
             _depths = await store.LoadQueueDepthsAsync();

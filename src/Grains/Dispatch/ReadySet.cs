@@ -160,9 +160,6 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
         }
     }
 
-    /// <summary>Whether the window holds every ready job the table has for <paramref name="queue"/>, as far as it knows.</summary>
-    public bool IsComplete(string queue) => !_overflowed.ContainsKey(queue);
-
     /// <summary>The next line to serve: priority, then FIFO within a queue, then the queue served longer ago.</summary>
     private bool Before(QueueLine line, QueueLine other)
     {

@@ -63,16 +63,16 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
         _queueLimits = schedulerOptions.Value.QueueLimits;
         _stableTypes = schedulerOptions.Value.StableTypes.ToHashSet(StringComparer.Ordinal);
         SiloName = silo.SiloAddress.ToParsableString();
-        _identity = new WorkerIdentity(SiloName, [.. abilities.Local.Types], [.. abilities.Local.Tags]);
+        _identity = new WorkerIdentity(SiloName,
+            [.. abilities.Local.Types.Order(StringComparer.Ordinal)], [.. abilities.Local.Tags.Order(StringComparer.Ordinal)]);
 
         // The parts log under this worker's category, which is what log filters and handlers' loggers name.
-        var attemptStore = new JobAttemptsStore(attempts);
         var scheduler = new DispatcherGrainLink(grains);
         _ledger = new SlotLedger(_options.Slots, _queueLimits.Keys);
         _releases = new SlotReleases(_ledger, scheduler, SiloName, time, logger);
         _drain = new WorkerDrain(time);
-        _execution = new HandlerExecution(handlers, scopes, attemptStore, time, logger, _drain.Disrupting);
-        _runner = new AttemptRunner(_ledger, _releases, attemptStore, _execution, SiloName, () => !_drain.Draining, time, logger);
+        _execution = new HandlerExecution(handlers, scopes, attempts, time, logger, _drain.Disrupting);
+        _runner = new AttemptRunner(_ledger, _releases, attempts, _execution, SiloName, () => !_drain.Draining, time, logger);
         _pullLoop = new PullLoop(_ledger, _releases, scheduler, _options, _identity, _runner.LaunchPulled, time, logger, () => spot.AtRisk);
         _orphanCheck = new OrphanCheck(ct => store.LoadRunningOnAsync(SiloName, ct), _ledger.Knows, attempts.HandBackAsync,
             _options.OrphanCheckPeriod, time, logger);
@@ -93,8 +93,12 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
         Draining,
         _options.Spot,
         _execution.RunningByQueue(),
-        [.. _identity.Types.Order(StringComparer.Ordinal)],
-        [.. _identity.Tags.Order(StringComparer.Ordinal)]);
+        _identity.Types,
+        _identity.Tags)
+    {
+        Notice = _spot.Notice,
+        AtRisk = _spot.AtRisk,
+    };
 
     /// <summary>Fires the token of the attempt if it is the one running here.</summary>
     public void CancelAttempt(Guid jobId, int attempt) => _execution.Cancel(jobId, attempt);

@@ -1,4 +1,3 @@
-using JobGrains.Spot;
 using Microsoft.Extensions.Hosting;
 using Orleans.Placement;
 
@@ -9,7 +8,7 @@ namespace JobGrains.Execution;
 /// silo died), it knows: the worker it was given answers to another name, and it does nothing.
 /// </summary>
 [PreferLocalPlacement]
-internal sealed class WorkerGrain(JobWorker worker, SpotState spot, IHostApplicationLifetime lifetime) : Grain, IWorkerGrain
+internal sealed class WorkerGrain(JobWorker worker, IHostApplicationLifetime lifetime) : Grain, IWorkerGrain
 {
     private bool IsHome => worker.SiloName == this.GetPrimaryKeyString();
 
@@ -36,7 +35,7 @@ internal sealed class WorkerGrain(JobWorker worker, SpotState spot, IHostApplica
     }
 
     public Task<WorkerStatus?> GetStatusAsync() =>
-        Task.FromResult(IsHome ? worker.Status() with { Notice = spot.Notice, AtRisk = spot.AtRisk } : null);
+        Task.FromResult(IsHome ? worker.Status() : null);
 
     public Task<bool> DrainAsync()
     {

@@ -31,7 +31,7 @@ public sealed class WorkerOptions : IValidatableObject
     /// This silo's tags (<c>JobGrains:Silo:Tags</c>, e.g. <c>gpu</c>, <c>region-eu</c>): jobs that
     /// require a tag run only on silos that have it.
     /// </summary>
-    public IList<string> Tags { get; } = [];
+    public IReadOnlyList<string> Tags { get; set; } = [];
 
     /// <summary>
     /// How often the worker compares the attempts the table says run here with those it runs.

@@ -43,10 +43,8 @@ public static class JobGrainsSiloBuilderExtensions
             .Configure(o =>
             {
                 o.Spot |= configuration.GetValue<bool>("JobGrains:Silo:Spot");
-                foreach (var tag in configuration.GetSection("JobGrains:Silo:Tags").Get<string[]>() ?? [])
-                {
-                    o.Tags.Add(tag);
-                }
+                // Only the documented key: a JobGrains:Worker:Tags bound above is replaced here.
+                o.Tags = configuration.GetSection("JobGrains:Silo:Tags").Get<string[]>() ?? [];
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();

@@ -33,9 +33,6 @@ public sealed class SiloHostOptions : IValidatableObject
     [Required]
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
-    /// <summary>Marks a spot (preemptible) machine, so that long work prefers other silos.</summary>
-    public bool Spot { get; set; }
-
     /// <summary>
     /// <see cref="AdvertisedAddress"/> parsed; valid once the options are validated. A method, not a
     /// property: the validator reads every property, this one included, before it knows the address is valid.

@@ -1,3 +1,4 @@
+using JobGrains.Execution.Worker;
 using JobGrains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,7 +18,7 @@ internal sealed partial class JobAttempts(
     JobChanges changes,
     IOptions<JobOptions> options,
     TimeProvider time,
-    ILogger<JobAttempts> logger)
+    ILogger<JobAttempts> logger) : IAttemptStore
 {
     /// <summary>
     /// Starts the job's next attempt on <paramref name="silo"/>, asked at <paramref name="askedAt"/>;

@@ -17,7 +17,7 @@ namespace JobGrains.Jobs;
 internal sealed partial class JobChanges(
     JobEventPublisher events,
     JobMetrics metrics,
-    ReadyJobForwarder scheduler,
+    ReadyJobForwarder dispatcher,
     AbilityRegistry abilities,
     ILogger<JobChanges> logger)
 {
@@ -59,14 +59,18 @@ internal sealed partial class JobChanges(
             metrics.AttemptEnded(row, ending.Outcome, ending.Now);
         }
 
-        events.Publish(row.ToView() with { WaitingFor = abilities.WaitingFor(row) });
+        events.Publish(row.ToView(abilities.WaitingFor(row)));
         if (row.State.IsTerminal())
         {
             metrics.Finished(row);
         }
 
         LogCommitted(logger, row.Id, change.Transition, row.State, row.Attempt, row.Silo);
-        scheduler.AnnounceIfPending(row);
+        if (change.Transition != JobTransition.Promoted)
+        {
+            // The dispatcher promotes jobs itself and takes them into its window as it does.
+            dispatcher.AnnounceIfPending(row);
+        }
         return traceParent;
     }
 

@@ -38,7 +38,7 @@ internal sealed partial class JobGrain(
     public async Task<JobView?> GetAsync()
     {
         await LoadAsync();
-        return _job is null ? null : _job.ToView() with { WaitingFor = abilities.WaitingFor(_job) };
+        return _job is null ? null : _job.ToView(abilities.WaitingFor(_job));
     }
 
     public async Task<IReadOnlyList<AttemptView>> GetAttemptsAsync() => await store.LoadAttemptsAsync(Id);

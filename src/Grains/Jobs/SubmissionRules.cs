@@ -23,7 +23,7 @@ internal sealed class SubmissionRules(AbilityRegistry abilities)
         // A type some silo of the cluster has registered may wait for a silo that can run it.
         return await abilities.IsKnownTypeAsync(submission.Type)
             ? null
-            : $"Unknown job type '{Truncate(submission.Type)}'. Known types: {string.Join(", ", await abilities.KnownTypesAsync())}.";
+            : $"Unknown job type '{Truncate(submission.Type)}'. Known types: {string.Join(", ", abilities.KnownTypes)}.";
     }
 
     /// <summary>

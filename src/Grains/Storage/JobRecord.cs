@@ -92,7 +92,8 @@ internal sealed record JobRecord
     /// <summary>Attempts that count against <see cref="MaxAttempts"/>.</summary>
     public int CountedAttempts => Attempt - UncountedAttempts;
 
-    public JobView ToView() => new()
+    /// <summary>The job as callers see it; <paramref name="waitingFor"/> says what holds it when it waits (see <see cref="JobView.WaitingFor"/>).</summary>
+    public JobView ToView(string? waitingFor = null) => new()
     {
         Id = Id,
         Type = Type,
@@ -114,5 +115,6 @@ internal sealed record JobRecord
         TimeoutSeconds = TimeoutSeconds,
         Version = Version,
         Requires = Requires ?? [],
+        WaitingFor = waitingFor,
     };
 }

@@ -72,37 +72,13 @@ internal sealed class RowMap<T> where T : class
     private static TValue ReadColumn<TValue>(NpgsqlDataReader reader, int ordinal) =>
         ordinal < 0 || reader.IsDBNull(ordinal) ? default! : ColumnValue<TValue>.Read(reader, ordinal);
 
-    /// <summary>How values of one CLR type travel to and from PostgreSQL.</summary>
+    /// <summary>How a column's value is read into a property of type <typeparamref name="TValue"/> (never for SQL null).</summary>
     private static class ColumnValue<TValue>
     {
-        public static readonly Func<NpgsqlDataReader, int, TValue> Read = MakeReader();
-
-        private static Func<NpgsqlDataReader, int, TValue> MakeReader()
-        {
-            var type = Nullable.GetUnderlyingType(typeof(TValue)) ?? typeof(TValue);
-            object reader = type switch
-            {
-                _ when type == typeof(JobState) => (Func<NpgsqlDataReader, int, JobState>)((r, o) => JobSql.ParseState(r.GetString(o))),
-                _ when type == typeof(DateTimeOffset) => (Func<NpgsqlDataReader, int, DateTimeOffset>)((r, o) => r.GetFieldValue<DateTimeOffset>(o)),
-                _ when type == typeof(string) || type.IsValueType => null!,
-                _ => (Func<NpgsqlDataReader, int, TValue>)((r, o) => JsonSerializer.Deserialize<TValue>(r.GetString(o), WireJson)!),
-            };
-            return reader switch
-            {
-                Func<NpgsqlDataReader, int, TValue> exact => exact,
-                null => (r, o) => r.GetFieldValue<TValue>(o),
-                _ => Lift(reader),
-            };
-        }
-
-        // A reader of T for a property of T?: the null case is handled before it is called.
-        private static Func<NpgsqlDataReader, int, TValue> Lift(object reader)
-        {
-            var r = Expression.Parameter(typeof(NpgsqlDataReader));
-            var o = Expression.Parameter(typeof(int));
-            var call = Expression.Invoke(Expression.Constant(reader), r, o);
-            return Expression.Lambda<Func<NpgsqlDataReader, int, TValue>>(Expression.Convert(call, typeof(TValue)), r, o).Compile();
-        }
+        public static readonly Func<NpgsqlDataReader, int, TValue> Read =
+            typeof(TValue) == typeof(JobState) ? (Func<NpgsqlDataReader, int, TValue>)(object)(Func<NpgsqlDataReader, int, JobState>)((r, o) => JobSql.ParseState(r.GetString(o)))
+            : typeof(TValue) == typeof(string) || typeof(TValue).IsValueType ? (r, o) => r.GetFieldValue<TValue>(o)
+            : (r, o) => JsonSerializer.Deserialize<TValue>(r.GetString(o), WireJson)!; // records and lists stored as jsonb
     }
 
     /// <summary>One column: its property, its name and type in the table, and how it is written and read.</summary>

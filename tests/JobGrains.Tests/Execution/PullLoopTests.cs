@@ -23,7 +23,7 @@ public sealed class PullLoopTests : IDisposable
         _ledger = new SlotLedger(slots, limitedQueues);
         _releases = new SlotReleases(_ledger, _scheduler, "silo-a", _clock, NullLogger.Instance);
         var loop = new PullLoop(_ledger, _releases, _scheduler, options, new WorkerIdentity("silo-a", ["echo"], ["gpu"]),
-            (jobId, queue) => _launched.Writer.TryWrite((jobId, queue)), _clock, NullLogger.Instance);
+            (jobId, queue) => _launched.Writer.TryWrite((jobId, queue)), _clock, NullLogger.Instance, atRisk: () => false);
         _loop = Task.Run(() => loop.RunAsync(_stopping.Token));
     }
 

@@ -3,7 +3,10 @@ using JobGrains.Storage;
 
 namespace JobGrains.Execution.Worker;
 
-/// <summary>What an attempt writes to its job's row: its start, progress, checkpoints and outcome, each fenced by the attempt number.</summary>
+/// <summary>
+/// What an attempt writes to its job's row: its start, progress, checkpoints and outcome, each fenced
+/// by the attempt number. <see cref="JobAttempts"/> in a silo; a fake in the worker's unit tests.
+/// </summary>
 internal interface IAttemptStore
 {
     /// <summary>Starts an attempt on <paramref name="silo"/>; null when the job may no longer start. Safe to repeat with the same <paramref name="askedAt"/>.</summary>

@@ -16,7 +16,7 @@ internal sealed partial class PullLoop(
     Action<Guid, string> launch,
     TimeProvider time,
     ILogger logger,
-    Func<bool>? atRisk = null)
+    Func<bool> atRisk)
 {
     /// <summary>How long past its wait timeout a pull may take before this silo asks again.</summary>
     public static readonly TimeSpan PullGrace = TimeSpan.FromSeconds(3);
@@ -53,7 +53,7 @@ internal sealed partial class PullLoop(
             return;
         }
 
-        if (free <= options.Slots / 2 && options.PullCoalescing > TimeSpan.Zero)
+        if (free <= ledger.Slots / 2 && options.PullCoalescing > TimeSpan.Zero)
         {
             // Under load, let a few more slots free up so one pull brings several jobs.
             // With most slots free, pull at once: a job waiting for a slot would wait for nothing.
@@ -72,12 +72,12 @@ internal sealed partial class PullLoop(
         var request = new WorkRequest
         {
             Silo = identity.Silo,
-            Slots = options.Slots,
+            Slots = ledger.Slots,
             Running = ledger.Busy,
             FreeSlots = offer,
             WaitTimeout = options.PullWait,
             Spot = options.Spot,
-            AtRisk = atRisk?.Invoke() ?? false,
+            AtRisk = atRisk(),
             Sequence = sequence,
             HeldByQueue = held,
             Types = identity.Types,
