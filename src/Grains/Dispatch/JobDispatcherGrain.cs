@@ -101,21 +101,12 @@ internal sealed partial class JobDispatcherGrain(
         _concurrency.NotePull(request);
         var abilities = NoteAbilities(request);
         var assigned = new List<WorkAssignment>(Math.Max(0, request.FreeSlots));
-        var heldForStable = new List<ReadyJob>();
-        while (assigned.Count < request.FreeSlots && _pending.TakeNext(_concurrency.CanStart, abilities.CanRun) is { } job)
+        while (assigned.Count < request.FreeSlots
+            && _pending.TakeNext(_concurrency.CanStart, (type, requires) => abilities.CanRun(type, requires) && MayTake(request, type, requires)) is { } job)
         {
-            if ((request.Spot && job.PreferStable && StableSiloHasRoom(job)) || (request.AtRisk && (job.PreferStable || StableSiloHasRoom(job))))
-            {
-                heldForStable.Add(job);
-            }
-            else
-            {
-                assigned.Add(Assign(request.Silo, job));
-            }
+            assigned.Add(Assign(request.Silo, job));
         }
 
-        var now = time.GetUtcNow();
-        heldForStable.ForEach(job => _pending.Add(job, now));
         RefillSoon();
         if (assigned.Count > 0 || request.FreeSlots <= 0 || request.WaitTimeout <= TimeSpan.Zero)
         {
@@ -186,16 +177,29 @@ internal sealed partial class JobDispatcherGrain(
     private static int RoomAfter(WorkRequest request, int assigned) => request.Slots - request.Running - assigned;
 
     /// <summary>
-    /// Whether a non-spot silo that can run <paramref name="job"/> had free slots after a pull in
+    /// Whether the silo of <paramref name="request"/> may take jobs of this need, by the spot
+    /// preference: a spot silo takes the stable types only while no healthy silo that can run them
+    /// has room; a silo at risk takes no stable types, and other work only then. Decided per line,
+    /// so that what a silo may not take stays where it is, in its place.
+    /// </summary>
+    private bool MayTake(WorkRequest request, string type, IReadOnlyList<string>? requires)
+    {
+        var stable = _options.StableTypes.Contains(type);
+        return request.AtRisk ? !stable && !StableSiloHasRoom(type, requires)
+            : !(request.Spot && stable) || !StableSiloHasRoom(type, requires);
+    }
+
+    /// <summary>
+    /// Whether a healthy non-spot silo that can run jobs of this need had free slots after a pull in
     /// the last moment (it is about to pull again).
     /// </summary>
-    private bool StableSiloHasRoom(ReadyJob job)
+    private bool StableSiloHasRoom(string type, IReadOnlyList<string>? requires)
     {
         var recent = time.GetUtcNow() - StableRoomFreshness;
         // A silo waiting here speaks for itself: its pull, not its last answer, says its room.
-        return _waiting.Exists(p => !p.Request.Spot && !p.Request.AtRisk && p.Abilities.CanRun(job.Type, job.Requires) && RoomAfter(p.Request, p.Assigned.Count) > 0)
+        return _waiting.Exists(p => !p.Request.Spot && !p.Request.AtRisk && p.Abilities.CanRun(type, requires) && RoomAfter(p.Request, p.Assigned.Count) > 0)
             || _stableRoom.Any(r => r.Value.Room > 0 && r.Value.At > recent && !_waiting.Exists(p => p.Request.Silo == r.Key)
-                && _abilities.TryGetValue(r.Key, out var abilities) && abilities.CanRun(job.Type, job.Requires));
+                && _abilities.TryGetValue(r.Key, out var abilities) && abilities.CanRun(type, requires));
     }
 
     public Task<IReadOnlyDictionary<string, int>> GetQueueDepthsAsync() => DepthsAsync();
@@ -219,7 +223,6 @@ internal sealed partial class JobDispatcherGrain(
     /// </summary>
     private void ServeWaitingPulls()
     {
-        var held = new List<ReadyJob>();
         while (_pending.ReadyCount > 0)
         {
             var open = _waiting.Where(p => p.Assigned.Count < p.Request.FreeSlots).ToList();
@@ -228,37 +231,19 @@ internal sealed partial class JobDispatcherGrain(
                 break;
             }
 
-            if (_pending.TakeNext(_concurrency.CanStart, (type, requires) => open.Exists(p => p.Abilities.CanRun(type, requires))) is not { } job)
+            bool Takes(WaitingPull pull, string type, IReadOnlyList<string>? requires) =>
+                pull.Abilities.CanRun(type, requires) && MayTake(pull.Request, type, requires);
+            if (_pending.TakeNext(_concurrency.CanStart, (type, requires) => open.Exists(p => Takes(p, type, requires))) is not { } job)
             {
-                break; // what is ready waits for room in its queue, or for a silo that can run it
+                break; // what is ready waits for room in its queue, or for a silo that may run it
             }
 
-            var able = open.Where(p => p.Abilities.CanRun(job.Type, job.Requires)).ToList();
-            if (able.Exists(p => p.Request.AtRisk) && (job.PreferStable || StableSiloHasRoom(job)))
-            {
-                // Silos at risk take no stable types, and other work only when no healthy silo has room.
-                able.RemoveAll(p => p.Request.AtRisk);
-                if (able.Count == 0)
-                {
-                    held.Add(job);
-                    continue;
-                }
-            }
-
-            var stableOpen = able.Where(p => !p.Request.Spot).ToList();
-            if (job.PreferStable && stableOpen.Count == 0 && StableSiloHasRoom(job))
-            {
-                held.Add(job);
-                continue;
-            }
-
-            var pool = job.PreferStable && stableOpen.Count > 0 ? stableOpen : able;
+            var able = open.Where(p => Takes(p, job.Type, job.Requires)).ToList();
+            var healthy = able.Where(p => !p.Request.Spot && !p.Request.AtRisk).ToList();
+            var pool = job.PreferStable && healthy.Count > 0 ? healthy : able;
             var pull = pool.MinBy(p => p.Assigned.Count)!;
             pull.Assigned.Add(Assign(pull.Request.Silo, job));
         }
-
-        var now = time.GetUtcNow();
-        held.ForEach(job => _pending.Add(job, now));
 
         for (var i = _waiting.Count - 1; i >= 0; i--)
         {
