@@ -72,7 +72,8 @@ internal sealed partial class JobEventsSubscription(
                     }
 
                     // A gap matters only if the gateway was registered before it: when it was not,
-                    // nobody was watching, and every subscriber reads its views after this.
+                    // nobody was watching, and a new subscriber reads the current views once this
+                    // registration completes (cutting it off would only make it do so twice).
                     var gap = missed.Take() && registered;
                     registered = true;
                     failures = 0;
