@@ -39,8 +39,8 @@ internal sealed partial class ApiKeyAuthenticationHandler(
             return Task.FromResult(problem is null ? AuthenticateResult.NoResult() : AuthenticateResult.Fail(problem));
         }
 
-        var role = verifier.Verify(key);
-        if (role == ApiKeyRole.None)
+        var role = verifier.Verify(key, out var keyId);
+        if (role == ApiKeyRole.None || keyId is null)
         {
             LogWrongKey(_log, Request.Path);
             return Task.FromResult(AuthenticateResult.Fail(WrongKeyDetail));
@@ -48,14 +48,11 @@ internal sealed partial class ApiKeyAuthenticationHandler(
 
         var roleName = role == ApiKeyRole.Admin ? GatewayPolicies.AdminRole : GatewayPolicies.ReadOnlyRole;
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, roleName), new Claim(ClaimTypes.Role, roleName), new Claim(GatewayPolicies.KeyIdClaim, KeyId(key))],
+            [new Claim(ClaimTypes.Name, roleName), new Claim(ClaimTypes.Role, roleName), new Claim(GatewayPolicies.KeyIdClaim, keyId)],
             Scheme.Name);
         var ticket = new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name);
         return Task.FromResult(AuthenticateResult.Success(ticket));
     }
-
-    private static string KeyId(string key) =>
-        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..12];
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {

@@ -12,6 +12,9 @@ namespace JobGrains.Gateway.Auth;
 /// </summary>
 internal sealed class ApiKeyVerifier
 {
+    // A key id is 12 hex digits: the first 6 bytes of the key's hash.
+    private const int KeyIdBytes = 6;
+
     private readonly byte[][] _adminHashes;
     private readonly byte[][] _readOnlyHashes;
 
@@ -22,7 +25,14 @@ internal sealed class ApiKeyVerifier
         _readOnlyHashes = [.. options.Value.ReadOnlyKeys.Select(Hash)];
     }
 
-    public ApiKeyRole Verify(ReadOnlySpan<char> presented)
+    /// <summary>The role of the presented key; <see cref="ApiKeyRole.None"/> when no configured key matches.</summary>
+    public ApiKeyRole Verify(ReadOnlySpan<char> presented) => Verify(presented, out _);
+
+    /// <summary>
+    /// The role of the presented key, and (unless <see cref="ApiKeyRole.None"/>) its id: the first
+    /// 12 hex digits of its SHA-256 hash, which names the key in logs and limits without revealing it.
+    /// </summary>
+    public ApiKeyRole Verify(ReadOnlySpan<char> presented, out string? keyId)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         var maxBytes = Encoding.UTF8.GetMaxByteCount(presented.Length);
@@ -42,7 +52,9 @@ internal sealed class ApiKeyVerifier
             readOnly |= CryptographicOperations.FixedTimeEquals(candidate, hash);
         }
 
-        return admin ? ApiKeyRole.Admin : readOnly ? ApiKeyRole.ReadOnly : ApiKeyRole.None;
+        var role = admin ? ApiKeyRole.Admin : readOnly ? ApiKeyRole.ReadOnly : ApiKeyRole.None;
+        keyId = role == ApiKeyRole.None ? null : Convert.ToHexStringLower(hash[..KeyIdBytes]);
+        return role;
     }
 
     private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));

@@ -2,7 +2,6 @@ using System.Threading.Channels;
 using JobGrains.Gateway.Api;
 using JobGrains.Gateway.Hubs;
 using JobGrains.Gateway.Options;
-using JobGrains.Jobs;
 using Microsoft.AspNetCore.SignalR;
 
 namespace JobGrains.Gateway.Events;
@@ -16,6 +15,8 @@ namespace JobGrains.Gateway.Events;
 /// loop gathers for <see cref="GatewayOptions.AllJobsFlushInterval"/> before the next, which keeps a
 /// dashboard responsive at thousands of jobs per second. A connection that falls further behind
 /// than <see cref="HubLimitsOptions"/> allow is cut off (it may reconnect and subscribe again).
+/// Updates come already converted (<see cref="JobViewResponse"/>, once per view for every
+/// connection); SignalR serializes them per connection.
 /// </summary>
 internal sealed partial class HubConnectionOutbox : IDisposable
 {
@@ -66,10 +67,11 @@ internal sealed partial class HubConnectionOutbox : IDisposable
     }
 
     /// <summary>
-    /// Queues one view. An "all jobs" view replaces a queued "all jobs" view of the same job (and
-    /// goes to the end, so that it never overtakes a single-job view queued before it).
+    /// Queues one view (<paramref name="version"/> is its job's version). An "all jobs" view
+    /// replaces a queued "all jobs" view of the same job (and goes to the end, so that it never
+    /// overtakes a single-job view queued before it). Nothing happens once the outbox has closed.
     /// </summary>
-    public void Enqueue(JobView view, bool allJobs)
+    public void Enqueue(JobViewResponse update, long version, bool allJobs)
     {
         string? reason = null;
         lock (_gate)
@@ -79,11 +81,14 @@ internal sealed partial class HubConnectionOutbox : IDisposable
                 return;
             }
 
-            if (allJobs && _allJobsQueued.Remove(view.Id, out var queued))
+            if (allJobs && _allJobsQueued.Remove(update.Id, out var queued))
             {
-                if (queued.Value.View.Version >= view.Version)
+                // The relay passes only rising versions per job, but it forgets a job idle for
+                // JobVersions.Retention (5 min); with MaxUpdateLag set above that, an older view
+                // can still meet a newer one that waits here.
+                if (queued.Value.Version >= version)
                 {
-                    _allJobsQueued[view.Id] = queued;
+                    _allJobsQueued[update.Id] = queued;
                     return;
                 }
 
@@ -102,10 +107,10 @@ internal sealed partial class HubConnectionOutbox : IDisposable
 
             if (reason is null)
             {
-                var node = _queue.AddLast(new Pending(view, allJobs, now));
+                var node = _queue.AddLast(new Pending(update, version, allJobs, now));
                 if (allJobs)
                 {
-                    _allJobsQueued[view.Id] = node;
+                    _allJobsQueued[update.Id] = node;
                 }
             }
             else
@@ -213,7 +218,7 @@ internal sealed partial class HubConnectionOutbox : IDisposable
                 foreach (var pending in batch)
                 {
                     allJobs += pending.AllJobs ? 1 : 0;
-                    await _client.SendAsync(JobsHub.JobUpdated, JobViewResponse.From(pending.View), closing);
+                    await _client.SendAsync(JobsHub.JobUpdated, pending.Update, closing);
                 }
 
                 lock (_gate)
@@ -239,5 +244,5 @@ internal sealed partial class HubConnectionOutbox : IDisposable
         }
     }
 
-    private readonly record struct Pending(JobView View, bool AllJobs, long QueuedAt);
+    private readonly record struct Pending(JobViewResponse Update, long Version, bool AllJobs, long QueuedAt);
 }

@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using JobGrains.Gateway.Api;
 using JobGrains.Gateway.Hubs;
 using JobGrains.Gateway.Options;
-using JobGrains.Jobs;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
@@ -86,12 +87,19 @@ internal sealed partial class HubConnections(
 
     public bool IsOpen(string connectionId) => _open.ContainsKey(connectionId);
 
-    /// <summary>Queues <paramref name="view"/> for one connection; nothing when it has closed.</summary>
-    public void Send(string connectionId, JobView view, bool allJobs)
+    /// <summary>The outbox of an open connection.</summary>
+    public bool TryGetOutbox(string connectionId, [NotNullWhen(true)] out HubConnectionOutbox? outbox)
+    {
+        outbox = _open.TryGetValue(connectionId, out var entry) ? entry.Outbox : null;
+        return outbox is not null;
+    }
+
+    /// <summary>Queues a single job's view (of <paramref name="version"/>) for one connection; nothing when it has closed.</summary>
+    public void Send(string connectionId, JobViewResponse update, long version)
     {
         if (_open.TryGetValue(connectionId, out var entry))
         {
-            entry.Outbox.Enqueue(view, allJobs);
+            entry.Outbox.Enqueue(update, version, allJobs: false);
         }
     }
 }

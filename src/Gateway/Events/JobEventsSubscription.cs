@@ -10,8 +10,9 @@ namespace JobGrains.Gateway.Events;
 /// subscription, renews every <see cref="JobEventsGrainKeys.RenewPeriod"/> and at once after a
 /// reconnect, retries soon after a failure, and unregisters once nobody has watched for
 /// <see cref="GatewayOptions.EventsIdleGrace"/> (so that an unwatched gateway costs the silos
-/// nothing) and on shutdown. After a possible gap (<see cref="MissedUpdates"/>) the next successful
-/// registration cuts every hub connection off, so that the pages re-read instead of going stale.
+/// nothing) and on shutdown. After a possible gap (<see cref="MissedUpdates"/>) while it was
+/// registered, the next successful registration cuts every hub connection off, so that the pages
+/// re-read instead of going stale.
 /// </summary>
 internal sealed partial class JobEventsSubscription(
     IClusterClient cluster,
@@ -70,9 +71,13 @@ internal sealed partial class JobEventsSubscription(
                         LogRegistered(logger);
                     }
 
+                    // A gap matters only if the gateway was registered before it: when it was not,
+                    // nobody was watching, and a new subscriber reads the current views once this
+                    // registration completes (cutting it off would only make it do so twice).
+                    var gap = missed.Take() && registered;
                     registered = true;
                     failures = 0;
-                    if (missed.Take())
+                    if (gap)
                     {
                         // Events are not replayed: make every page reconnect and re-read.
                         LogResyncing(logger, connections.OpenCount);

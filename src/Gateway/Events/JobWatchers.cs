@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using JobGrains.Gateway.Api;
 using JobGrains.Jobs;
 
 namespace JobGrains.Gateway.Events;
@@ -98,8 +99,14 @@ internal sealed class JobWatchers(HubConnections connections)
         }
     }
 
-    /// <summary>Queues <paramref name="view"/> for every connection watching its job that has not seen it or a newer one.</summary>
-    public void Deliver(JobView view)
+    /// <summary>Whether any connection watches the job.</summary>
+    public bool IsWatched(Guid jobId) => _byJob.ContainsKey(jobId);
+
+    /// <summary>
+    /// Queues <paramref name="view"/> (as <paramref name="response"/>, built once for every
+    /// connection) for every connection watching its job that has not seen it or a newer one.
+    /// </summary>
+    public void Deliver(JobView view, JobViewResponse response)
     {
         if (!_byJob.TryGetValue(view.Id, out var watch))
         {
@@ -121,7 +128,7 @@ internal sealed class JobWatchers(HubConnections connections)
             {
                 // Queued under the lock, so that two views to one connection keep their order.
                 watch.LastSent[connectionId] = view.Version;
-                connections.Send(connectionId, view, allJobs: false);
+                connections.Send(connectionId, response, view.Version);
             }
         }
     }
@@ -142,7 +149,7 @@ internal sealed class JobWatchers(HubConnections connections)
             }
 
             watch.LastSent[connectionId] = view.Version;
-            connections.Send(connectionId, view, allJobs: false);
+            connections.Send(connectionId, JobViewResponse.From(view), view.Version);
         }
     }
 

@@ -74,7 +74,10 @@ internal sealed partial class JobsHub(
         return Task.CompletedTask;
     }
 
-    /// <summary>Watches every job; when the rate is high, only each job's latest view per flush interval is sent.</summary>
+    /// <summary>
+    /// Watches every job: each view comes at once while the connection keeps up; while it is busy,
+    /// only each job's latest view is sent (<see cref="HubConnectionOutbox"/>).
+    /// </summary>
     public async Task SubscribeAll()
     {
         if (!allJobs.AddSubscriber(Context.ConnectionId) && !connections.IsOpen(Context.ConnectionId))

@@ -22,15 +22,16 @@ public sealed class GatewayOptions
     public IList<string> CorsOrigins { get; } = [];
 
     /// <summary>
-    /// How often the updates for the "all jobs" subscribers are flushed while the event rate is
-    /// high (only the latest view of each job is sent). Default 50 ms.
+    /// After a hub connection was sent a batch of at least <see cref="AllJobsImmediateLimit"/>
+    /// "all jobs" views, how long its next views gather (coalesced per job: only each job's latest
+    /// view is sent). Default 50 ms.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:00:05")]
     public TimeSpan AllJobsFlushInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
-    /// Below this many updates per flush interval, "all jobs" updates are sent at once rather
-    /// than coalesced. Default 50.
+    /// "All jobs" batches smaller than this are followed at once by the next; an idle connection
+    /// gets each view at once. Default 50.
     /// </summary>
     [Range(0, 100_000)]
     public int AllJobsImmediateLimit { get; set; } = 50;

@@ -23,6 +23,9 @@ internal sealed partial class JobEventPublisher(IGrainFactory grains, IOptions<E
     // One lane per observer (only the delivery loop touches it): a slow observer holds up nobody else.
     private readonly Dictionary<IJobObserver, ObserverLane> _lanes = [];
     private readonly CancellationTokenSource _stopWatching = new();
+
+    // The observer list the lanes were last pruned for (only the delivery loop touches it).
+    private IReadOnlyList<IJobObserver>? _lanesFor;
     private IJobObserverListWatcher? _reference;
     private Task _watchLoop = Task.CompletedTask;
 
@@ -53,10 +56,11 @@ internal sealed partial class JobEventPublisher(IGrainFactory grains, IOptions<E
             observers = CurrentObservers() ?? [];
         }
 
-        foreach (var gone in _lanes.Keys.Except(observers).ToList())
+        if (!ReferenceEquals(observers, _lanesFor))
         {
-            _lanes.Remove(gone, out var lane);
-            lane!.Close();
+            // The list changed (each change is a new instance): close the lanes of observers that left.
+            CloseLanesNotIn(observers);
+            _lanesFor = observers;
         }
 
         foreach (var observer in observers)
@@ -67,6 +71,15 @@ internal sealed partial class JobEventPublisher(IGrainFactory grains, IOptions<E
             }
 
             lane.Post(batch);
+        }
+    }
+
+    private void CloseLanesNotIn(IReadOnlyList<IJobObserver> observers)
+    {
+        foreach (var gone in _lanes.Keys.Except(observers).ToList())
+        {
+            _lanes.Remove(gone, out var lane);
+            lane!.Close();
         }
     }
 
