@@ -18,20 +18,14 @@ usage() {
 
 # Builds the importer when it is missing or older than its sources; otherwise it starts at once.
 ensure_importer() {
-  local stale=""
-  if [[ ${JOBGRAINS_SKIP_BUILD:-0} != 1 ]]; then
-    if [[ -f $JG_IMPORT_DLL ]]; then
-      stale=$(find "$JG_IMPORT_PROJECT" -path "$JG_IMPORT_PROJECT/obj" -prune -o \
-        \( -name '*.cs' -o -name '*.csproj' \) -newer "$JG_IMPORT_DLL" -print -quit)
-    else
-      stale=missing
-    fi
+  local stale=missing
+  if [[ -f $JG_IMPORT_DLL ]]; then
+    stale=$(find "$JG_IMPORT_PROJECT" -path "$JG_IMPORT_PROJECT/obj" -prune -o \
+      \( -name '*.cs' -o -name '*.csproj' \) -newer "$JG_IMPORT_DLL" -print -quit)
   fi
   if [[ -n $stale ]]; then
-    command -v dotnet >/dev/null || die "dotnet is not on PATH"
-    log "building the importer (tools/JobGrains.Import)"
-    (cd "$JG_ROOT" && dotnet build "$JG_IMPORT_PROJECT/JobGrains.Import.csproj" -c Release -nologo -v q 9>&-) >&2 ||
-      die "the importer's build failed"
+    # To stderr: the importer's standard output is its report, line by line.
+    build_release tools/JobGrains.Import/JobGrains.Import.csproj >&2 || die "the importer's build failed"
   fi
   require_app_dlls "$JG_IMPORT_DLL"
 }

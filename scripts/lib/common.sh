@@ -260,24 +260,26 @@ url_in_use() { curl -s -o /dev/null --max-time 2 -- "$1" 2>/dev/null; }
 # ---------------------------------------------------------------------------
 # Build and the .NET processes
 
-_JG_BUILT=0
-# Builds the solution in Release once per script run (MSBuild is incremental anyway).
-build_release() {
+_JG_BUILT=" "
+# Builds PROJECT (a solution or project file, relative to the repository; JobGrains.sln by
+# default) in Release once per script run (MSBuild is incremental anyway).
+build_release() { # [PROJECT]
+  local project=${1:-JobGrains.sln}
   if [[ ${JOBGRAINS_SKIP_BUILD:-0} == 1 ]]; then
     log "skipping the build (JOBGRAINS_SKIP_BUILD=1)"
     return 0
   fi
-  ((_JG_BUILT)) && return 0
+  [[ $_JG_BUILT == *" $project "* ]] && return 0
   command -v dotnet >/dev/null || {
     warn "dotnet is not on PATH"
     return 1
   }
-  log "building JobGrains.sln (Release)"
-  (cd "$JG_ROOT" && dotnet build JobGrains.sln -c Release -nologo -v q 9>&-) || {
+  log "building $project (Release)"
+  (cd "$JG_ROOT" && dotnet build "$project" -c Release -nologo -v q 9>&-) || {
     warn "the build failed"
     return 1
   }
-  _JG_BUILT=1
+  _JG_BUILT+="$project "
 }
 
 require_app_dlls() { # DLL...

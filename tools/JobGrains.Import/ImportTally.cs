@@ -8,17 +8,11 @@ internal sealed class ImportTally
     private int _left;
     private int _waiting;
 
-    public int Imported => _imported;
-
-    public int Rejected => _rejected;
-
-    /// <summary>Files left in place because the gateway could not decide (they go in a later pass or run).</summary>
-    public int Left => _left;
-
     public void CountImported() => Interlocked.Increment(ref _imported);
 
     public void CountRejected() => Interlocked.Increment(ref _rejected);
 
+    /// <summary>A file left in place because the gateway could not decide (it goes in a later pass or run).</summary>
     public void CountLeft() => Interlocked.Increment(ref _left);
 
     public void CountWaiting() => Interlocked.Increment(ref _waiting);

@@ -38,8 +38,11 @@ internal sealed class Importer(ImportArguments arguments, GatewayJobs gateway, I
     /// </summary>
     private static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(2);
 
-    /// <summary>Files reported as waiting for <c>--type</c>, so that a watch says so once per file.</summary>
-    private readonly ConcurrentDictionary<string, byte> _waiting = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Files found waiting for <c>--type</c>, with how they looked then: a watch says so once per
+    /// file, and reads such a file again only once it has changed, not on every pass.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, FileStamp> _waiting = new(StringComparer.Ordinal);
 
     public async Task<PassEnd> RunPassAsync(CancellationToken cancellationToken)
     {
@@ -83,10 +86,17 @@ internal sealed class Importer(ImportArguments arguments, GatewayJobs gateway, I
     {
         var relative = Path.GetRelativePath(arguments.Directory, path).Replace(Path.DirectorySeparatorChar, '/');
         byte[] content;
+        FileStamp stamp;
         try
         {
             var info = new FileInfo(path);
-            if (info.Length > MaxFileBytes)
+            stamp = new FileStamp(info.LastWriteTimeUtc, info.Length); // taken before reading: a write during the read shows next pass
+            if (_waiting.TryGetValue(relative, out var waitingAs) && waitingAs == stamp)
+            {
+                return PassEnd.Complete; // unchanged since found waiting for --type: it would wait again
+            }
+
+            if (stamp.Length > MaxFileBytes)
             {
                 Reject(path, relative, $"the file is larger than {MaxFileBytes / (1024 * 1024)} MiB");
                 return PassEnd.Complete;
@@ -111,10 +121,14 @@ internal sealed class Importer(ImportArguments arguments, GatewayJobs gateway, I
             {
                 Reject(path, relative, file.Problem!);
             }
-            else if (_waiting.TryAdd(relative, 0))
+            else if (_waiting.TryAdd(relative, stamp))
             {
                 tally.CountWaiting();
                 Line("waiting", relative, file.Problem!);
+            }
+            else
+            {
+                _waiting[relative] = stamp; // changed, and still waiting: said already
             }
 
             return PassEnd.Complete;
@@ -167,6 +181,9 @@ internal sealed class Importer(ImportArguments arguments, GatewayJobs gateway, I
             // Moved by someone else meanwhile.
         }
     }
+
+    /// <summary>How a file looked on disk: a rewrite changes its write time or (where times are coarse) its length.</summary>
+    private readonly record struct FileStamp(DateTime WrittenAt, long Length);
 
     private void Line(string what, string relative, string detail) =>
         output.WriteLine($"{what,-9}{relative}  {detail.ReplaceLineEndings(" ")}");

@@ -129,7 +129,11 @@ public static class SubmissionValidator
         }
     }
 
-    private static bool ContainsNullCharacter(JsonElement element) => element.ValueKind switch
+    /// <summary>
+    /// Whether <paramref name="element"/> holds the character U+0000 in any string or property
+    /// name: PostgreSQL's jsonb cannot store it.
+    /// </summary>
+    public static bool ContainsNullCharacter(JsonElement element) => element.ValueKind switch
     {
         JsonValueKind.String => element.GetString()!.Contains('\0', StringComparison.Ordinal),
         JsonValueKind.Object => element.EnumerateObject().Any(p => p.Name.Contains('\0', StringComparison.Ordinal) || ContainsNullCharacter(p.Value)),

@@ -18,13 +18,23 @@ internal sealed class AwsNoticeProvider(MetadataClient client, TimeProvider time
     public async Task<MetadataReading> ReadAsync(CancellationToken cancellationToken)
     {
         var token = await TokenAsync(cancellationToken);
-        var (action, _) = await client.SendAsync(Get("/latest/meta-data/spot/instance-action", token), cancellationToken);
-        var (rebalance, _) = await client.SendAsync(Get("/latest/meta-data/events/recommendations/rebalance", token), cancellationToken);
-        return new MetadataReading
+        try
         {
-            Interruption = action is null ? null : new Interruption(NoticeKinds.AwsInstanceAction, ReadTime(action, "time")),
-            RebalanceRecommended = rebalance is not null && ReadTime(rebalance, "noticeTime") != default,
-        };
+            var (action, _) = await client.SendAsync(Get("/latest/meta-data/spot/instance-action", token), cancellationToken);
+            var (rebalance, _) = await client.SendAsync(Get("/latest/meta-data/events/recommendations/rebalance", token), cancellationToken);
+            return new MetadataReading
+            {
+                Interruption = action is null ? null : new Interruption(NoticeKinds.AwsInstanceAction, ReadTime(action, "time")),
+                RebalanceRecommended = rebalance is not null && ReadTime(rebalance, "noticeTime") != default,
+            };
+        }
+        catch (MetadataAnswerException)
+        {
+            // The service may no longer know the token (it restarted, or answered 401): the next
+            // poll asks for a new one rather than failing with this one until it would expire.
+            _token = null;
+            throw;
+        }
     }
 
     public Task AcknowledgeAsync(Interruption interruption, CancellationToken cancellationToken) => Task.CompletedTask;

@@ -133,6 +133,39 @@ public sealed class ImportTests(CommandFixture fixture, ITestOutputHelper output
         Assert.Contains("summary: 1 imported", watch.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Watching_imports_a_file_waiting_for_a_type_once_it_is_rewritten_as_a_submission()
+    {
+        Write("bare.json", $$"""{"batch": "{{_batch}}", "bare": true}""");
+        var watch = Start("--watch");
+        try
+        {
+            var relative = $"{_batch}/bare.json";
+            await Eventually.MatchesAsync(() => Task.FromResult(watch.Output), o => o.Contains($"waiting  {relative}", StringComparison.Ordinal),
+                "the file to be reported as waiting for --type", Wait);
+
+            // The watch skips the waiting file while it is unchanged; rewritten, it is read again.
+            var temporary = Path.Combine(Folder, ".bare.json.tmp");
+            await File.WriteAllTextAsync(temporary, $$$"""{"type": "echo", "instruction": {"batch": "{{{_batch}}}", "bare": false}}""");
+            File.Move(temporary, Path.Combine(Folder, "bare.json"), overwrite: true);
+
+            var key = $"file:{relative}";
+            await Eventually.MatchesAsync(() => fixture.Cluster.Database.ScalarAsync<long>("select count(*) from jobs where idempotency_key = $1", key),
+                n => n == 1, $"a job with the key {key}", Wait);
+            await Eventually.MatchesAsync(() => Task.FromResult(File.Exists(Path.Combine(_root, ".done", relative))), moved => moved,
+                "the file to move to .done", Wait);
+        }
+        finally
+        {
+            using var term = Process.Start("kill", ["-TERM", watch.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await term.WaitForExitAsync();
+        }
+
+        await watch.Process.WaitForExitAsync(new CancellationTokenSource(Wait).Token);
+        Assert.Equal(0, watch.Process.ExitCode);
+        Assert.Contains("summary: 1 imported, 0 rejected, 0 left for a later run, 1 waiting for --type", watch.Output, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     private void Write(string relative, string json)

@@ -34,7 +34,8 @@ public enum MetadataFault
 public sealed class StandInMetadataServer : IAsyncDisposable
 {
     public const string AzureVmName = "jobgrains-spot-vm";
-    private const string AwsToken = "stand-in-token";
+    private string _awsToken = "stand-in-token-0";
+    private int _awsTokenGeneration;
     private readonly WebApplication _app;
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource _gcpChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -77,8 +78,8 @@ public sealed class StandInMetadataServer : IAsyncDisposable
         var server = new StandInMetadataServer(app);
         app.Use(server.CountAndMisbehaveAsync);
         app.MapPut("/latest/api/token", (Delegate)server.AwsTokenAsync);
-        app.MapGet("/latest/meta-data/spot/instance-action", (HttpContext c) => AwsJson(c, server.AwsInstanceAction, t => new JsonObject { ["action"] = "terminate", ["time"] = t }));
-        app.MapGet("/latest/meta-data/events/recommendations/rebalance", (HttpContext c) => AwsJson(c, server.AwsRebalance, t => new JsonObject { ["noticeTime"] = t }));
+        app.MapGet("/latest/meta-data/spot/instance-action", (HttpContext c) => server.AwsJson(c, server.AwsInstanceAction, t => new JsonObject { ["action"] = "terminate", ["time"] = t }));
+        app.MapGet("/latest/meta-data/events/recommendations/rebalance", (HttpContext c) => server.AwsJson(c, server.AwsRebalance, t => new JsonObject { ["noticeTime"] = t }));
         app.MapGet("/computeMetadata/v1/instance/preempted", (Delegate)server.GcpPreemptedAsync);
         app.MapGet("/metadata/instance/compute/name", (HttpContext c) => AzureHeader(c) ? Results.Text(AzureVmName) : Results.BadRequest());
         app.MapGet("/metadata/scheduledevents", server.AzureEvents);
@@ -87,6 +88,10 @@ public sealed class StandInMetadataServer : IAsyncDisposable
         server.Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         return server;
     }
+
+    /// <summary>AWS: forgets the session token handed out, as the service does when it restarts; requests with it get 401.</summary>
+    public void ForgetAwsToken() =>
+        Volatile.Write(ref _awsToken, $"stand-in-token-{Interlocked.Increment(ref _awsTokenGeneration)}");
 
     /// <summary>GCP: flips <c>preempted</c> to TRUE, answering a waiting <c>wait_for_change</c> at once.</summary>
     public void PreemptGcp()
@@ -122,12 +127,12 @@ public sealed class StandInMetadataServer : IAsyncDisposable
     private async Task<IResult> AwsTokenAsync(HttpContext context)
     {
         await Task.Yield();
-        return context.Request.Headers.ContainsKey("X-aws-ec2-metadata-token-ttl-seconds") ? Results.Text(AwsToken) : Results.BadRequest();
+        return context.Request.Headers.ContainsKey("X-aws-ec2-metadata-token-ttl-seconds") ? Results.Text(Volatile.Read(ref _awsToken)) : Results.BadRequest();
     }
 
-    private static IResult AwsJson(HttpContext context, DateTimeOffset? at, Func<string, JsonObject> body)
+    private IResult AwsJson(HttpContext context, DateTimeOffset? at, Func<string, JsonObject> body)
     {
-        if (context.Request.Headers["X-aws-ec2-metadata-token"] != AwsToken)
+        if (context.Request.Headers["X-aws-ec2-metadata-token"] != Volatile.Read(ref _awsToken))
         {
             return Results.Unauthorized();
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using JobGrains.Jobs;
 
 namespace JobGrains.Execution.Commands;
 
@@ -101,21 +102,13 @@ internal abstract record ProtocolLine
         try
         {
             using var document = JsonDocument.Parse(json);
-            return ContainsNullCharacter(document.RootElement) ? "JSON with the character U+0000, which PostgreSQL cannot store" : null;
+            return SubmissionValidator.ContainsNullCharacter(document.RootElement) ? "JSON with the character U+0000, which PostgreSQL cannot store" : null;
         }
         catch (JsonException e)
         {
             return $"not valid JSON: {e.Message}";
         }
     }
-
-    private static bool ContainsNullCharacter(JsonElement element) => element.ValueKind switch
-    {
-        JsonValueKind.String => element.GetString()!.Contains('\0', StringComparison.Ordinal),
-        JsonValueKind.Object => element.EnumerateObject().Any(p => p.Name.Contains('\0', StringComparison.Ordinal) || ContainsNullCharacter(p.Value)),
-        JsonValueKind.Array => element.EnumerateArray().Any(ContainsNullCharacter),
-        _ => false,
-    };
 
     private static Malformed TooLong(string keyword) =>
         new(keyword, $"the line is longer than {CommandAttempt.MaxLineBytes / 1024} KiB");
