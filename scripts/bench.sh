@@ -10,7 +10,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 usage() {
   cat <<EOF
-usage: scripts/bench.sh
+usage: scripts/bench.sh [--flood]
+
+  --flood   a flood as users send one: 20,000 echo jobs through REST batches as fast as the
+            client sends them, with nothing held back (no window), the silos' default slots (16),
+            5 s of warm-up and no half-load runs; the variables below still override it
 
 Environment (defaults):
   JOBGRAINS_BENCH_DATA=.data/bench        its own data dir (wiped at start)
@@ -30,11 +34,13 @@ Environment (defaults):
 EOF
 }
 
+FLOOD=0
 case ${1:-} in
   -h | --help)
     usage
     exit 0
     ;;
+  --flood) FLOOD=1 ;;
   "") ;;
   *)
     usage >&2
@@ -50,7 +56,14 @@ JOBGRAINS_SILOS=2
 JOBGRAINS_SPOT_SILOS=""
 # echo jobs take no time, so a slot's turn is the commit that starts its attempt: at the default 16
 # slots a silo is held to 16 jobs per commit latency. Short jobs call for more slots (docs/benchmarks.md).
-export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-64}"
+if ((FLOOD)); then
+  export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-16}"
+  : "${JOBGRAINS_BENCH_STACKS:=2}" "${JOBGRAINS_BENCH_PATHS:=rest}" "${JOBGRAINS_BENCH_JOBS:=20000}"
+  : "${JOBGRAINS_BENCH_HALF_SECONDS:=0}" "${JOBGRAINS_BENCH_LIST_ROWS:=0}"
+  JOBGRAINS_BENCH_ARGS="--window ${JOBGRAINS_BENCH_JOBS} --warmup-seconds 5 ${JOBGRAINS_BENCH_ARGS:-}"
+else
+  export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-64}"
+fi
 jg_env_init
 
 STACKS="${JOBGRAINS_BENCH_STACKS:-2 1}"

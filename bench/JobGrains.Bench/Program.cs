@@ -111,7 +111,9 @@ static async Task<int> RunAsync(Options options)
         var peak = Stats.Median(full.Select(r => (double)r["jobsPerSecond"]!).ToList());
         var half = new List<JsonObject>();
         var tick = TimeSpan.FromMilliseconds(options.GetInt(path + "-tick-ms", path == "rest" ? 20 : 5));
-        for (var i = 0; i < repeat; i++)
+        // --half-seconds 0 skips the half-load runs (a flood measures the peak only).
+        var halfRuns = options.GetInt("half-seconds", 6) > 0 ? repeat : 0;
+        for (var i = 0; i < halfRuns; i++)
         {
             await Task.Delay(500);
             // --client-half-rate / --rest-half-rate fix the open loop's rate (to profile at a set load, or to compare stacks).

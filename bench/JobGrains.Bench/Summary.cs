@@ -10,9 +10,13 @@ internal static class Summary
     public static JsonObject Of(IReadOnlyList<JsonObject> full, IReadOnlyList<JsonObject> half)
     {
         var result = Headline(full);
-        var halfLoad = Headline(half);
-        halfLoad["offeredRate"] = Median(half, "offeredRate");
-        result["halfLoad"] = halfLoad;
+        if (half.Count > 0)
+        {
+            var halfLoad = Headline(half);
+            halfLoad["offeredRate"] = Median(half, "offeredRate");
+            result["halfLoad"] = halfLoad;
+        }
+
         result["runs"] = new JsonArray([.. full.Concat(half).Select(r => (JsonNode)r.DeepClone())]);
         return result;
     }
