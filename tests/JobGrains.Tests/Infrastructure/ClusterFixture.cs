@@ -87,6 +87,7 @@ public class ClusterFixture : IAsyncLifetime
         {
             siloBuilder.AddJobGrainsCluster(siloBuilder.Configuration);
             siloBuilder.Services.AddJobHandler<ConcurrencyProbeHandler>(ConcurrencyProbeHandler.JobType);
+            siloBuilder.Services.AddJobHandler<UnstorableResultHandler>(UnstorableResultHandler.JobType);
         }
     }
 
