@@ -14,6 +14,13 @@ public sealed class CommitOutcomeFixture : ClusterFixture, IAsyncLifetime
 
     protected override short InitialSilos => 1;
 
+    // The worker's periodic check would hand back a job stored running here whose attempt never began;
+    // far off, so that the tests see what happens once such a row is found.
+    protected override IReadOnlyDictionary<string, string> SiloSettings => new Dictionary<string, string>
+    {
+        ["JobGrains:Worker:OrphanCheckPeriod"] = "00:10:00",
+    };
+
     protected override string SiloConnectionString(string databaseConnectionString)
     {
         var direct = new NpgsqlConnectionStringBuilder(databaseConnectionString);
@@ -83,7 +90,8 @@ public sealed class CommitOutcomeTests(CommitOutcomeFixture fixture) : IClassFix
         var id = JobIds.For(Marked(marker));
         Assert.Equal(1, await RowsAsync(id));
 
-        // Once PostgreSQL answers again, the same key meets the stored job: one job, which runs.
+        // Once PostgreSQL answers again, the silo finds the stored job and takes care of it (stored running
+        // on intake, its attempt never began: handed back and run), and the same key meets it: one job.
         var again = await Eventually.MatchesAsync(async () =>
         {
             try

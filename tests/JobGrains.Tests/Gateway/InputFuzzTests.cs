@@ -190,15 +190,20 @@ public sealed class InputFuzzTests(GatewayFixture fixture, ITestOutputHelper out
     /// </summary>
     private static string MutateTree(Random random, string text)
     {
-        JsonNode? root;
         try
         {
-            root = JsonNode.Parse(text);
+            return MutateParsedTree(random, text);
         }
-        catch (System.Text.Json.JsonException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
         {
+            // Not JSON a tree can hold (an earlier mutation broke it, or doubled a member): bytes instead.
             return MutateBytes(random, text);
         }
+    }
+
+    private static string MutateParsedTree(Random random, string text)
+    {
+        var root = JsonNode.Parse(text);
 
         var containers = new List<JsonNode>();
         Collect(root, containers);
