@@ -171,7 +171,8 @@ public sealed class InputFuzzTests(GatewayFixture fixture, ITestOutputHelper out
                 builder.Remove(at, Math.Min(builder.Length - at, random.Next(1, 5)));
                 break;
             case 1:
-                builder.Insert(at, "{}[],:\"\\0-e.\u0000\u00e9"[random.Next(15)]);
+                const string Characters = "{}[],:\"\\0-e.\u0000\u00e9";
+                builder.Insert(at, Characters[random.Next(Characters.Length)]);
                 break;
             case 2:
                 builder.Insert(at, Awkward[random.Next(Awkward.Length)]);
@@ -285,13 +286,25 @@ public sealed class InputFuzzTests(GatewayFixture fixture, ITestOutputHelper out
     {
         0 => Awkward[random.Next(Awkward.Length)],
         1 => random.NextDouble().ToString("R", CultureInfo.InvariantCulture) + (random.Next(3) == 0 ? $"e{random.Next(-400, 400)}" : ""),
-        2 => System.Text.Json.JsonSerializer.Serialize(RandomText(random, 12)),
+        2 => Quote(RandomText(random, 12)),
         3 => random.Next(2) == 0 ? "true" : "null",
         4 => random.Next(int.MinValue, int.MaxValue).ToString(CultureInfo.InvariantCulture),
         5 or 6 => "{" + string.Join(",", Enumerable.Range(0, random.Next(4)).Select(_ =>
-            $"{System.Text.Json.JsonSerializer.Serialize(RandomName(random))}:{RandomJson(random, depth - 1)}")) + "}",
+            $"{Quote(RandomName(random))}:{RandomJson(random, depth - 1)}")) + "}",
         _ => "[" + string.Join(",", Enumerable.Range(0, random.Next(4)).Select(_ => RandomJson(random, depth - 1))) + "]",
     };
+
+    /// <summary>A JSON string of any text: every character outside printable ASCII escaped, lone surrogates and U+0000 included.</summary>
+    private static string Quote(string text)
+    {
+        var builder = new StringBuilder("\"");
+        foreach (var c in text)
+        {
+            builder.Append(c is >= ' ' and < (char)127 and not '"' and not '\\' ? c.ToString() : $"\\u{(int)c:x4}");
+        }
+
+        return builder.Append('"').ToString();
+    }
 
     private static readonly string[] Names = ["type", "instruction", "queue", "priority", "maxAttempts", "timeoutSeconds", "runAt",
         "requires", "jobs", "name", "cron", "timeZone", "misfire", "job", "id", "state", "bogus", ""];
