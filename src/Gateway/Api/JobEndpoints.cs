@@ -48,6 +48,7 @@ internal static class JobEndpoints
         group.MapGet("/", ListAsync)
             .WithName("ListJobs")
             .WithSummary("Lists jobs, newest first, with filters and keyset pagination.")
+            .WithDescription("A page holds at most 'limit' jobs (default 50) and stops early at a byte budget of 8 MiB of instructions, results and messages (its first job always comes), so that a page stays well under 16 MiB however large the jobs are; 'next' continues after its last job. GET /api/jobs/{id} always answers the whole job.")
             .Produces<JobListResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
