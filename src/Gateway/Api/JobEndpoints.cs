@@ -24,7 +24,7 @@ internal static class JobEndpoints
             .RequireAuthorization(GatewayPolicies.Admin)
             .WithName("SubmitJob")
             .WithSummary("Submits a job.")
-            .WithDescription("Stores the job and answers 202 once it is durable. With an Idempotency-Key header, the same key and body return the same job; a different body is a 409.")
+            .WithDescription("Stores the job and answers 202 once it is durable. With an Idempotency-Key header, the same key and body return the same job; a different body is a 409. A 503 says nothing was stored, unless its problem type is urn:jobgrains:problem:commit-outcome-unknown: the connection broke while the job's commit was under way, and it may have been stored. Always send an Idempotency-Key, so that a retry after such an answer returns the stored job or stores it once.")
             .Accepts<SubmitJobRequest>("application/json")
             .Produces<JobViewResponse>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
@@ -37,17 +37,18 @@ internal static class JobEndpoints
             .RequireAuthorization(GatewayPolicies.Admin)
             .WithName("SubmitJobs")
             .WithSummary("Submits many jobs at once.")
-            .WithDescription("Validates every job first: one bad job refuses the whole batch (400, naming its index) and nothing is stored. Answers 202 with the jobs in order. With an Idempotency-Key header, job i gets the key '<key>#i'.")
+            .WithDescription("Validates every job first: one bad job refuses the whole batch (400, naming its index) and nothing is stored. Answers 202 with the jobs in order. With an Idempotency-Key header, job i gets the key '<key>#i'. The jobs are stored in several commits: when PostgreSQL fails during the batch, the 503 lists which jobs were stored ('stored', with their ids), which were not ('notStored') and which may have been ('unknown'; the problem type is then urn:jobgrains:problem:commit-outcome-unknown). Always send an Idempotency-Key: the same batch sent again then returns the stored jobs and stores the rest once.")
             .Accepts<SubmitBatchRequest>("application/json")
             .Produces<BatchResponse>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .Produces<BatchOutcomeProblem>(StatusCodes.Status503ServiceUnavailable, "application/problem+json");
 
         group.MapGet("/", ListAsync)
             .WithName("ListJobs")
             .WithSummary("Lists jobs, newest first, with filters and keyset pagination.")
+            .WithDescription("A page holds at most 'limit' jobs (default 50) and stops early at a byte budget of 8 MiB of instructions, results and messages (its first job always comes), so that a page stays well under 16 MiB however large the jobs are; 'next' continues after its last job. GET /api/jobs/{id} always answers the whole job.")
             .Produces<JobListResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
@@ -183,6 +184,12 @@ internal static class JobEndpoints
         }
 
         var results = await jobs.SubmitManyAsync(submissions);
+        if (BatchOutcome.NotAllAnswered(results) is { } partial)
+        {
+            context.Response.Headers.RetryAfter = limits.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            return partial;
+        }
+
         var views = new JobViewResponse[results.Count];
         for (var i = 0; i < results.Count; i++)
         {
@@ -235,9 +242,9 @@ internal static class JobEndpoints
 
         var type = Filter(query["type"].ToString());
         var queue = Filter(query["queue"].ToString());
-        if (type is { Length: > JobDefaults.MaxNameLength } || queue is { Length: > JobDefaults.MaxNameLength })
+        if (!IsFilterName(type) || !IsFilterName(queue))
         {
-            return Problems.BadRequest($"'type' and 'queue' must be at most {JobDefaults.MaxNameLength} characters.");
+            return Problems.BadRequest($"'type' and 'queue' must be at most {JobDefaults.MaxNameLength} printable characters.");
         }
 
         var after = Filter(query["after"].ToString());
@@ -313,6 +320,10 @@ internal static class JobEndpoints
     };
 
     private static string? Filter(string text) => text.Length == 0 ? null : text;
+
+    // A name no job can have (a control character, U+0000 that PostgreSQL refuses as text) is bad input, not a query.
+    private static bool IsFilterName(string? name) =>
+        name is null || (name.Length <= JobDefaults.MaxNameLength && !name.Any(char.IsControl) && StorableJson.TextProblem(name) is null);
 
     private static bool TryParseId(string text, out Guid id, out IResult problem)
     {

@@ -74,6 +74,11 @@ internal static class JsonBody
         {
             return (null, Problems.BadRequest(Describe(e)));
         }
+        catch (InvalidOperationException)
+        {
+            // The reader refuses to decode a string holding an escaped lone surrogate (\ud800).
+            return (null, Problems.BadRequest("The request body is not valid: a string holds a lone UTF-16 surrogate, which is not a character."));
+        }
     }
 
     private static string Describe(JsonException e)

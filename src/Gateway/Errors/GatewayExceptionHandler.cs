@@ -22,6 +22,7 @@ internal sealed partial class GatewayExceptionHandler(
         ArgumentNullException.ThrowIfNull(httpContext);
         ArgumentNullException.ThrowIfNull(exception);
         var (status, title, detail) = Classify(httpContext, exception);
+        var type = exception is JobCommitUnknownException ? CommitOutcomeUnknownType : null;
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
             httpContext.Response.Headers[HeaderNames.RetryAfter] = options.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -32,18 +33,27 @@ internal sealed partial class GatewayExceptionHandler(
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+            ProblemDetails = new ProblemDetails { Type = type, Status = status, Title = title, Detail = detail },
         });
     }
+
+    /// <summary>The problem type of a commit whose outcome is unknown (RFC 9457 <c>type</c>); documented in the OpenAPI document and the README.</summary>
+    public const string CommitOutcomeUnknownType = "urn:jobgrains:problem:commit-outcome-unknown";
 
     private (int Status, string Title, string Detail) Classify(HttpContext context, Exception exception)
     {
         switch (exception)
         {
+            case JobCommitUnknownException:
+                LogCommitOutcomeUnknown(logger, context.Request.Method, context.Request.Path, exception.Message);
+                return (StatusCodes.Status503ServiceUnavailable, "Outcome unknown",
+                    "The connection to the job store (PostgreSQL) broke while it committed: the job may have been stored. Retry with the same Idempotency-Key: it returns the stored job if there is one, and stores it once if not.");
             case JobStoreUnavailableException:
                 LogStoreUnavailable(logger, context.Request.Method, context.Request.Path, exception.Message);
                 return (StatusCodes.Status503ServiceUnavailable, "Service unavailable",
                     "The job store (PostgreSQL) is unavailable; nothing was stored. Try again later.");
+            case JobDataRejectedException:
+                return (StatusCodes.Status400BadRequest, "Bad request", $"PostgreSQL refused the data; nothing was stored: {exception.Message}");
             case BadHttpRequestException bad:
                 return (bad.StatusCode, "Bad request", bad.Message);
             case InvalidCursorException:

@@ -20,10 +20,19 @@ public interface IJobsClient
     /// Submitted inside an activity (<see cref="System.Diagnostics.Activity.Current"/>), the
     /// job's spans, down to the attempts that run it, continue that activity's trace.
     /// </summary>
+    /// <exception cref="JobCommitUnknownException">
+    /// The connection broke while the job's commit was under way and what happened could not be
+    /// found out: the job may have been stored. Submit it again with the same idempotency key
+    /// (always give one for this reason): that returns the stored job, or stores it once.
+    /// </exception>
     /// <exception cref="JobStoreUnavailableException">PostgreSQL is unavailable; nothing was stored.</exception>
     Task<SubmitResult> SubmitAsync(JobSubmission submission, CancellationToken cancellationToken = default);
 
-    /// <summary>Submits many jobs at once; the results come in the order of <paramref name="submissions"/>.</summary>
+    /// <summary>
+    /// Submits many jobs at once; the results come in the order of <paramref name="submissions"/>.
+    /// They are stored in several commits: when this throws, some may have been stored. Give each
+    /// an idempotency key and submit them all again to find out which.
+    /// </summary>
     Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IEnumerable<JobSubmission> submissions, CancellationToken cancellationToken = default);
 
     /// <summary>The job's current view; null when there is no such job.</summary>

@@ -39,7 +39,13 @@ public sealed partial class JobsClient : IJobsClient
     public async Task<SubmitResult> SubmitAsync(JobSubmission submission, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(submission);
-        return (await SubmitSliceAsync([new IdentifiedSubmission(JobIds.For(submission), submission)], cancellationToken))[0];
+        var result = (await SubmitSliceAsync([new IdentifiedSubmission(JobIds.For(submission), submission)], cancellationToken))[0];
+        return result.Status switch
+        {
+            SubmitStatus.Unknown => throw new JobCommitUnknownException(result.Problem ?? "The job may have been stored."),
+            SubmitStatus.Unavailable => throw new JobStoreUnavailableException(result.Problem ?? "PostgreSQL is unavailable; nothing was stored."),
+            _ => result,
+        };
     }
 
     /// <inheritdoc/>
@@ -51,8 +57,24 @@ public sealed partial class JobsClient : IJobsClient
     {
         ArgumentNullException.ThrowIfNull(submissions);
         var identified = submissions.Select(s => new IdentifiedSubmission(JobIds.For(s ?? throw new ArgumentException("A submission is null.", nameof(submissions))), s));
-        var slices = await Task.WhenAll(identified.Chunk(IntakeSliceSize).Select(slice => SubmitSliceAsync(slice, cancellationToken)));
+        var slices = await Task.WhenAll(identified.Chunk(IntakeSliceSize).Select(slice => SubmitSliceOrTellAsync(slice, cancellationToken)));
         return [.. slices.SelectMany(slice => slice)];
+    }
+
+    /// <summary>
+    /// A slice's answers; when the slice got none (its silo went away, its call timed out), each of its
+    /// jobs is <see cref="SubmitStatus.Unknown"/>, so that the other slices' answers still count.
+    /// </summary>
+    private async Task<IReadOnlyList<SubmitResult>> SubmitSliceOrTellAsync(IdentifiedSubmission[] slice, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SubmitSliceAsync(slice, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return [.. slice.Select(_ => new SubmitResult(SubmitStatus.Unknown, null, $"The job's slice of the batch got no answer, so it may have been stored: {e.Message}"))];
+        }
     }
 
     private async Task<IReadOnlyList<SubmitResult>> SubmitSliceAsync(IdentifiedSubmission[] slice, CancellationToken cancellationToken)

@@ -59,6 +59,15 @@ public enum SubmitStatus
 
     /// <summary>The submission breaks a rule (unknown type, limits, JSON); nothing was stored.</summary>
     Invalid = 3,
+
+    /// <summary>PostgreSQL was unavailable: this job was not stored (in a batch: others may have been).</summary>
+    Unavailable = 4,
+
+    /// <summary>
+    /// Whether this job was stored is unknown: the connection broke while its commit was under way,
+    /// or its slice of a batch got no answer. Submit it again with the same idempotency key.
+    /// </summary>
+    Unknown = 5,
 }
 
 /// <summary>What a command on a job (cancel, retry) answers.</summary>

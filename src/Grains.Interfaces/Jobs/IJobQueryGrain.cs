@@ -22,6 +22,12 @@ public sealed record JobQuery
     public const int MaxLimit = 500;
     public const int DefaultLimit = 50;
 
+    /// <summary>
+    /// The default byte budget of a page: 8 MiB of instructions, results and messages, so that a
+    /// page stays well under 16 MiB even when each job carries a 1 MiB instruction and result.
+    /// </summary>
+    public const int DefaultMaxBytes = 8 * 1024 * 1024;
+
     [Id(0)] public JobState? State { get; init; }
     [Id(1)] public string? Type { get; init; }
     [Id(2)] public string? Queue { get; init; }
@@ -31,6 +37,13 @@ public sealed record JobQuery
 
     /// <summary>The <see cref="JobPage.Next"/> cursor of the previous page; null for the first page.</summary>
     [Id(4)] public string? After { get; init; }
+
+    /// <summary>
+    /// The page's byte budget: it ends before the job that would take its instructions, results
+    /// and messages past this many bytes (its first job always comes), and <see cref="JobPage.Next"/>
+    /// continues from there. 0 means <see cref="DefaultMaxBytes"/>.
+    /// </summary>
+    [Id(5)] public int MaxBytes { get; init; } = DefaultMaxBytes;
 }
 
 /// <summary>A page of jobs and the cursor of the next page (null on the last page).</summary>

@@ -6,7 +6,7 @@ namespace JobGrains.Jobs;
 /// </summary>
 [GenerateSerializer]
 [Alias("jobgrains.JobStoreUnavailableException")]
-public sealed class JobStoreUnavailableException : Exception
+public class JobStoreUnavailableException : Exception
 {
     public JobStoreUnavailableException()
     {

@@ -96,7 +96,8 @@ public static class SubmissionValidator
         return requires.Select(TagProblem).FirstOrDefault(p => p is not null) is { } problem ? $"'requires': {problem}" : null;
     }
 
-    private static bool IsName(string text) => text.Length <= JobDefaults.MaxNameLength && !text.Any(char.IsControl);
+    private static bool IsName(string text) =>
+        text.Length <= JobDefaults.MaxNameLength && !text.Any(char.IsControl) && StorableJson.TextProblem(text) is null;
 
     private static string? InstructionProblem(string? instruction)
     {
@@ -119,9 +120,7 @@ public static class SubmissionValidator
                 return "'instruction' is required: any JSON value but null.";
             }
 
-            return ContainsNullCharacter(root)
-                ? "'instruction' must not contain the character U+0000 (PostgreSQL's jsonb cannot store it)."
-                : null;
+            return StorableJson.FindProblem(root) is { } problem ? $"'instruction' cannot be stored: {problem}." : null;
         }
         catch (JsonException e)
         {

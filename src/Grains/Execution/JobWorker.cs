@@ -31,6 +31,7 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
     private readonly Dictionary<string, int> _queueLimits;
     private readonly HashSet<string> _stableTypes;
     private readonly WorkerIdentity _identity;
+    private readonly AbandonedHandlers _abandoned;
     private readonly SlotLedger _ledger;
     private readonly SlotReleases _releases;
     private readonly WorkerDrain _drain;
@@ -68,10 +69,12 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
 
         // The parts log under this worker's category, which is what log filters and handlers' loggers name.
         var scheduler = new DispatcherGrainLink(grains);
-        _ledger = new SlotLedger(_options.Slots, _queueLimits.Keys);
+        _abandoned = new AbandonedHandlers(_options.MaxAbandonedHandlers);
+        _ledger = new SlotLedger(_options.Slots, _queueLimits.Keys, _abandoned);
         _releases = new SlotReleases(_ledger, scheduler, SiloName, time, logger);
+        _abandoned.Ended = _releases.AbandonedHandlerEnded;
         _drain = new WorkerDrain(time);
-        _execution = new HandlerExecution(handlers, scopes, attempts, time, logger, _drain.Disrupting);
+        _execution = new HandlerExecution(handlers, scopes, attempts, time, logger, _drain.Disrupting, _abandoned);
         _runner = new AttemptRunner(_ledger, _releases, attempts, _execution, SiloName, () => !_drain.Draining, time, logger);
         _pullLoop = new PullLoop(_ledger, _releases, scheduler, _options, _identity, _runner.LaunchPulled, time, logger, () => spot.AtRisk);
         _orphanCheck = new OrphanCheck(ct => store.LoadRunningOnAsync(SiloName, ct), _ledger.Knows, attempts.HandBackAsync,
@@ -86,6 +89,12 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
     public int Running => _ledger.Busy;
 
     public bool Draining => _drain.Draining;
+
+    /// <summary>Handlers abandoned at their timeout that still run (see <see cref="AbandonedHandlers"/>).</summary>
+    public int AbandonedHandlers => _abandoned.Running;
+
+    /// <summary>Handlers abandoned at their timeout since the silo started.</summary>
+    public long HandlersAbandoned => _abandoned.Total;
 
     public WorkerStatus Status() => new(
         _options.Slots,

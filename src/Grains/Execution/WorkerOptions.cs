@@ -52,6 +52,15 @@ public sealed class WorkerOptions : IValidatableObject
     public bool StartOnIntake { get; set; } = true;
 
     /// <summary>
+    /// Handlers that ran past their timeout and ignore their token keep running, abandoned: .NET
+    /// cannot stop them. Up to this many run without cost; each one beyond takes a slot until its
+    /// handler returns, so a silo keeps at most this many plus <see cref="Slots"/> of them, and its
+    /// free slots show what they take (metric <c>jobgrains.worker.abandoned_handlers</c>). Default 4.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int MaxAbandonedHandlers { get; set; } = 4;
+
+    /// <summary>
     /// While at least half the slots are busy, how long the worker lets freed slots gather
     /// before it asks for more work, so that one pull fetches several jobs. Default 2 ms.
     /// </summary>

@@ -77,6 +77,7 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloGauges>());
         services.AddSingleton<SubmissionRules>();
         services.AddSingleton<JobSubmitter>();
+        services.AddSingleton<UnsettledSubmissions>();
         services.AddSingleton<JobChanges>();
         services.AddSingleton<JobAttempts>();
         services.AddJobSchedules(configuration);

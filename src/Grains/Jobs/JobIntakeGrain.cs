@@ -12,6 +12,23 @@ internal sealed class JobIntakeGrain(JobSubmitter submitter) : Grain, IJobIntake
     public async Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IReadOnlyList<IdentifiedSubmission> submissions)
     {
         ArgumentNullException.ThrowIfNull(submissions);
-        return await Task.WhenAll(submissions.Select(s => submitter.SubmitAsync(s.Id, s.Submission)));
+        return await Task.WhenAll(submissions.Select(s => SubmitOneAsync(s.Id, s.Submission)));
+    }
+
+    /// <summary>One job's answer: PostgreSQL's failures are answered per job, so that a batch tells which of its jobs were stored.</summary>
+    private async Task<SubmitResult> SubmitOneAsync(Guid id, JobSubmission submission)
+    {
+        try
+        {
+            return await submitter.SubmitAsync(id, submission);
+        }
+        catch (JobCommitUnknownException e)
+        {
+            return new SubmitResult(SubmitStatus.Unknown, null, e.Message);
+        }
+        catch (JobStoreUnavailableException e)
+        {
+            return new SubmitResult(SubmitStatus.Unavailable, null, e.Message);
+        }
     }
 }

@@ -16,10 +16,24 @@ internal sealed class JobQueryGrain(JobStore store, AbilityRegistry abilities) :
         ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, JobQuery.MaxLimit, nameof(query.Limit));
         var after = query.After is null ? null : (JobCursor?)JobCursor.Parse(query.After);
 
-        // One row more than asked tells whether another page follows.
-        var rows = await store.ListAsync(query.State, query.Type, query.Queue, after, query.Limit + 1);
-        var items = rows.Take(query.Limit).Select(r => r.ToView(abilities.WaitingFor(r))).ToList();
-        var next = rows.Count > query.Limit ? new JobCursor(items[^1].CreatedAt, items[^1].Id).ToString() : null;
+        // One row more than asked tells whether another page follows. The store stops reading at
+        // the first row past the byte budget, which then begins the next page.
+        var budget = query.MaxBytes > 0 ? query.MaxBytes : JobQuery.DefaultMaxBytes;
+        var rows = await store.ListAsync(query.State, query.Type, query.Queue, after, query.Limit + 1, maxBytes: budget);
+        var items = new List<JobView>(Math.Min(rows.Count, query.Limit));
+        long used = 0;
+        foreach (var row in rows.Take(query.Limit))
+        {
+            used += row.ViewBytes;
+            if (items.Count > 0 && used > budget)
+            {
+                break;
+            }
+
+            items.Add(row.ToView(abilities.WaitingFor(row)));
+        }
+
+        var next = items.Count < rows.Count ? new JobCursor(items[^1].CreatedAt, items[^1].Id).ToString() : null;
         return new JobPage(items, next);
     }
 }

@@ -19,6 +19,7 @@ internal sealed class JobSubmitter(
     SubmissionRules rules,
     JobWorker worker,
     JobChanges changes,
+    UnsettledSubmissions unsettled,
     TimeProvider time)
 {
     public async Task<SubmitResult> SubmitAsync(Guid id, JobSubmission submission)
@@ -39,7 +40,7 @@ internal sealed class JobSubmitter(
             var job = JobStateMachine.Submit(id, submission, digest, JobTracing.TraceParentOf(span, caller), time.GetUtcNow());
             using var intake = job.State == JobState.Queued ? worker.TryStartOnIntake(id, job.Queue, job.Type, job.Requires) : null;
             var stored = intake is null ? job : JobStateMachine.StartOnIntake(job, intake.Silo);
-            if (await store.InsertAsync(stored))
+            if (await InsertAsync(stored))
             {
                 if (intake is null)
                 {
@@ -64,6 +65,21 @@ internal sealed class JobSubmitter(
             ?? (submission.IdempotencyKey is { } key ? await store.LoadByIdempotencyKeyAsync(key) : null)
             ?? throw new InvalidOperationException($"Job {id} was neither stored nor found.");
         var same = existing.SubmissionHash == digest && existing.IdempotencyKey == submission.IdempotencyKey;
+        await unsettled.SettleAsync(existing);
         return new SubmitResult(same ? SubmitStatus.Existing : SubmitStatus.Conflict, existing.ToView());
+    }
+
+    /// <summary>Inserts the row; one whose commit outcome stays unknown is looked for until it is found (<see cref="UnsettledSubmissions"/>).</summary>
+    private async Task<bool> InsertAsync(JobRecord stored)
+    {
+        try
+        {
+            return await store.InsertAsync(stored);
+        }
+        catch (JobCommitUnknownException)
+        {
+            unsettled.Add(stored, worker.SiloName);
+            throw;
+        }
     }
 }

@@ -38,8 +38,11 @@ internal sealed class CronSchedule
         {
             zone = TimeZoneInfo.FindSystemTimeZoneById(timeZone);
         }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException
+            or System.Security.SecurityException or UnauthorizedAccessException or IOException or ArgumentException)
         {
+            // A name such as 'America' or '../etc' reaches the time zone files as a folder or a
+            // path: the runtime says so with a security or I/O error, which is the caller's mistake.
             problem = $"Unknown time zone '{Truncate(timeZone)}': 'timeZone' must be an IANA time zone id, for example 'Europe/Berlin'.";
             return null;
         }

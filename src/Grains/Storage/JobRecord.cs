@@ -1,3 +1,4 @@
+using System.Text;
 using JobGrains.Jobs;
 using NpgsqlTypes;
 
@@ -91,6 +92,15 @@ internal sealed record JobRecord
 
     /// <summary>Attempts that count against <see cref="MaxAttempts"/>.</summary>
     public int CountedAttempts => Attempt - UncountedAttempts;
+
+    /// <summary>
+    /// About how many bytes the job's view takes as JSON, for the byte budget of list pages: its
+    /// instruction and result as they are, its messages as if every character were escaped, and
+    /// a fixed allowance for the rest.
+    /// </summary>
+    public long ViewBytes =>
+        512L + Encoding.UTF8.GetByteCount(Instruction ?? "") + Encoding.UTF8.GetByteCount(Result ?? "")
+        + (6L * ((Error?.Message.Length ?? 0) + (Progress?.Message?.Length ?? 0)));
 
     /// <summary>The job as callers see it; <paramref name="waitingFor"/> says what holds it when it waits (see <see cref="JobView.WaitingFor"/>).</summary>
     public JobView ToView(string? waitingFor = null) => new()

@@ -173,9 +173,11 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// <summary>
     /// Newest first, after <paramref name="after"/>, with the filters given. Each filter that is
     /// present adds a parameter, never text, so the matching (filter, created_at, id) index serves it.
+    /// Reading stops after the first row that takes the rows' <see cref="JobRecord.ViewBytes"/> past
+    /// <paramref name="maxBytes"/>, so that a page of large jobs costs bounded memory.
     /// </summary>
     public Task<IReadOnlyList<JobRecord>> ListAsync(JobState? state, string? type, string? queue, JobCursor? after, int limit,
-        CancellationToken cancellationToken = default) => RunAsync<IReadOnlyList<JobRecord>>("list jobs", async () =>
+        long maxBytes = long.MaxValue, CancellationToken cancellationToken = default) => RunAsync<IReadOnlyList<JobRecord>>("list jobs", async () =>
     {
         await using var command = _dataSource.CreateCommand();
         var conditions = new List<string>();
@@ -213,9 +215,13 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         var rows = new List<JobRecord>(limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var read = JobSql.RecordReader(reader);
-        while (await reader.ReadAsync(cancellationToken))
+        long bytes = 0;
+        // At least two rows: a first row over the budget alone still shows whether more follow.
+        while ((rows.Count < 2 || bytes <= maxBytes) && await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(read(reader));
+            var row = read(reader);
+            bytes += row.ViewBytes;
+            rows.Add(row);
         }
 
         return rows;
@@ -358,9 +364,10 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
             QueueWait.Record(Stopwatch.GetElapsedTime(write.EnqueuedAt, started).TotalMilliseconds);
         }
 
+        var progress = new CommitProgress();
         try
         {
-            var results = await ExecuteBatchAsync(batch);
+            var results = await ExecuteBatchAsync(batch, progress);
             BatchSize.Record(batch.Count);
             CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             foreach (var write in batch)
@@ -388,6 +395,22 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
                 await CommitAsync([write]);
             }
         }
+        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal))
+        {
+            // A data error of this write alone (isolated above): asking again would meet it again.
+            LogDataRejected(_logger, batch[0].JobId, e.SqlState, e.MessageText);
+            var rejected = new JobDataRejectedException($"PostgreSQL refused the data ({e.SqlState}): {e.MessageText}");
+            foreach (var write in batch)
+            {
+                write.Fail(rejected);
+            }
+        }
+        catch (Exception e) when (progress.Sent && e is not PostgresException { InvariantSeverity: "ERROR" })
+        {
+            // Not a statement's error (which rolls the batch back) but a broken connection or the
+            // backend's end after the batch was sent: it may have committed.
+            await SettleUnknownAsync(batch, progress.Backend, e);
+        }
         catch (Exception e)
         {
             var unavailable = StoreFailures.Unavailable(_logger, $"commit a batch of {batch.Count} job writes", e);
@@ -398,7 +421,107 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         }
     }
 
-    private async Task<BatchResults> ExecuteBatchAsync(IReadOnlyList<PendingWrite> batch)
+    /// <summary>
+    /// Answers the writes of a batch whose commit may or may not have gone through. Once the backend
+    /// that ran it is gone, its transaction is over one way or the other, and the rows tell: an
+    /// insert whose row is there (with its creation time) was stored and is answered as stored, so
+    /// that its job is announced at once; one whose row is not there was not stored. Whatever this
+    /// cannot find out, and every other kind of write, fails with <see cref="JobCommitUnknownException"/>.
+    /// </summary>
+    private async Task SettleUnknownAsync(IReadOnlyList<PendingWrite> batch, int backend, Exception failure)
+    {
+        LogCommitUnknown(_logger, failure, batch.Count, backend);
+        var inserts = batch.OfType<RowWrite>().Where(w => w.Kind == WriteKind.Insert).ToList();
+        Dictionary<Guid, DateTimeOffset>? found = null;
+        for (var attempt = 1; inserts.Count > 0 && found is null && attempt <= SettleTries; attempt++)
+        {
+            try
+            {
+                found = await FindAfterBackendEndedAsync(backend, [.. inserts.Select(w => w.JobId)]);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                LogSettleFailed(_logger, e, attempt);
+                await Task.Delay(SettleDelay);
+            }
+        }
+
+        var unknown = new JobCommitUnknownException(
+            $"The connection to PostgreSQL broke after a commit of {batch.Count} job writes was sent; they may have been stored ({failure.Message}).");
+        var results = new BatchResults();
+        foreach (var write in batch)
+        {
+            if (found is null || write is not RowWrite { Kind: WriteKind.Insert } insert)
+            {
+                write.Fail(unknown);
+            }
+            else if (found.TryGetValue(insert.JobId, out var createdAt) && Math.Abs((createdAt - insert.Job.CreatedAt).Ticks) < 10)
+            {
+                results.Written.Add(insert.JobId);
+                write.Complete(results);
+            }
+            else if (found.ContainsKey(insert.JobId))
+            {
+                // A row of that id made by someone else: the submitter reads what it meets, as after a refused insert.
+                write.Complete(results);
+            }
+            else
+            {
+                write.Fail(new JobStoreUnavailableException(
+                    $"PostgreSQL is unavailable: a commit of {batch.Count} job writes broke off, and this job was not stored ({failure.Message})."));
+            }
+        }
+
+        if (found is not null)
+        {
+            var storedCount = results.Written.Count;
+            LogCommitSettled(_logger, storedCount, inserts.Count);
+        }
+    }
+
+    private const int SettleTries = 5;
+    private static readonly TimeSpan SettleDelay = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>Ends <paramref name="backend"/> if it still runs, waits until it is gone, then reads which of the rows exist.</summary>
+    private async Task<Dictionary<Guid, DateTimeOffset>> FindAfterBackendEndedAsync(int backend, Guid[] ids)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        await using (var terminate = new NpgsqlCommand("SELECT pg_terminate_backend($1)", connection))
+        {
+            terminate.Parameters.Add(new NpgsqlParameter<int> { TypedValue = backend });
+            await terminate.ExecuteScalarAsync();
+        }
+
+        for (var wait = 0; ; wait++)
+        {
+            await using var alive = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", connection);
+            alive.Parameters.Add(new NpgsqlParameter<int> { TypedValue = backend });
+            if ((long)(await alive.ExecuteScalarAsync())! == 0)
+            {
+                break;
+            }
+
+            if (wait >= 50)
+            {
+                throw new TimeoutException($"PostgreSQL backend {backend} did not end.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
+        }
+
+        await using var select = new NpgsqlCommand("SELECT id, created_at FROM jobs WHERE id = ANY($1)", connection);
+        select.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+        var found = new Dictionary<Guid, DateTimeOffset>();
+        await using var reader = await select.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            found[reader.GetGuid(0)] = reader.GetFieldValue<DateTimeOffset>(1);
+        }
+
+        return found;
+    }
+
+    private async Task<BatchResults> ExecuteBatchAsync(IReadOnlyList<PendingWrite> batch, CommitProgress progress)
     {
         var rows = batch.OfType<RowWrite>().ToList();
         var inserts = rows.Where(w => w.Kind == WriteKind.Insert).Select(w => w.Job).ToList();
@@ -458,6 +581,10 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         // Prepared once per physical connection (Npgsql keeps it across pool returns), so PostgreSQL
         // parses and plans these large statements once instead of once per batch.
         await npgsqlBatch.PrepareAsync();
+
+        // From here on a failure may come after the commit (see SettleUnknownAsync).
+        progress.Backend = connection.ProcessID;
+        progress.Sent = true;
         await using var reader = await npgsqlBatch.ExecuteReaderAsync();
         var statement = 0;
         do
@@ -484,6 +611,13 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
             results.Rows.Add(row.Id, row);
         };
     };
+
+    /// <summary>How far a batch's commit got: whether it was sent, and to which backend.</summary>
+    private sealed class CommitProgress
+    {
+        public bool Sent { get; set; }
+        public int Backend { get; set; }
+    }
 
     /// <summary>What one committed batch wrote, by job id (a batch holds one write per job).</summary>
     private sealed class BatchResults
@@ -552,6 +686,18 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "A batch of {Count} job writes was rolled back by a deadlock; committing them one by one")]
     private static partial void LogRetryingAfterDeadlock(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1041, Level = LogLevel.Warning, Message = "The connection broke after a commit of {Count} job writes was sent (backend {Backend}); finding out what was stored")]
+    private static partial void LogCommitUnknown(ILogger logger, Exception exception, int count, int backend);
+
+    [LoggerMessage(EventId = 1042, Level = LogLevel.Warning, Message = "Finding out what a broken commit stored failed (try {Try})")]
+    private static partial void LogSettleFailed(ILogger logger, Exception exception, int @try);
+
+    [LoggerMessage(EventId = 1043, Level = LogLevel.Information, Message = "A broken commit had stored {Stored} of its {Inserts} new jobs; they are answered as stored")]
+    private static partial void LogCommitSettled(ILogger logger, int stored, int inserts);
+
+    [LoggerMessage(EventId = 1040, Level = LogLevel.Warning, Message = "PostgreSQL refused the data of a write to job {JobId} ({SqlState}): {Reason}")]
+    private static partial void LogDataRejected(ILogger logger, Guid jobId, string sqlState, string reason);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "A batch of {Count} job writes hit a data error ({SqlState}); committing them one by one")]
     private static partial void LogIsolatingDataError(ILogger logger, int count, string sqlState);

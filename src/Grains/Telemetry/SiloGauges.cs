@@ -17,6 +17,10 @@ internal sealed class SiloGauges : ILifecycleParticipant<ISiloLifecycle>
             "Attempts this silo's worker is running now.");
         meter.CreateObservableUpDownCounter("jobgrains.worker.slots", () => worker.Slots, "{attempt}",
             "Attempts this silo's worker may run at once.");
+        meter.CreateObservableUpDownCounter("jobgrains.worker.abandoned_handlers", () => worker.AbandonedHandlers, "{handler}",
+            "Handlers that ran past their timeout, ignore their token and still run on this silo.");
+        meter.CreateObservableCounter("jobgrains.worker.handlers_abandoned", () => worker.HandlersAbandoned, "{handler}",
+            "Handlers abandoned at their timeout since the silo started.");
         meter.CreateObservableGauge("jobgrains.queue.depth", () => Depths(depths), "{job}",
             "Jobs waiting per queue (ready and delayed); reported by the silo that hosts the scheduler.");
     }

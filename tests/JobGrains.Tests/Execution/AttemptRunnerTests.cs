@@ -132,6 +132,22 @@ public sealed class AttemptRunnerTests : IDisposable
         Assert.False(_ledger.Knows(dropped));
     }
 
+    [Fact]
+    public async Task A_result_postgres_refuses_is_not_asked_again_but_fails_the_attempt_as_invalid()
+    {
+        _store.RejectResults = true;
+        var id = Pulled();
+        _runner.LaunchPulled(id, "default");
+
+        var (_, outcome) = await Within.Await(_store.Stored, "the failure to be stored");
+
+        Assert.Equal(AttemptResult.Failed, outcome.Result);
+        Assert.Equal(JobErrorKinds.InvalidResult, outcome.Error?.Kind);
+        Assert.Contains("22P05", outcome.Error?.Message, StringComparison.Ordinal);
+        await AllDone();
+        Assert.Equal(2, _store.EndCalls);
+    }
+
     public void Dispose()
     {
         _releases.Dispose();

@@ -18,6 +18,9 @@ internal sealed class FakeAttemptStore : IAttemptStore
 
     public int EndFailures { get; set; }
 
+    /// <summary>Whether a succeeded outcome is refused as PostgreSQL refuses a result it cannot store.</summary>
+    public bool RejectResults { get; set; }
+
     public int StartCalls;
     public int EndCalls;
     public ConcurrentQueue<DateTimeOffset> StartAskedAt { get; } = new();
@@ -41,6 +44,11 @@ internal sealed class FakeAttemptStore : IAttemptStore
         if (EndFailures-- > 0)
         {
             return Task.FromException<bool>(new InvalidOperationException("PostgreSQL is away"));
+        }
+
+        if (RejectResults && outcome.Result == AttemptResult.Succeeded)
+        {
+            return Task.FromException<bool>(new JobDataRejectedException("PostgreSQL refused the data (22P05): unsupported Unicode escape sequence"));
         }
 
         _stored.TrySetResult((running, outcome));

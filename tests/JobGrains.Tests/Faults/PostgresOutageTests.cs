@@ -49,7 +49,8 @@ public sealed class PostgresOutageTests(ITestOutputHelper output)
 
         output.WriteLine($"{acknowledged.Count} acknowledged, {refusals.Count} refused: " +
                          string.Join(", ", refusals.GroupBy(e => e.GetType().Name).Select(g => $"{g.Key} x{g.Count()}")));
-        Assert.All(refusals, e => Assert.IsType<JobStoreUnavailableException>(e));
+        // A submission whose commit was cut off by the stop may have been stored: it says so (JobCommitUnknownException).
+        Assert.All(refusals, e => Assert.IsAssignableFrom<JobStoreUnavailableException>(e));
         await Eventually.MatchesAsync(
             () => cluster.Database.ScalarAsync<long>("select count(*) from jobs where id = any($1) and state = 'succeeded'", acknowledged.ToArray()),
             done => done == acknowledged.Count, $"all {acknowledged.Count} acknowledged jobs to succeed", TimeSpan.FromSeconds(120),

@@ -41,6 +41,27 @@ public sealed class ExceptionHandlerTests
     }
 
     [Fact]
+    public async Task A_commit_whose_outcome_is_unknown_is_503_of_its_own_type_that_never_says_nothing_was_stored()
+    {
+        var (status, retryAfter, problem) = await HandleAsync(new JobCommitUnknownException("the connection broke after COMMIT"));
+        Assert.Equal(503, status);
+        Assert.Equal("5", retryAfter);
+        Assert.Equal(GatewayExceptionHandler.CommitOutcomeUnknownType, problem.GetProperty("type").GetString());
+        var detail = problem.GetProperty("detail").GetString();
+        Assert.Contains("may have been stored", detail, StringComparison.Ordinal);
+        Assert.Contains("same Idempotency-Key", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("nothing was stored", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Data_postgres_refuses_is_400()
+    {
+        var (status, _, problem) = await HandleAsync(new JobDataRejectedException("PostgreSQL refused the data (22P05): unsupported Unicode escape sequence"));
+        Assert.Equal(400, status);
+        Assert.Contains("22P05", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cluster_timeout_is_503_with_retry_after()
     {
         var (status, retryAfter, _) = await HandleAsync(new TimeoutException("no answer"));

@@ -45,6 +45,9 @@ public class ClusterFixture : IAsyncLifetime
         [$"JobGrains:Scheduler:QueueLimits:{LimitedQueue}"] = "2",
     };
 
+    /// <summary>The connection string the silos and the client use: the database's own unless a fixture puts something in between.</summary>
+    protected virtual string SiloConnectionString(string databaseConnectionString) => databaseConnectionString;
+
     /// <summary>A queue whose attempts the cluster runs at most two at a time.</summary>
     public const string LimitedQueue = "limited-to-2";
 
@@ -53,7 +56,7 @@ public class ClusterFixture : IAsyncLifetime
         Database = await TestDatabase.CreateAsync(GetType().Name.Replace("Fixture", "", StringComparison.Ordinal));
         var builder = new TestClusterBuilder(InitialSilos);
         builder.Options.UseTestClusterMembership = false;
-        builder.Properties[ConnectionStringKey] = Database.ConnectionString;
+        builder.Properties[ConnectionStringKey] = SiloConnectionString(Database.ConnectionString);
         // As the stock silo: the built-in handlers, unless a fixture's settings say otherwise.
         builder.Properties["JobGrains:Jobs:BuiltInHandlers"] = "true";
         foreach (var (key, value) in SiloSettings)
@@ -87,6 +90,7 @@ public class ClusterFixture : IAsyncLifetime
         {
             siloBuilder.AddJobGrainsCluster(siloBuilder.Configuration);
             siloBuilder.Services.AddJobHandler<ConcurrencyProbeHandler>(ConcurrencyProbeHandler.JobType);
+            siloBuilder.Services.AddJobHandler<UnstorableResultHandler>(UnstorableResultHandler.JobType);
         }
     }
 

@@ -102,7 +102,7 @@ internal abstract record ProtocolLine
         try
         {
             using var document = JsonDocument.Parse(json);
-            return SubmissionValidator.ContainsNullCharacter(document.RootElement) ? "JSON with the character U+0000, which PostgreSQL cannot store" : null;
+            return StorableJson.FindProblem(document.RootElement) is { } problem ? $"JSON that PostgreSQL cannot store: {problem}" : null;
         }
         catch (JsonException e)
         {

@@ -66,6 +66,14 @@ internal sealed partial class AttemptRunner(
                 {
                     await ReportOutcomeAsync(started.Running, outcome);
                 }
+                catch (JobDataRejectedException e) when (outcome.Result == AttemptResult.Succeeded)
+                {
+                    // PostgreSQL refused the result itself: the attempt fails (and counts), rather
+                    // than being asked again and handed back as disrupted without end.
+                    LogResultRefused(logger, e, jobId, outcome.Attempt);
+                    await ReportOutcomeAsync(started.Running, AttemptOutcome.Failed(outcome.Attempt,
+                        new JobError(JobErrorKinds.InvalidResult, $"The handler's result cannot be stored: {e.Message}")));
+                }
                 finally
                 {
                     releases.OutcomeStored();
@@ -110,6 +118,9 @@ internal sealed partial class AttemptRunner(
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Storing the outcome of attempt {Attempt} failed (try {Try}); retrying")]
     private static partial void LogOutcomeRetry(ILogger logger, Exception exception, int attempt, int @try);
+
+    [LoggerMessage(EventId = 5040, Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt}: PostgreSQL refused the handler's result; the attempt fails")]
+    private static partial void LogResultRefused(ILogger logger, Exception exception, Guid jobId, int attempt);
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "Starting job {JobId} failed (try {Try}); asking again")]
     private static partial void LogStartRetry(ILogger logger, Exception exception, Guid jobId, int @try);

@@ -1,3 +1,5 @@
+using JobGrains.Jobs;
+
 namespace JobGrains.Execution.Worker;
 
 /// <summary>Repeats a call that is safe to repeat until it answers, backing off between tries.</summary>
@@ -9,7 +11,7 @@ internal static class CallUntilAnswered
     /// <summary>
     /// Calls until it answers, backing off from 100 ms to <paramref name="maxDelay"/>.
     /// The last failure is thrown after <paramref name="tries"/>, or as soon as
-    /// <paramref name="keepTrying"/> says no.
+    /// <paramref name="keepTrying"/> says no; data that PostgreSQL refused is thrown at once.
     /// </summary>
     public static async Task<T> RunAsync<T>(Func<Task<T>> call, int tries, TimeSpan maxDelay, Func<bool> keepTrying, Action<Exception, int> logRetry, TimeProvider time)
     {
@@ -20,7 +22,7 @@ internal static class CallUntilAnswered
             {
                 return await call();
             }
-            catch (Exception e) when (attempt < tries && keepTrying())
+            catch (Exception e) when (e is not JobDataRejectedException && attempt < tries && keepTrying())
             {
                 logRetry(e, attempt);
                 await Task.Delay(delay, time, CancellationToken.None);

@@ -8,7 +8,7 @@ namespace JobGrains.Execution.Worker;
 /// the dispatcher has anything waiting for this silo, the jobs this worker knows of, and the jobs held
 /// per limited queue. Safe to call from any thread.
 /// </summary>
-internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQueues)
+internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQueues, AbandonedHandlers? abandoned = null)
 {
     private static readonly Dictionary<string, int> NothingHeld = [];
     private readonly HashSet<string> _limitedQueues = limitedQueues.ToHashSet(StringComparer.Ordinal);
@@ -58,12 +58,13 @@ internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQ
 
     /// <summary>
     /// Slots free for new attempts. Outcomes still being stored do not hold a slot, but at most
-    /// <see cref="Slots"/> of them may be in flight, so a slow store slows the pulls.
+    /// <see cref="Slots"/> of them may be in flight, so a slow store slows the pulls. Abandoned
+    /// handlers beyond their allowance take slots (<see cref="AbandonedHandlers"/>).
     /// </summary>
     public int FreeSlots()
     {
-        var busy = Volatile.Read(ref _busySlots);
-        return Math.Min(Slots - busy, (2 * Slots) - busy - Volatile.Read(ref _reporting));
+        var busy = Volatile.Read(ref _busySlots) + (abandoned?.SlotsTaken ?? 0);
+        return Math.Max(0, Math.Min(Slots - busy, (2 * Slots) - busy - Volatile.Read(ref _reporting)));
     }
 
     /// <summary>Whether this worker runs or is about to run the job, or stores its outcome.</summary>

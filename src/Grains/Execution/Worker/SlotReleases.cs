@@ -37,6 +37,9 @@ internal sealed partial class SlotReleases(SlotLedger ledger, IWorkDispatcher sc
         }
     }
 
+    /// <summary>An abandoned handler returned at last: a slot it took may be free again (see <see cref="AbandonedHandlers"/>).</summary>
+    public void AbandonedHandlerEnded() => _slotFreed.Release();
+
     /// <summary>An outcome is stored: another may be in flight, which can free pulling (see <see cref="SlotLedger.FreeSlots"/>).</summary>
     public void OutcomeStored()
     {
