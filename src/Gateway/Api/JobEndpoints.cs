@@ -48,6 +48,7 @@ internal static class JobEndpoints
         group.MapGet("/", ListAsync)
             .WithName("ListJobs")
             .WithSummary("Lists jobs, newest first, with filters and keyset pagination.")
+            .WithDescription("Filters: state, type, queue, and instruction: a URL-encoded JSON object that each listed job's instruction contains (PostgreSQL's @>), for example instruction=%7B%22customer%22%3A%2242%22%7D. Pass 'next' as 'after' for the next page.")
             .Produces<JobListResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
@@ -206,7 +207,7 @@ internal static class JobEndpoints
     private static async Task<IResult> ListAsync(HttpContext context, IJobsClient jobs)
     {
         var query = context.Request.Query;
-        foreach (var name in (string[])["state", "type", "queue", "limit", "after"])
+        foreach (var name in (string[])["state", "type", "queue", "limit", "after", "instruction"])
         {
             if (query[name].Count > 1)
             {
@@ -246,9 +247,15 @@ internal static class JobEndpoints
             return Problems.BadRequest("'after' is not a cursor of this service.");
         }
 
+        var instruction = Filter(query["instruction"].ToString());
+        if (InstructionFilter.FindProblem(instruction) is { } instructionProblem)
+        {
+            return Problems.BadRequest(instructionProblem);
+        }
+
         try
         {
-            var page = await jobs.ListAsync(new JobQuery { State = state, Type = type, Queue = queue, Limit = limit, After = after });
+            var page = await jobs.ListAsync(new JobQuery { State = state, Type = type, Queue = queue, Limit = limit, After = after, Instruction = instruction });
             return TypedResults.Ok(new JobListResponse([.. page.Items.Select(JobViewResponse.From)], page.Next));
         }
         catch (InvalidCursorException)
@@ -326,7 +333,7 @@ internal static class JobEndpoints
         return false;
     }
 
-    private static bool TryGetIdempotencyKey(HttpRequest request, out string? key, out IResult problem)
+    internal static bool TryGetIdempotencyKey(HttpRequest request, out string? key, out IResult problem)
     {
         problem = null!;
         key = null;
