@@ -68,7 +68,7 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
         return await ReadSingleAsync(command);
     });
 
-    /// <summary>The operation stored under <paramref name="id"/> or <paramref name="idempotencyKey"/>, and whether it was made by the same request.</summary>
+    /// <summary>The operation stored under <paramref name="id"/> or the request's idempotency key, and whether <paramref name="request"/> is the one that made it.</summary>
     public Task<(BulkOperationRecord? Row, bool Same)> FindExistingAsync(Guid id, BulkRequest request) => RunAsync("find a bulk operation", async () =>
     {
         await using var command = dataSource.CreateCommand($"""

@@ -52,7 +52,7 @@ internal sealed partial class BulkRunner(
                 next = await store.FinishAsync(operation, time.GetUtcNow());
                 if (next is not null)
                 {
-                    LogFinished(logger, operation.Id, action.ToWire(), next.Matched, next.Done);
+                    LogFinished(logger, operation.Id, operation.Action, next.Matched, next.Done);
                 }
             }
             else

@@ -30,7 +30,7 @@ public sealed class BulkApiTests(GatewayFixture fixture)
         await JobRows.InsertAsync(Database, Matched, "failed", "echo", queue, customer);
         await JobRows.InsertAsync(Database, 40, "failed", "echo", queue, "someone-else");
         using var client = fixture.CreateClient();
-        var body = $$"""{"action":"retry","filter":{"queue":"{{queue}}","instruction":{"customer":"{{customer}}"}}}""";
+        var body = $$$$"""{"action":"retry","filter":{"queue":"{{{{queue}}}}","instruction":{"customer":"{{{{customer}}}}"}}}""";
 
         var dryRun = await (await client.PostJsonAsync("api/jobs/bulk", body.Replace("}}}", "}},\"dryRun\":true}", StringComparison.Ordinal)))
             .AssertStatusAsync(HttpStatusCode.OK);
@@ -64,7 +64,7 @@ public sealed class BulkApiTests(GatewayFixture fixture)
         await JobRows.InsertAsync(Database, 50, "failed", "fail", queue, "once", """{"message": "again"}""");
         using var client = fixture.CreateClient();
         var key = $"retry-{Guid.NewGuid():N}";
-        var body = $$"""{"action":"retry","filter":{"queue":"{{queue}}","state":"failed"}}""";
+        var body = $$$$"""{"action":"retry","filter":{"queue":"{{{{queue}}}}","state":"failed"}}""";
 
         var first = await (await client.PostJsonAsync("api/jobs/bulk", body, key)).AssertStatusAsync(HttpStatusCode.Accepted);
         var id = first.GetProperty("id").GetString()!;
@@ -73,13 +73,13 @@ public sealed class BulkApiTests(GatewayFixture fixture)
             n => n == 50, "the 50 retried jobs to fail again", TimeSpan.FromSeconds(60), () => JobRows.DescribeAsync(Database, queue));
 
         // Whitespace and property order do not make a different request.
-        var againResponse = await client.PostJsonAsync("api/jobs/bulk", $$"""{ "filter": { "state": "failed", "queue": "{{queue}}" }, "action": "retry" }""", key);
+        var againResponse = await client.PostJsonAsync("api/jobs/bulk", $$$$"""{ "filter": { "state": "failed", "queue": "{{{{queue}}}}" }, "action": "retry" }""", key);
         var again = await againResponse.AssertStatusAsync(HttpStatusCode.Accepted);
         Assert.Equal(id, again.GetProperty("id").GetString());
         Assert.Equal("succeeded", again.GetProperty("state").GetString());
         Assert.Equal("true", againResponse.Headers.GetValues("Idempotent-Replayed").Single());
 
-        var conflict = await client.PostJsonAsync("api/jobs/bulk", $$"""{"action":"cancel","filter":{"queue":"{{queue}}","state":"failed"}}""", key);
+        var conflict = await client.PostJsonAsync("api/jobs/bulk", $$$$"""{"action":"cancel","filter":{"queue":"{{{{queue}}}}","state":"failed"}}""", key);
         Assert.Contains(key, await conflict.AssertProblemAsync(HttpStatusCode.Conflict), StringComparison.Ordinal);
 
         Assert.Equal(1, await Database.ScalarAsync<long>("select count(*) from bulk_operations where idempotency_key = $1", key));
@@ -93,21 +93,21 @@ public sealed class BulkApiTests(GatewayFixture fixture)
         var run = Guid.NewGuid().ToString("N");
         var queue = $"bulk-cancel-{run}";
         using var client = fixture.CreateClient();
-        var jobs = string.Join(",", Enumerable.Range(0, 60).Select(i => $$"""{"type":"sleep","queue":"{{queue}}","instruction":{"ms":30000,"run":"{{run}}","i":{{i}}}}"""));
-        await (await client.PostJsonAsync("api/jobs/batch", $$"""{"jobs":[{{jobs}}]}""")).AssertStatusAsync(HttpStatusCode.Accepted);
+        var jobs = string.Join(",", Enumerable.Range(0, 60).Select(i => $$$$"""{"type":"sleep","queue":"{{{{queue}}}}","instruction":{"ms":30000,"run":"{{{{run}}}}","i":{{{{i}}}}}}"""));
+        await (await client.PostJsonAsync("api/jobs/batch", $$$$"""{"jobs":[{{{{jobs}}}}]}""")).AssertStatusAsync(HttpStatusCode.Accepted);
         var bystander = await (await client.PostJsonAsync("api/jobs",
-            $$"""{"type":"sleep","queue":"{{queue}}","instruction":{"ms":30000,"run":"another"},"runAt":"{{DateTimeOffset.UtcNow.AddHours(1):O}}"}"""))
+            $$$$"""{"type":"sleep","queue":"{{{{queue}}}}","instruction":{"ms":30000,"run":"another"},"runAt":"{{{{DateTimeOffset.UtcNow.AddHours(1):O}}}}"}"""))
             .AssertStatusAsync(HttpStatusCode.Accepted);
         await Eventually.MatchesAsync(() => CountAsync(queue, "'running'"), n => n >= 4, "some of the jobs to run", TimeSpan.FromSeconds(60));
 
-        var started = await (await client.PostJsonAsync("api/jobs/bulk", $$"""{"action":"cancel","filter":{"instruction":{"run":"{{run}}"}}}"""))
+        var started = await (await client.PostJsonAsync("api/jobs/bulk", $$$$"""{"action":"cancel","filter":{"instruction":{"run":"{{{{run}}}}"}}}"""))
             .AssertStatusAsync(HttpStatusCode.Accepted);
         Assert.Equal(60, started.GetProperty("matched").GetInt64());
         var finished = await WaitForOperationAsync(client, started.GetProperty("id").GetString()!);
 
         Assert.Equal(60, finished.GetProperty("done").GetInt64());
         Assert.Equal(60, await Database.ScalarAsync<long>(
-            $$"""select count(*) from jobs where instruction @> '{"run": "{{run}}"}' and state = 'cancelled' and finished_at is not null"""));
+            $$$$"""select count(*) from jobs where instruction @> '{"run": "{{{{run}}}}"}' and state = 'cancelled' and finished_at is not null"""));
         Assert.Equal(0, await Database.ScalarAsync<long>(
             "select count(*) from job_attempts a join jobs j on j.id = a.job_id where j.queue = $1 and a.outcome = 'running'", queue));
         var other = bystander.GetProperty("id").GetString()!;
@@ -124,7 +124,7 @@ public sealed class BulkApiTests(GatewayFixture fixture)
         await JobRows.InsertAsync(Database, 7, "scheduled", "echo", queue, "d");
         using var client = fixture.CreateClient();
 
-        var started = await (await client.PostJsonAsync("api/jobs/bulk", $$"""{"action":"delete","filter":{"queue":"{{queue}}"}}"""))
+        var started = await (await client.PostJsonAsync("api/jobs/bulk", $$$$"""{"action":"delete","filter":{"queue":"{{{{queue}}}}"}}"""))
             .AssertStatusAsync(HttpStatusCode.Accepted);
         var finished = await WaitForOperationAsync(client, started.GetProperty("id").GetString()!);
 
@@ -138,7 +138,7 @@ public sealed class BulkApiTests(GatewayFixture fixture)
         Assert.Equal(BulkAction.Delete, view.Action);
         Assert.Null(await fixture.Cluster.Jobs.GetBulkOperationAsync(Guid.NewGuid()));
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"api/jobs/bulk/{Guid.NewGuid()}")).StatusCode);
-        var cleanup = await (await client.PostJsonAsync("api/jobs/bulk", $$"""{"action":"cancel","filter":{"queue":"{{queue}}"}}""")).AssertStatusAsync(HttpStatusCode.Accepted);
+        var cleanup = await (await client.PostJsonAsync("api/jobs/bulk", $$$$"""{"action":"cancel","filter":{"queue":"{{{{queue}}}}"}}""")).AssertStatusAsync(HttpStatusCode.Accepted);
         await WaitForOperationAsync(client, cleanup.GetProperty("id").GetString()!);
     }
 
