@@ -93,11 +93,11 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
         var conditions = new JobConditions(command.Parameters);
         conditions.Filter(StoredFilter.Read(operation.Filter));
         conditions.States(SourceStates(operation.ParsedAction));
-        conditions.Add("created_at <= @", new NpgsqlParameter<DateTime> { TypedValue = operation.SnapshotAt.UtcDateTime });
+        conditions.Add("created_at <= {p}", new NpgsqlParameter<DateTime> { TypedValue = operation.SnapshotAt.UtcDateTime });
         if (operation is { CursorCreatedAt: { } cursorAt, CursorId: { } cursorId })
         {
             command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cursorAt.UtcDateTime });
-            conditions.Add($"(created_at, id) > (${command.Parameters.Count}, @)", new NpgsqlParameter<Guid> { TypedValue = cursorId });
+            conditions.Add($"(created_at, id) > (${command.Parameters.Count}, {{p}})", new NpgsqlParameter<Guid> { TypedValue = cursorId });
         }
 
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });

@@ -18,29 +18,29 @@ internal sealed class JobConditions(NpgsqlParameterCollection parameters)
     /// <summary>" WHERE a AND b ...", or nothing when no condition was added.</summary>
     public string Where => _conditions.Count > 0 ? " WHERE " + string.Join(" AND ", _conditions) : "";
 
-    /// <summary>Adds <paramref name="template"/>, whose <c>@</c> stands for <paramref name="parameter"/>.</summary>
+    /// <summary>Adds <paramref name="template"/>, whose <c>{p}</c> stands for <paramref name="parameter"/>.</summary>
     public void Add(string template, NpgsqlParameter parameter)
     {
         parameters.Add(parameter);
-        _conditions.Add(template.Replace("@", "$" + parameters.Count, StringComparison.Ordinal));
+        _conditions.Add(template.Replace("{p}", "$" + parameters.Count, StringComparison.Ordinal));
     }
 
     public void State(JobState? state)
     {
         if (state is { } s)
         {
-            Add("state = @", new NpgsqlParameter<string> { TypedValue = s.ToWire() });
+            Add("state = {p}", new NpgsqlParameter<string> { TypedValue = s.ToWire() });
         }
     }
 
     public void States(IEnumerable<JobState> states) =>
-        Add("state = ANY(@)", new NpgsqlParameter<string[]> { TypedValue = [.. states.Select(s => s.ToWire())] });
+        Add("state = ANY({p})", new NpgsqlParameter<string[]> { TypedValue = [.. states.Select(s => s.ToWire())] });
 
     public void Type(string? type)
     {
         if (type is not null)
         {
-            Add("type = @", new NpgsqlParameter<string> { TypedValue = type });
+            Add("type = {p}", new NpgsqlParameter<string> { TypedValue = type });
         }
     }
 
@@ -48,7 +48,7 @@ internal sealed class JobConditions(NpgsqlParameterCollection parameters)
     {
         if (queue is not null)
         {
-            Add("queue = @", new NpgsqlParameter<string> { TypedValue = queue });
+            Add("queue = {p}", new NpgsqlParameter<string> { TypedValue = queue });
         }
     }
 
@@ -57,7 +57,7 @@ internal sealed class JobConditions(NpgsqlParameterCollection parameters)
     {
         if (instruction is not null)
         {
-            Add("instruction @> @", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = instruction });
+            Add("instruction @> {p}", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = instruction });
         }
     }
 
@@ -65,7 +65,7 @@ internal sealed class JobConditions(NpgsqlParameterCollection parameters)
     {
         if (from is { } t)
         {
-            Add("created_at >= @", new NpgsqlParameter<DateTime> { TypedValue = t.UtcDateTime });
+            Add("created_at >= {p}", new NpgsqlParameter<DateTime> { TypedValue = t.UtcDateTime });
         }
     }
 
@@ -73,7 +73,7 @@ internal sealed class JobConditions(NpgsqlParameterCollection parameters)
     {
         if (before is { } t)
         {
-            Add("created_at < @", new NpgsqlParameter<DateTime> { TypedValue = t.UtcDateTime });
+            Add("created_at < {p}", new NpgsqlParameter<DateTime> { TypedValue = t.UtcDateTime });
         }
     }
 

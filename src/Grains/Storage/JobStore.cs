@@ -186,7 +186,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         if (after is { } cursor)
         {
             command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cursor.CreatedAt.UtcDateTime });
-            conditions.Add($"(created_at, id) < (${command.Parameters.Count}, @)", new NpgsqlParameter<Guid> { TypedValue = cursor.Id });
+            conditions.Add($"(created_at, id) < (${command.Parameters.Count}, {{p}})", new NpgsqlParameter<Guid> { TypedValue = cursor.Id });
         }
 
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
