@@ -48,7 +48,7 @@ internal static class JobEndpoints
         group.MapGet("/", ListAsync)
             .WithName("ListJobs")
             .WithSummary("Lists jobs, newest first, with filters and keyset pagination.")
-            .WithDescription("A page holds at most 'limit' jobs (default 50) and stops early at a byte budget of 8 MiB of instructions, results and messages (its first job always comes), so that a page stays well under 16 MiB however large the jobs are; 'next' continues after its last job. GET /api/jobs/{id} always answers the whole job.")
+            .WithDescription("Filters: state, type, queue, and instruction: a URL-encoded JSON object that each listed job's instruction contains (PostgreSQL's @>), for example instruction=%7B%22customer%22%3A%2242%22%7D. A page holds at most 'limit' jobs (default 50) and stops early at a byte budget of 8 MiB of instructions, results and messages (its first job always comes), so that a page stays well under 16 MiB however large the jobs are; pass 'next' as 'after' for the next page. GET /api/jobs/{id} always answers the whole job.")
             .Produces<JobListResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
@@ -213,7 +213,7 @@ internal static class JobEndpoints
     private static async Task<IResult> ListAsync(HttpContext context, IJobsClient jobs)
     {
         var query = context.Request.Query;
-        foreach (var name in (string[])["state", "type", "queue", "limit", "after"])
+        foreach (var name in (string[])["state", "type", "queue", "limit", "after", "instruction"])
         {
             if (query[name].Count > 1)
             {
@@ -253,9 +253,15 @@ internal static class JobEndpoints
             return Problems.BadRequest("'after' is not a cursor of this service.");
         }
 
+        var instruction = Filter(query["instruction"].ToString());
+        if (InstructionFilter.FindProblem(instruction) is { } instructionProblem)
+        {
+            return Problems.BadRequest(instructionProblem);
+        }
+
         try
         {
-            var page = await jobs.ListAsync(new JobQuery { State = state, Type = type, Queue = queue, Limit = limit, After = after });
+            var page = await jobs.ListAsync(new JobQuery { State = state, Type = type, Queue = queue, Limit = limit, After = after, Instruction = instruction });
             return TypedResults.Ok(new JobListResponse([.. page.Items.Select(JobViewResponse.From)], page.Next));
         }
         catch (InvalidCursorException)
@@ -337,7 +343,7 @@ internal static class JobEndpoints
         return false;
     }
 
-    private static bool TryGetIdempotencyKey(HttpRequest request, out string? key, out IResult problem)
+    internal static bool TryGetIdempotencyKey(HttpRequest request, out string? key, out IResult problem)
     {
         problem = null!;
         key = null;

@@ -56,6 +56,7 @@ internal static class GatewayApplicationExtensions
         app.MapPrometheusScrapingEndpoint().AllowAnonymous().ExcludeFromDescription();
 
         app.MapJobEndpoints();
+        app.MapBulkEndpoints();
         app.MapClusterEndpoints();
         app.MapScheduleEndpoints();
         app.MapHub<JobsHub>(JobsHub.Path).RequireCors(GatewayBuilderExtensions.HubCorsPolicy);

@@ -1,3 +1,4 @@
+using JobGrains.Bulk;
 using JobGrains.Cluster;
 using JobGrains.Jobs;
 using JobGrains.Schedules;
@@ -38,8 +39,9 @@ public interface IJobsClient
     /// <summary>The job's current view; null when there is no such job.</summary>
     Task<JobView?> GetAsync(Guid id, CancellationToken cancellationToken = default);
 
-    /// <summary>A page of jobs, newest first.</summary>
+    /// <summary>A page of jobs, newest first; with <see cref="JobQuery.Instruction"/>, those whose instruction contains it.</summary>
     /// <exception cref="InvalidCursorException"><see cref="JobQuery.After"/> is not a cursor of this service.</exception>
+    /// <exception cref="ArgumentException"><see cref="JobQuery.Instruction"/> is not a JSON object (<see cref="InstructionFilter"/>).</exception>
     Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>The job types the cluster can run.</summary>
@@ -50,6 +52,21 @@ public interface IJobsClient
 
     /// <summary>Starts a new series of attempts for a failed or cancelled job.</summary>
     Task<JobCommandResult> RetryAsync(Guid id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cancels, retries or deletes every job <see cref="BulkRequest.Filter"/> matches: cancel takes
+    /// unfinished jobs, retry failed and cancelled ones, delete finished ones (and needs a
+    /// criterion). Answers once the operation is durable (<see cref="BulkStatus.Started"/>, with
+    /// the jobs matched); it goes on in the cluster, also when a silo dies, and
+    /// <see cref="GetBulkOperationAsync"/> follows it. A dry run only counts
+    /// (<see cref="BulkStatus.Counted"/>). With an idempotency key, a repeat answers the same
+    /// operation (<see cref="BulkStatus.Existing"/>) and a different request is
+    /// <see cref="BulkStatus.Conflict"/>. Invalid requests are answered, not thrown.
+    /// </summary>
+    Task<BulkResult> BulkAsync(BulkRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>A bulk operation's progress; null when there is no such operation.</summary>
+    Task<BulkOperationView?> GetBulkOperationAsync(Guid id, CancellationToken cancellationToken = default);
 
     /// <summary>The job's attempts, oldest first.</summary>
     Task<IReadOnlyList<AttemptView>> GetAttemptsAsync(Guid id, CancellationToken cancellationToken = default);

@@ -117,8 +117,15 @@ public sealed partial class JobsClient : IJobsClient
         _retry.RunAsync(() => _cluster.GetGrain<IJobGrain>(id).GetAsync(), cancellationToken);
 
     /// <inheritdoc/>
-    public Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default) =>
-        _retry.RunAsync(() => _cluster.GetGrain<IJobQueryGrain>(0).ListAsync(query ?? new JobQuery()), cancellationToken);
+    public Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default)
+    {
+        if (InstructionFilter.FindProblem(query?.Instruction) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(query));
+        }
+
+        return _retry.RunAsync(() => _cluster.GetGrain<IJobQueryGrain>(0).ListAsync(query ?? new JobQuery()), cancellationToken);
+    }
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<string>> GetJobTypesAsync(CancellationToken cancellationToken = default) =>

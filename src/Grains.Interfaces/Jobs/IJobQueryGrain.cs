@@ -44,6 +44,9 @@ public sealed record JobQuery
     /// continues from there. 0 means <see cref="DefaultMaxBytes"/>.
     /// </summary>
     [Id(5)] public int MaxBytes { get; init; } = DefaultMaxBytes;
+
+    /// <summary>A JSON object that the instruction of each listed job contains (<see cref="InstructionFilter"/>); null lists all.</summary>
+    [Id(6)] public string? Instruction { get; init; }
 }
 
 /// <summary>A page of jobs and the cursor of the next page (null on the last page).</summary>

@@ -1,4 +1,5 @@
 using JobGrains.Abilities;
+using JobGrains.Bulk;
 using JobGrains.Events;
 using JobGrains.Execution;
 using JobGrains.Execution.Commands;
@@ -81,6 +82,7 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<JobChanges>();
         services.AddSingleton<JobAttempts>();
         services.AddJobSchedules(configuration);
+        services.AddBulkOperations(configuration);
         services.AddSpotNotices(configuration);
 
         // Off unless configured: a worker of your own runs its own handlers; the stock silo turns them on.

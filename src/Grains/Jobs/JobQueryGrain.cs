@@ -14,12 +14,17 @@ internal sealed class JobQueryGrain(JobStore store, AbilityRegistry abilities) :
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1, nameof(query.Limit));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, JobQuery.MaxLimit, nameof(query.Limit));
+        if (InstructionFilter.FindProblem(query.Instruction) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(query));
+        }
+
         var after = query.After is null ? null : (JobCursor?)JobCursor.Parse(query.After);
 
         // One row more than asked tells whether another page follows. The store stops reading at
         // the first row past the byte budget, which then begins the next page.
         var budget = query.MaxBytes > 0 ? query.MaxBytes : JobQuery.DefaultMaxBytes;
-        var rows = await store.ListAsync(query.State, query.Type, query.Queue, after, query.Limit + 1, maxBytes: budget);
+        var rows = await store.ListAsync(query.State, query.Type, query.Queue, after, query.Limit + 1, query.Instruction, maxBytes: budget);
         var items = new List<JobView>(Math.Min(rows.Count, query.Limit));
         long used = 0;
         foreach (var row in rows.Take(query.Limit))

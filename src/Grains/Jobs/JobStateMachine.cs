@@ -10,6 +10,12 @@ namespace JobGrains.Jobs;
 /// </summary>
 internal static class JobStateMachine
 {
+    /// <summary>The states in which a job waits without an attempt: a cancel ends it there without one (a bulk cancel, set-wise).</summary>
+    public static readonly IReadOnlyList<JobState> Waiting = [JobState.Scheduled, JobState.Queued];
+
+    /// <summary>The states <see cref="Retry"/> takes a job from.</summary>
+    public static readonly IReadOnlyList<JobState> Retryable = [JobState.Failed, JobState.Cancelled];
+
     /// <summary>A new job: <see cref="JobTransition.Submitted"/>, queued or (with a future <c>runAt</c>) scheduled.</summary>
     public static JobRecord Submit(Guid id, JobSubmission submission, string digest, string? traceParent, DateTimeOffset now) => new()
     {

@@ -11,7 +11,7 @@ internal static class JobSql
     private static readonly RowMap<JobRecord> Rows = RowMap<JobRecord>.Instance;
 
     // The whole row, for the job grain and the attempt statements' answers.
-    private static readonly string Columns = Rows.Select();
+    public static readonly string Columns = Rows.Select();
 
     // The row without its large columns (the checkpoint): what lists read.
     private static readonly string ViewColumns = Rows.Select(withLarge: false);
@@ -23,10 +23,8 @@ internal static class JobSql
 
     public static readonly string SelectByIdempotencyKey = $"SELECT {Columns} FROM jobs WHERE idempotency_key = $1";
 
-    public static string SelectList(IReadOnlyList<string> conditions, int limitParameter) =>
-        $"SELECT {ViewColumns} FROM jobs" +
-        (conditions.Count > 0 ? " WHERE " + string.Join(" AND ", conditions) : "") +
-        $" ORDER BY created_at DESC, id DESC LIMIT ${limitParameter}";
+    public static string SelectList(string where, int limitParameter) =>
+        $"SELECT {ViewColumns} FROM jobs{where} ORDER BY created_at DESC, id DESC LIMIT ${limitParameter}";
 
     public const string SelectRunningElsewhere =
         "SELECT id, attempt, silo FROM jobs WHERE state = 'running' AND (silo IS NULL OR NOT (silo = ANY($1)))";

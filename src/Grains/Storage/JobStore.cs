@@ -171,46 +171,28 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     }
 
     /// <summary>
-    /// Newest first, after <paramref name="after"/>, with the filters given. Each filter that is
-    /// present adds a parameter, never text, so the matching (filter, created_at, id) index serves it.
+    /// Newest first, after <paramref name="after"/>, with the filters given (<see cref="JobConditions"/>):
+    /// the matching (filter, created_at, id) index, or the instruction's GIN index, serves it.
     /// Reading stops after the first row that takes the rows' <see cref="JobRecord.ViewBytes"/> past
     /// <paramref name="maxBytes"/>, so that a page of large jobs costs bounded memory.
     /// </summary>
     public Task<IReadOnlyList<JobRecord>> ListAsync(JobState? state, string? type, string? queue, JobCursor? after, int limit,
-        long maxBytes = long.MaxValue, CancellationToken cancellationToken = default) => RunAsync<IReadOnlyList<JobRecord>>("list jobs", async () =>
+        string? instruction = null, long maxBytes = long.MaxValue, CancellationToken cancellationToken = default) => RunAsync<IReadOnlyList<JobRecord>>("list jobs", async () =>
     {
         await using var command = _dataSource.CreateCommand();
-        var conditions = new List<string>();
-        void AddCondition(string sqlTemplate, NpgsqlParameter parameter)
-        {
-            command.Parameters.Add(parameter);
-            conditions.Add(sqlTemplate.Replace("@", "$" + command.Parameters.Count, StringComparison.Ordinal));
-        }
-
-        if (state is { } s)
-        {
-            AddCondition("state = @", new NpgsqlParameter<string> { TypedValue = s.ToWire() });
-        }
-
-        if (type is not null)
-        {
-            AddCondition("type = @", new NpgsqlParameter<string> { TypedValue = type });
-        }
-
-        if (queue is not null)
-        {
-            AddCondition("queue = @", new NpgsqlParameter<string> { TypedValue = queue });
-        }
-
+        var conditions = new JobConditions(command.Parameters);
+        conditions.State(state);
+        conditions.Type(type);
+        conditions.Queue(queue);
+        conditions.Instruction(instruction);
         if (after is { } cursor)
         {
             command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cursor.CreatedAt.UtcDateTime });
-            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = cursor.Id });
-            conditions.Add($"(created_at, id) < (${command.Parameters.Count - 1}, ${command.Parameters.Count})");
+            conditions.Add($"(created_at, id) < (${command.Parameters.Count}, {{p}})", new NpgsqlParameter<Guid> { TypedValue = cursor.Id });
         }
 
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        command.CommandText = JobSql.SelectList(conditions, command.Parameters.Count);
+        command.CommandText = JobSql.SelectList(conditions.Where, command.Parameters.Count);
 
         var rows = new List<JobRecord>(limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

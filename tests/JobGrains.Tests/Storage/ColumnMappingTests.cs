@@ -33,6 +33,7 @@ public sealed class ColumnMappingTests : IAsyncLifetime
     [Theory]
     [InlineData("jobs")]
     [InlineData("job_attempts")]
+    [InlineData("bulk_operations")]
     public async Task Every_column_of_the_table_is_mapped_and_every_mapped_column_exists(string table)
     {
         var columns = new List<string>();
@@ -46,9 +47,12 @@ public sealed class ColumnMappingTests : IAsyncLifetime
             }
         }
 
-        var mapped = table == "jobs"
-            ? RowMap<JobRecord>.Instance.Columns.Select(c => c.Name)
-            : RowMap<AttemptRecord>.Instance.Columns.Select(c => c.Name);
+        var mapped = table switch
+        {
+            "jobs" => RowMap<JobRecord>.Instance.Columns.Select(c => c.Name),
+            "bulk_operations" => RowMap<JobGrains.Bulk.BulkOperationRecord>.Instance.Columns.Select(c => c.Name),
+            _ => RowMap<AttemptRecord>.Instance.Columns.Select(c => c.Name),
+        };
         Assert.Equal(columns.Order(StringComparer.Ordinal), mapped.Order(StringComparer.Ordinal));
     }
 

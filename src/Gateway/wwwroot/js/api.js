@@ -26,8 +26,8 @@ export const apiKey = {
   },
 };
 
-async function call(method, path, body) {
-  const headers = { "X-Api-Key": apiKey.get() ?? "" };
+async function call(method, path, body, extraHeaders) {
+  const headers = { "X-Api-Key": apiKey.get() ?? "", ...extraHeaders };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await response.text();
@@ -48,6 +48,9 @@ export const api = {
   submitJob: (job) => call("POST", "/api/jobs", job),
   cancelJob: (id) => call("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`),
   retryJob: (id) => call("POST", `/api/jobs/${encodeURIComponent(id)}/retry`),
+  // A bulk action on every job the filter matches; the key makes a repeated click start it once.
+  bulk: (request, idempotencyKey) => call("POST", "/api/jobs/bulk", request, idempotencyKey ? { "Idempotency-Key": idempotencyKey } : undefined),
+  getBulk: (id) => call("GET", `/api/jobs/bulk/${encodeURIComponent(id)}`),
   cluster: () => call("GET", "/api/cluster"),
   schedules: () => call("GET", "/api/schedules"),
   pauseSchedule: (name) => call("POST", `/api/schedules/${encodeURIComponent(name)}/pause`),

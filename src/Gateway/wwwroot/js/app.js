@@ -1,5 +1,7 @@
-// The JobGrains dashboard: a server-side paged job list kept live by SignalR, a job's detail
-// with cancel and retry, the silos, queues and schedules (the only things polled), and throughput.
+// The JobGrains dashboard: a server-side paged job list kept live by SignalR (filtered by state,
+// type, queue and instruction containment), a job's detail with cancel and retry, bulk retry and
+// cancel of everything the filters match, the silos, queues and schedules (the only things
+// polled), and throughput.
 
 import { api, apiKey, ApiError } from "./api.js";
 import { LiveJobs } from "./live.js";
@@ -10,7 +12,8 @@ const CLUSTER_POLL_MS = 2000;
 const RATE_WINDOW_MS = 5000;
 
 const state = {
-  filters: { state: "", type: "", queue: "", limit: "50" },
+  filters: { state: "", type: "", queue: "", instruction: "", limit: "50" },
+  instructionFilter: null, // the parsed JSON object of filters.instruction
   cursors: [null], // the 'after' cursor of each page visited
   page: 0,
   next: null,
@@ -38,9 +41,20 @@ function isNewer(incoming, current) {
   return !current || Date.parse(incoming.updatedAt) >= Date.parse(current.updatedAt);
 }
 
+// PostgreSQL's jsonb containment (@>), which the server's instruction filter applies.
+function contains(haystack, needle) {
+  if (Array.isArray(needle)) return Array.isArray(haystack) && needle.every((n) => haystack.some((h) => contains(h, n)));
+  if (needle !== null && typeof needle === "object") {
+    return haystack !== null && typeof haystack === "object" && !Array.isArray(haystack)
+      && Object.entries(needle).every(([key, value]) => Object.hasOwn(haystack, key) && contains(haystack[key], value));
+  }
+  return haystack === needle;
+}
+
 function matchesFilters(job) {
   const f = state.filters;
-  return (!f.state || job.state === f.state) && (!f.type || job.type === f.type) && (!f.queue || job.queue === f.queue);
+  return (!f.state || job.state === f.state) && (!f.type || job.type === f.type) && (!f.queue || job.queue === f.queue)
+    && (!state.instructionFilter || contains(job.instruction, state.instructionFilter));
 }
 
 // ---- job list -------------------------------------------------------------------------------
@@ -333,6 +347,60 @@ async function drain(silo) {
   }
 }
 
+// ---- bulk actions ---------------------------------------------------------------------------
+
+// The filters of the list, as a bulk action's filter.
+function bulkFilter() {
+  const f = state.filters;
+  const filter = {};
+  if (f.state) filter.state = f.state;
+  if (f.type) filter.type = f.type;
+  if (f.queue) filter.queue = f.queue;
+  if (state.instructionFilter) filter.instruction = state.instructionFilter;
+  return filter;
+}
+
+function describeFilter(filter) {
+  const parts = Object.entries(filter).map(([name, value]) => `${name} ${typeof value === "object" ? JSON.stringify(value) : value}`);
+  return parts.length ? parts.join(", ") : "no filter (every job)";
+}
+
+// Resolves true when the user confirms in the bulk dialog.
+function confirmBulk(title, message) {
+  return new Promise((resolve) => {
+    const dialog = $("bulk-dialog");
+    $("bulk-title").textContent = title;
+    $("bulk-message").textContent = message;
+    dialog.returnValue = "";
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
+    dialog.showModal();
+  });
+}
+
+// Counts first (a dry run), asks, then starts the operation and follows it to its end.
+async function bulk(action) {
+  const filter = bulkFilter();
+  const verb = action === "retry" ? "Retry" : "Cancel";
+  const which = action === "retry" ? "failed or cancelled" : "unfinished";
+  try {
+    const { matched } = await api.bulk({ action, filter, dryRun: true });
+    if (matched === 0) return toast(`No ${which} job matches ${describeFilter(filter)}.`);
+    const plural = matched === 1 ? "" : "s";
+    if (!await confirmBulk(`${verb} all matching`, `${verb} ${matched} ${which} job${plural} matching ${describeFilter(filter)}?`)) return;
+    const key = crypto.randomUUID?.() ?? `${Date.now()}-${Math.random()}`; // randomUUID needs a secure context
+    let operation = await api.bulk({ action, filter }, key);
+    toast(`${verb} of ${operation.matched} job${plural} started.`);
+    while (operation.state === "running") {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      operation = await api.getBulk(operation.id);
+    }
+    toast(`${verb}: ${operation.done} of ${operation.matched} job${plural} done.`);
+    loadPage();
+  } catch (error) {
+    handleError(error, `Could not ${action} the matching jobs`);
+  }
+}
+
 // ---- key, errors, start-up ------------------------------------------------------------------
 
 function handleError(error, what) {
@@ -383,12 +451,26 @@ function wireUp() {
   });
   $("filters").addEventListener("submit", (event) => {
     event.preventDefault();
+    const instruction = $("filter-instruction").value.trim();
+    let instructionFilter = null;
+    if (instruction) {
+      try {
+        instructionFilter = JSON.parse(instruction);
+      } catch {
+        instructionFilter = undefined;
+      }
+      if (instructionFilter === null || typeof instructionFilter !== "object" || Array.isArray(instructionFilter)) {
+        return toast('"Instruction contains" takes a JSON object, for example {"customer": "42"}.');
+      }
+    }
     state.filters = {
       state: $("filter-state").value,
       type: $("filter-type").value.trim(),
       queue: $("filter-queue").value.trim(),
+      instruction,
       limit: $("filter-limit").value,
     };
+    state.instructionFilter = instructionFilter;
     state.cursors = [null];
     state.page = 0;
     loadPage();
@@ -407,6 +489,8 @@ function wireUp() {
     state.page--;
     loadPage();
   });
+  $("bulk-retry").addEventListener("click", () => bulk("retry"));
+  $("bulk-cancel").addEventListener("click", () => bulk("cancel"));
   $("detail-close").addEventListener("click", closeDetail);
   $("detail-cancel").addEventListener("click", () => command(api.cancelJob, "cancelled", "Could not cancel the job"));
   $("detail-retry").addEventListener("click", () => command(api.retryJob, "retried", "Could not retry the job"));

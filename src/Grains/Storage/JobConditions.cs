@@ -1,0 +1,91 @@
+using JobGrains.Bulk;
+using JobGrains.Jobs;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace JobGrains.Storage;
+
+/// <summary>
+/// The WHERE conditions of a filter over <c>jobs</c>. Each criterion that is present adds a
+/// parameter, never text, so that plans are reused and the matching index serves it: the
+/// (filter, created_at, id) indexes, and the GIN index <c>jobs_instruction_path</c> for
+/// instruction containment (<c>@&gt;</c>).
+/// </summary>
+internal sealed class JobConditions(NpgsqlParameterCollection parameters)
+{
+    private readonly List<string> _conditions = [];
+
+    /// <summary>" WHERE a AND b ...", or nothing when no condition was added.</summary>
+    public string Where => _conditions.Count > 0 ? " WHERE " + string.Join(" AND ", _conditions) : "";
+
+    /// <summary>Adds <paramref name="template"/>, whose <c>{p}</c> stands for <paramref name="parameter"/>.</summary>
+    public void Add(string template, NpgsqlParameter parameter)
+    {
+        parameters.Add(parameter);
+        _conditions.Add(template.Replace("{p}", "$" + parameters.Count, StringComparison.Ordinal));
+    }
+
+    public void State(JobState? state)
+    {
+        if (state is { } s)
+        {
+            Add("state = {p}", new NpgsqlParameter<string> { TypedValue = s.ToWire() });
+        }
+    }
+
+    public void States(IEnumerable<JobState> states) =>
+        Add("state = ANY({p})", new NpgsqlParameter<string[]> { TypedValue = [.. states.Select(s => s.ToWire())] });
+
+    public void Type(string? type)
+    {
+        if (type is not null)
+        {
+            Add("type = {p}", new NpgsqlParameter<string> { TypedValue = type });
+        }
+    }
+
+    public void Queue(string? queue)
+    {
+        if (queue is not null)
+        {
+            Add("queue = {p}", new NpgsqlParameter<string> { TypedValue = queue });
+        }
+    }
+
+    /// <summary>Jobs whose instruction contains <paramref name="instruction"/>, a JSON object (<see cref="InstructionFilter"/>).</summary>
+    public void Instruction(string? instruction)
+    {
+        if (instruction is not null)
+        {
+            Add("instruction @> {p}", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = instruction });
+        }
+    }
+
+    public void CreatedFrom(DateTimeOffset? from)
+    {
+        if (from is { } t)
+        {
+            Add("created_at >= {p}", new NpgsqlParameter<DateTime> { TypedValue = t.UtcDateTime });
+        }
+    }
+
+    public void CreatedBefore(DateTimeOffset? before)
+    {
+        if (before is { } t)
+        {
+            Add("created_at < {p}", new NpgsqlParameter<DateTime> { TypedValue = t.UtcDateTime });
+        }
+    }
+
+    /// <summary>Every criterion of a bulk operation's <paramref name="filter"/>.</summary>
+    public void Filter(JobFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        State(filter.State);
+        Type(filter.Type);
+        Queue(filter.Queue);
+        CreatedFrom(filter.CreatedAfter);
+        CreatedBefore(filter.CreatedBefore);
+        Instruction(filter.Instruction);
+    }
+}
