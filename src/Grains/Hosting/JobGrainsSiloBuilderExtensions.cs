@@ -4,6 +4,7 @@ using JobGrains.Execution;
 using JobGrains.Execution.Commands;
 using JobGrains.Execution.Handlers;
 using JobGrains.Jobs;
+using JobGrains.Queues;
 using JobGrains.Retention;
 using JobGrains.Schedules;
 using JobGrains.Dispatch;
@@ -80,6 +81,7 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<JobChanges>();
         services.AddSingleton<JobAttempts>();
         services.AddJobSchedules(configuration);
+        services.AddJobQueues();
         services.AddSpotNotices(configuration);
 
         // Off unless configured: a worker of your own runs its own handlers; the stock silo turns them on.

@@ -5,7 +5,7 @@ namespace JobGrains.Jobs;
 
 /// <summary>Answers list queries from the <c>jobs</c> table on whichever silo is at hand.</summary>
 [StatelessWorker]
-internal sealed class JobQueryGrain(JobStore store, AbilityRegistry abilities) : Grain, IJobQueryGrain
+internal sealed class JobQueryGrain(JobStore store, AbilityRegistry abilities, Queues.QueueSettingsCache queues) : Grain, IJobQueryGrain
 {
     public Task<IReadOnlyList<string>> GetJobTypesAsync() => abilities.KnownTypesAsync();
 
@@ -18,7 +18,7 @@ internal sealed class JobQueryGrain(JobStore store, AbilityRegistry abilities) :
 
         // One row more than asked tells whether another page follows.
         var rows = await store.ListAsync(query.State, query.Type, query.Queue, after, query.Limit + 1);
-        var items = rows.Take(query.Limit).Select(r => r.ToView(abilities.WaitingFor(r))).ToList();
+        var items = rows.Take(query.Limit).Select(r => r.ToView(abilities.WaitingFor(r) ?? queues.WaitingFor(r))).ToList();
         var next = rows.Count > query.Limit ? new JobCursor(items[^1].CreatedAt, items[^1].Id).ToString() : null;
         return new JobPage(items, next);
     }
