@@ -21,6 +21,7 @@ internal sealed partial class JobDispatcherGrain(
     JobChanges changes,
     SiloAbilityStore abilityStore,
     QueueDepthReport depthReport,
+    QueueRuleReport ruleReport,
     QueueSettingsCache queues,
     QueueStore queueStore,
     IOptions<DispatcherOptions> options,
@@ -149,6 +150,7 @@ internal sealed partial class JobDispatcherGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         depthReport.Clear();
+        ruleReport.Clear();
         return Task.CompletedTask;
     }
 
@@ -157,8 +159,27 @@ internal sealed partial class JobDispatcherGrain(
     {
         if (depthReport.IsObserved)
         {
-            depthReport.Publish(new Dictionary<string, int>(await DepthsAsync(), StringComparer.Ordinal));
+            var depths = await DepthsAsync();
+            depthReport.Publish(new Dictionary<string, int>(depths, StringComparer.Ordinal));
+            ruleReport.Publish(RuleStates(depths));
         }
+    }
+
+    /// <summary>The state of each queue with rules, for the metrics: jobs held back count the queue's waiting jobs.</summary>
+    private List<QueueRuleState> RuleStates(IReadOnlyDictionary<string, int> depths)
+    {
+        var rules = _gate.Rules;
+        return [.. rules.Controlled.Order(StringComparer.Ordinal).Select(queue =>
+        {
+            var settings = rules.For(queue);
+            var throttledBy = settings.Paused ? "paused"
+                : !_gate.Concurrency.CanStart(queue) ? "concurrency"
+                : settings.RateLimit is { } rate && !_gate.Rates.CanStart(queue, rate) ? "rate"
+                : null;
+            return new QueueRuleState(queue, settings.Paused, settings.ConcurrencyLimit, settings.RateLimit?.Count, settings.RateLimit?.PeriodSeconds,
+                settings.RateLimit is { } r ? _gate.Rates.InWindow(queue, r) : 0,
+                throttledBy is null ? 0 : depths.GetValueOrDefault(queue), throttledBy);
+        })];
     }
 
     public Task EnqueueAsync(IReadOnlyList<ReadyJob> jobs)

@@ -22,13 +22,6 @@ internal sealed class QueueRates(TimeProvider time)
     /// <summary>Starts counted in the queue's window now.</summary>
     public int InWindow(string queue, QueueRateLimit limit) => Window(queue, limit).Count;
 
-    /// <summary>When the next start of a full window fits; null when one fits now.</summary>
-    public DateTimeOffset? NextRoom(string queue, QueueRateLimit limit)
-    {
-        var window = Window(queue, limit);
-        return window.Count < limit.Count ? null : window.Peek() + TimeSpan.FromSeconds(limit.PeriodSeconds);
-    }
-
     /// <summary>Starts that happened before this dispatcher (from <c>job_attempts</c>), oldest first.</summary>
     public void Seed(IEnumerable<(string Queue, DateTimeOffset StartedAt)> starts)
     {

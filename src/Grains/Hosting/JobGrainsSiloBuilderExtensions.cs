@@ -74,6 +74,7 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddMetrics();
         services.AddSingleton<JobMetrics>();
         services.AddSingleton<QueueDepthReport>();
+        services.AddSingleton<QueueRuleReport>();
         services.AddSingleton<SiloGauges>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloGauges>());
         services.AddSingleton<SubmissionRules>();
