@@ -34,7 +34,7 @@ internal sealed class QueueGate
     /// <summary>Whether one more job of <paramref name="queue"/> (with <paramref name="key"/>) may start now.</summary>
     public bool CanStart(string queue, string? key) => WhyNot(queue, key, Rules) is null;
 
-    /// <summary>A job of <paramref name="queue"/> was handed to <paramref name="silo"/>.</summary>
+    /// <summary><paramref name="job"/> was handed to <paramref name="silo"/>.</summary>
     public void NoteAssigned(string silo, ReadyJob job)
     {
         Concurrency.NoteAssigned(silo, job.Queue);

@@ -15,8 +15,8 @@ internal sealed class QueueRuleBook
         _rows = rows;
         _configuredLimits = configuredLimits;
         Version = version;
-        Controlled = [.. rows.Values.Where(r => r.Paused || r.ConcurrencyLimit is not null || r.RateLimit is not null).Select(r => r.Name)
-            .Union(configuredLimits.Keys.Where(q => !rows.ContainsKey(q)))];
+        Controlled = rows.Values.Where(r => r.Paused || r.ConcurrencyLimit is not null || r.RateLimit is not null).Select(r => r.Name)
+            .Union(configuredLimits.Keys.Where(q => !rows.ContainsKey(q))).ToHashSet(StringComparer.Ordinal);
         AnyRateLimit = rows.Values.Any(r => r.RateLimit is not null);
     }
 

@@ -22,7 +22,7 @@ public sealed class QueueFaultTests(ITestOutputHelper output)
         var submitted = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 5).Select(_ => new JobSubmission { Type = "echo", Instruction = "{}", Queue = queue }));
         Assert.All(submitted, r => Assert.Equal(SubmitStatus.Created, r.Status));
         await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.Equal(0, (await QueueAttempts.ReadAsync(cluster.Database, queue)).Count);
+        Assert.Empty(await QueueAttempts.ReadAsync(cluster.Database, queue));
         var view = (await cluster.Jobs.GetAsync(submitted[0].Job!.Id))!;
         Assert.Equal(JobState.Queued, view.State);
         Assert.Contains("paused", view.WaitingFor, StringComparison.Ordinal);

@@ -65,7 +65,7 @@ public sealed class QueuePauseTests(ClusterFixture fixture, ITestOutputHelper ou
         var submitted = await fixture.Jobs.SubmitManyAsync(Enumerable.Range(0, 10).Select(_ => new JobSubmission { Type = "echo", Instruction = "{}", Queue = queue }));
         Assert.All(submitted, r => Assert.Equal(JobState.Queued, r.Job!.State));
         await Task.Delay(TimeSpan.FromSeconds(1.5));
-        Assert.Equal(0, (await QueueAttempts.ReadAsync(fixture.Database, queue)).Count);
+        Assert.Empty(await QueueAttempts.ReadAsync(fixture.Database, queue));
 
         await fixture.Jobs.ResumeQueueAsync(queue);
         await Eventually.MatchesAsync(() => QueueAttempts.CountStateAsync(fixture.Database, queue, "succeeded"), n => n == 10, "the jobs to run once resumed");
