@@ -48,6 +48,9 @@ internal sealed partial class JobDispatcherGrain(
     private DateTimeOffset _keysCheckedAt = DateTimeOffset.MinValue;
     private bool _keysSeen;
     private bool _checkingKeys;
+
+    // Keys released while the check reads the table: the read may predate them.
+    private readonly List<Guid> _releasedDuringCheck = [];
     private readonly List<WaitingPull> _waiting = [];
     private HashSet<string> _deadSilos = [];
     private IReadOnlyDictionary<string, int> _depths = new Dictionary<string, int>();
@@ -102,6 +105,11 @@ internal sealed partial class JobDispatcherGrain(
     {
         ArgumentNullException.ThrowIfNull(jobIds);
         _gate.Keys.Release(jobIds);
+        if (_checkingKeys)
+        {
+            _releasedDuringCheck.AddRange(jobIds);
+        }
+
         ServeWaitingPulls();
         return Task.CompletedTask;
     }
@@ -132,8 +140,10 @@ internal sealed partial class JobDispatcherGrain(
             try
             {
                 _keysCheckedAt = time.GetUtcNow();
+                _releasedDuringCheck.Clear();
                 var running = await queueStore.LoadRunningKeyedAsync();
                 _gate.Keys.Rebuild(running, _keysCheckedAt);
+                _gate.Keys.Release(_releasedDuringCheck);
                 ServeWaitingPulls();
             }
             catch (Exception e)

@@ -1,13 +1,14 @@
 using JobGrains.Dispatch;
+using JobGrains.Execution;
 using Microsoft.Extensions.Options;
 
 namespace JobGrains.Queues;
 
 /// <summary>
 /// Reads and changes queues on whichever silo is at hand. A change is written to the <c>queues</c>
-/// table first (durable before it answers), taken into this silo's copy, and then told to the
-/// dispatcher, which serves by it at once; every other silo reads it within
-/// <see cref="QueueSettingsCache.RefreshPeriod"/>.
+/// table first (durable before it answers), taken into this silo's copy, told to the dispatcher,
+/// which serves by it at once, and read by every active silo before the answer; a silo that misses
+/// it reads it within <see cref="QueueSettingsCache.RefreshPeriod"/>.
 /// </summary>
 [StatelessWorker]
 internal sealed class QueuesGrain(
@@ -16,6 +17,8 @@ internal sealed class QueuesGrain(
     IOptions<DispatcherOptions> options,
     TimeProvider time) : Grain, IQueuesGrain
 {
+    private static readonly TimeSpan TellTimeout = TimeSpan.FromSeconds(2);
+
     public async Task<IReadOnlyList<QueueSettingsView>> ListAsync()
     {
         var rules = await cache.RefreshAsync();
@@ -56,7 +59,29 @@ internal sealed class QueuesGrain(
         var row = await store.ChangeAsync(name, change, paused, configured, time.GetUtcNow());
         cache.Apply(row);
         await GrainFactory.GetGrain<IJobDispatcherGrain>(JobDispatcherGrainKeys.Default).QueuesChangedAsync();
+        await TellSilosAsync();
         return await ViewAsync(row);
+    }
+
+    /// <summary>
+    /// Has every active silo read the change before the caller hears of it, so that no silo starts a
+    /// job of a queue just paused on intake. A silo that does not answer in time reads it within
+    /// <see cref="QueueSettingsCache.RefreshPeriod"/> anyway.
+    /// </summary>
+    private async Task TellSilosAsync()
+    {
+        var hosts = await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+        await Task.WhenAll(hosts.Keys.Select(async silo =>
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IWorkerGrain>(silo.ToParsableString()).RefreshQueuesAsync().WaitAsync(TellTimeout);
+            }
+            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+            {
+                // Its own re-read covers it.
+            }
+        }));
     }
 
     private async Task<QueueSettingsView> ViewAsync(QueueSettings settings)
