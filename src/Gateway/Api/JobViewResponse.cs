@@ -44,6 +44,9 @@ public sealed record JobViewResponse
     /// <summary>Why a waiting job does not start (no live silo can run it, say); null otherwise.</summary>
     public required string? WaitingFor { get; init; }
 
+    /// <summary>The job's concurrency key; null when it has none.</summary>
+    public required string? ConcurrencyKey { get; init; }
+
     public static JobViewResponse From(JobView view)
     {
         ArgumentNullException.ThrowIfNull(view);
@@ -68,6 +71,7 @@ public sealed record JobViewResponse
             RunAt = view.RunAt,
             Requires = view.Requires,
             WaitingFor = view.WaitingFor,
+            ConcurrencyKey = view.ConcurrencyKey,
         };
     }
 }

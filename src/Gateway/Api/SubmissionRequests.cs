@@ -34,6 +34,7 @@ internal static class SubmissionRequests
             TimeoutSeconds = request.TimeoutSeconds,
             RunAt = request.RunAt,
             Requires = request.Requires,
+            ConcurrencyKey = request.ConcurrencyKey,
             IdempotencyKey = idempotencyKey,
         };
         var problems = SubmissionValidator.Validate(submission);

@@ -31,4 +31,7 @@ public sealed record SubmitJobRequest
 
     /// <summary>Tags a silo must have to run the job, for example <c>["gpu"]</c>: up to 16, each 1 to 64 characters of a-z, 0-9, '.', '_', '-'.</summary>
     public IReadOnlyList<string>? Requires { get; init; }
+
+    /// <summary>At most the queue's keyConcurrency (default 1) jobs of this queue and key run at once; 1 to 200 characters.</summary>
+    public string? ConcurrencyKey { get; init; }
 }

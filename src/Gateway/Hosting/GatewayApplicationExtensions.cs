@@ -59,6 +59,7 @@ internal static class GatewayApplicationExtensions
         app.MapBulkEndpoints();
         app.MapClusterEndpoints();
         app.MapScheduleEndpoints();
+        app.MapQueueEndpoints();
         app.MapHub<JobsHub>(JobsHub.Path).RequireCors(GatewayBuilderExtensions.HubCorsPolicy);
         return app;
     }

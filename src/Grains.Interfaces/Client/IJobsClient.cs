@@ -1,13 +1,14 @@
 using JobGrains.Bulk;
 using JobGrains.Cluster;
 using JobGrains.Jobs;
+using JobGrains.Queues;
 using JobGrains.Schedules;
 
 namespace JobGrains.Client;
 
 /// <summary>
-/// What a .NET service does with JobGrains: submit, read, list, cancel, retry and watch jobs, and
-/// manage recurring schedules. <see cref="JobsClient"/> implements it over an Orleans client;
+/// What a .NET service does with JobGrains: submit, read, list, cancel, retry and watch jobs,
+/// manage recurring schedules, and pause and limit queues. <see cref="JobsClient"/> implements it over an Orleans client;
 /// depend on this interface to substitute it in your own tests. Every call takes a token that ends
 /// the wait (and the retries) at once; a call already sent may still take effect, and every call
 /// is safe to repeat.
@@ -108,4 +109,26 @@ public interface IJobsClient
 
     /// <summary>Resumes a schedule from now on (what passed while paused is not fired); null when there is no such schedule.</summary>
     Task<ScheduleView?> ResumeScheduleAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Every queue that has settings, a configured limit, or jobs waiting or running, by name.</summary>
+    Task<IReadOnlyList<QueueSettingsView>> ListQueuesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>One queue; a name that no job used yet shows its settings (the defaults until changed).</summary>
+    /// <exception cref="ArgumentException">Not a valid queue name (<see cref="QueueRules.NameProblem"/>).</exception>
+    Task<QueueSettingsView> GetQueueAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Changes a queue's limits (those <paramref name="change"/> sets; null removes one), durably and
+    /// effective cluster-wide within a second. A queue may be limited before its first job.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not a valid name, or a limit out of range (<see cref="QueueRules.Validate"/>); nothing changed.</exception>
+    Task<QueueSettingsView> ChangeQueueAsync(string name, QueueChange change, CancellationToken cancellationToken = default);
+
+    /// <summary>Pauses a queue: no attempt of it starts until it is resumed; running ones finish, submissions are accepted.</summary>
+    /// <exception cref="ArgumentException">Not a valid queue name.</exception>
+    Task<QueueSettingsView> PauseQueueAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Resumes a paused queue: its jobs start again at once.</summary>
+    /// <exception cref="ArgumentException">Not a valid queue name.</exception>
+    Task<QueueSettingsView> ResumeQueueAsync(string name, CancellationToken cancellationToken = default);
 }

@@ -38,6 +38,12 @@ public sealed record JobSubmission
     /// <see cref="JobDefaults.MaxRequiredTags"/>); null or empty when any silo with its handler will do.
     /// </summary>
     [Id(8)] public IReadOnlyList<string>? Requires { get; init; }
+
+    /// <summary>
+    /// At most the queue's key concurrency (default 1) of the jobs of this queue with this key run
+    /// at once, for example one per customer; 1 to 200 characters. Null for none.
+    /// </summary>
+    [Id(9)] public string? ConcurrencyKey { get; init; }
 }
 
 /// <summary>Defaults and limits shared by every entry point.</summary>

@@ -42,6 +42,9 @@ public sealed record JobView
     /// example no live silo with a handler for its type and the tags it requires. Null otherwise.
     /// </summary>
     [Id(20)] public string? WaitingFor { get; init; }
+
+    /// <summary>The job's concurrency key (see <see cref="JobSubmission.ConcurrencyKey"/>); null when it has none.</summary>
+    [Id(21)] public string? ConcurrencyKey { get; init; }
 }
 
 /// <summary>How far a running handler says it has come.</summary>

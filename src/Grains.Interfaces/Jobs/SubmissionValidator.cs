@@ -65,6 +65,11 @@ public static class SubmissionValidator
             Add("requires", requiresProblem);
         }
 
+        if (submission.ConcurrencyKey is { } concurrencyKey && Queues.QueueRules.ConcurrencyKeyProblem(concurrencyKey) is { } concurrencyKeyProblem)
+        {
+            Add("concurrencyKey", concurrencyKeyProblem);
+        }
+
         if (submission.IdempotencyKey is { } key && IdempotencyKeyProblem(key) is { } keyProblem)
         {
             Add("idempotencyKey", keyProblem);

@@ -1,12 +1,11 @@
 using JobGrains.Execution;
 using JobGrains.Dispatch;
-using Microsoft.Extensions.Options;
 
 namespace JobGrains.Cluster;
 
 /// <summary>Assembles the cluster view from membership, each silo's worker and the dispatcher.</summary>
 [StatelessWorker]
-internal sealed class ClusterGrain(IOptions<DispatcherOptions> schedulerOptions, TimeProvider time) : Grain, IClusterGrain
+internal sealed class ClusterGrain(Queues.QueueSettingsCache queueSettings, TimeProvider time) : Grain, IClusterGrain
 {
     public async Task<ClusterView> GetViewAsync()
     {
@@ -44,10 +43,10 @@ internal sealed class ClusterGrain(IOptions<DispatcherOptions> schedulerOptions,
             running[queue] = running.GetValueOrDefault(queue) + count;
         }
 
-        var limits = schedulerOptions.Value.QueueLimits;
-        var queues = depths.Keys.Union(running.Keys).Union(limits.Keys)
+        var rules = queueSettings.Current;
+        var queues = depths.Keys.Union(running.Keys).Union(rules.Rows.Select(r => r.Name)).Union(rules.ConfiguredOnly)
             .Order(StringComparer.Ordinal)
-            .Select(q => new QueueView(q, depths.GetValueOrDefault(q), running.GetValueOrDefault(q), limits.TryGetValue(q, out var limit) ? limit : null))
+            .Select(q => new QueueView(q, depths.GetValueOrDefault(q), running.GetValueOrDefault(q), rules.ConcurrencyLimit(q)))
             .ToList();
         return new ClusterView([.. silos.Select(s => s.View)], queues);
     }

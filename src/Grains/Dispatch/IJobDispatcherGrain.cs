@@ -27,6 +27,25 @@ internal interface IJobDispatcherGrain : IGrainWithIntegerKey
     [OneWay]
     Task ReportHeldJobsAsync(HeldJobsReport report);
 
+    /// <summary>
+    /// The <c>queues</c> table changed (a pause, a limit): the dispatcher serves by it from now on.
+    /// It also re-reads the table every second, in case this call is lost.
+    /// </summary>
+    [Alias("QueuesChanged")]
+    Task QueuesChangedAsync();
+
+    /// <summary>Attempts of these jobs, which carry concurrency keys, ended: their keys have room again.</summary>
+    [Alias("KeysReleased")]
+    [OneWay]
+    Task KeysReleasedAsync(IReadOnlyList<Guid> jobIds);
+
+    /// <summary>
+    /// Why jobs of <paramref name="queue"/> (with concurrency key <paramref name="key"/>) wait, when a
+    /// pause or a limit holds them now; null otherwise.
+    /// </summary>
+    [Alias("WaitingFor")]
+    Task<string?> WaitingForAsync(string queue, string? key);
+
     /// <summary>Jobs waiting per queue (ready and delayed).</summary>
     [Alias("GetQueueDepths")]
     Task<IReadOnlyDictionary<string, int>> GetQueueDepthsAsync();
@@ -35,7 +54,8 @@ internal interface IJobDispatcherGrain : IGrainWithIntegerKey
 /// <summary>
 /// A job that may be assigned now, or from <see cref="RunAt"/> on when that is set, to a silo
 /// with a handler for its <see cref="Type"/> and every tag it <see cref="Requires"/>.
-/// <see cref="PreferStable"/> marks long, non-resumable work that should avoid spot silos.
+/// <see cref="PreferStable"/> marks long, non-resumable work that should avoid spot silos;
+/// <see cref="ConcurrencyKey"/> a job that runs only while its key has room in its queue.
 /// </summary>
 [GenerateSerializer]
 [Immutable]
@@ -48,7 +68,8 @@ internal sealed record ReadyJob(
     [property: Id(6)] string Type,
     [property: Id(7)] IReadOnlyList<string>? Requires = null,
     [property: Id(4)] DateTimeOffset? RunAt = null,
-    [property: Id(5)] bool PreferStable = false);
+    [property: Id(5)] bool PreferStable = false,
+    [property: Id(8)] string? ConcurrencyKey = null);
 
 /// <summary>A silo's request for work, with its capacity at the time of asking.</summary>
 [GenerateSerializer]

@@ -1,5 +1,6 @@
 using JobGrains.Abilities;
 using JobGrains.Jobs;
+using JobGrains.Queues;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,9 @@ internal sealed partial class JobDispatcherGrain(
     JobChanges changes,
     SiloAbilityStore abilityStore,
     QueueDepthReport depthReport,
+    QueueRuleReport ruleReport,
+    QueueSettingsCache queues,
+    QueueStore queueStore,
     IOptions<DispatcherOptions> options,
     TimeProvider time,
     ILogger<JobDispatcherGrain> logger) : Grain, IJobDispatcherGrain
@@ -31,9 +35,22 @@ internal sealed partial class JobDispatcherGrain(
     // its index: the counts are kept this long.
     private static readonly TimeSpan DepthFreshness = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan IdleRefillPause = TimeSpan.FromMilliseconds(500);
+
+    // How often the queue rules are looked at: a change seen, a rate window with room again.
+    private static readonly TimeSpan QueueTickPeriod = TimeSpan.FromMilliseconds(50);
+
+    // How often the holders of concurrency keys are checked against the table's running jobs.
+    private static readonly TimeSpan KeyCheckPeriod = TimeSpan.FromSeconds(2);
     private readonly DispatcherOptions _options = options.Value;
     private readonly ReadySet _pending = new(options.Value.WindowPerLine);
-    private readonly QueueConcurrency _concurrency = new(options.Value.QueueLimits);
+    private readonly QueueGate _gate = new(queues, time);
+    private long _rulesVersion = -1;
+    private DateTimeOffset _keysCheckedAt = DateTimeOffset.MinValue;
+    private bool _keysSeen;
+    private bool _checkingKeys;
+
+    // Keys released while the check reads the table: the read may predate them.
+    private readonly List<Guid> _releasedDuringCheck = [];
     private readonly List<WaitingPull> _waiting = [];
     private HashSet<string> _deadSilos = [];
     private IReadOnlyDictionary<string, int> _depths = new Dictionary<string, int>();
@@ -50,22 +67,100 @@ internal sealed partial class JobDispatcherGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (_options.QueueLimits.Count > 0)
-        {
-            _concurrency.Seed(await store.LoadRunningCountsAsync(cancellationToken));
-        }
-
+        // The queues table is the truth: pauses and limits hold from the first hand-out, and counts
+        // start from what runs (a failover grants no fresh burst of a rate or a key).
+        var rules = await queues.RefreshAsync(cancellationToken);
+        _rulesVersion = rules.Version;
+        _gate.Concurrency.Seed(await store.LoadRunningCountsAsync(cancellationToken));
+        await SeedRatesAsync(rules, cancellationToken);
+        _gate.Keys.Rebuild(await queueStore.LoadRunningKeyedAsync(cancellationToken), time.GetUtcNow());
+        _keysSeen = _gate.Keys.Count > 0;
         await ReconcileAsync();
         LogRebuilt(logger, _pending.ReadyCount);
         this.RegisterGrainTimer(PromoteDueJobs, new GrainTimerCreationOptions(TimeSpan.Zero, _options.DelayedCheckPeriod) { Interleave = true });
         this.RegisterGrainTimer(ReconcileTick, new GrainTimerCreationOptions(_options.ReconcilePeriod, _options.ReconcilePeriod) { Interleave = true });
         this.RegisterGrainTimer(RecoverLostAttempts, new GrainTimerCreationOptions(TimeSpan.Zero, _options.LostAttemptCheckPeriod) { Interleave = true });
         this.RegisterGrainTimer(ReportDepths, new GrainTimerCreationOptions(TimeSpan.Zero, DepthReportPeriod) { Interleave = true });
+        this.RegisterGrainTimer(QueueTick, new GrainTimerCreationOptions(QueueTickPeriod, QueueTickPeriod) { Interleave = true });
+    }
+
+    /// <summary>Seeds the windows of rate-limited queues with the attempts that started in their last period.</summary>
+    private async Task SeedRatesAsync(QueueRuleBook rules, CancellationToken cancellationToken)
+    {
+        var limited = rules.Rows.Where(r => r.RateLimit is not null).ToList();
+        if (limited.Count > 0)
+        {
+            var since = time.GetUtcNow() - TimeSpan.FromSeconds(limited.Max(r => r.RateLimit!.PeriodSeconds));
+            _gate.Rates.Seed(await queueStore.LoadStartsSinceAsync([.. limited.Select(r => r.Name)], since, cancellationToken));
+        }
+    }
+
+    public async Task QueuesChangedAsync()
+    {
+        await queues.RefreshAsync();
+        await QueueTick();
+    }
+
+    public Task KeysReleasedAsync(IReadOnlyList<Guid> jobIds)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        _gate.Keys.Release(jobIds);
+        if (_checkingKeys)
+        {
+            _releasedDuringCheck.AddRange(jobIds);
+        }
+
+        ServeWaitingPulls();
+        return Task.CompletedTask;
+    }
+
+    public Task<string?> WaitingForAsync(string queue, string? key) => Task.FromResult(_gate.WhyNot(queue, key));
+
+    /// <summary>
+    /// Serves waiting pulls when the rules changed (a resume, a higher limit) or a rate window may
+    /// have room again; checks the key holders against the table now and then.
+    /// </summary>
+    private async Task QueueTick()
+    {
+        var rules = _gate.Rules;
+        if (rules.Version != _rulesVersion)
+        {
+            _rulesVersion = rules.Version;
+            _gate.Rates.RetainOnly(q => rules.RateLimit(q) is not null);
+            ServeWaitingPulls();
+        }
+        else if (rules.AnyRateLimit && rules.Rows.Any(r => r.RateLimit is not null && _pending.HasReady(r.Name)))
+        {
+            ServeWaitingPulls();
+        }
+
+        if (_keysSeen && !_checkingKeys && time.GetUtcNow() - _keysCheckedAt >= KeyCheckPeriod)
+        {
+            _checkingKeys = true;
+            try
+            {
+                _keysCheckedAt = time.GetUtcNow();
+                _releasedDuringCheck.Clear();
+                var running = await queueStore.LoadRunningKeyedAsync();
+                _gate.Keys.Rebuild(running, _keysCheckedAt);
+                _gate.Keys.Release(_releasedDuringCheck);
+                ServeWaitingPulls();
+            }
+            catch (Exception e)
+            {
+                LogKeyCheckFailed(logger, e);
+            }
+            finally
+            {
+                _checkingKeys = false;
+            }
+        }
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         depthReport.Clear();
+        ruleReport.Clear();
         return Task.CompletedTask;
     }
 
@@ -74,8 +169,27 @@ internal sealed partial class JobDispatcherGrain(
     {
         if (depthReport.IsObserved)
         {
-            depthReport.Publish(new Dictionary<string, int>(await DepthsAsync(), StringComparer.Ordinal));
+            var depths = await DepthsAsync();
+            depthReport.Publish(new Dictionary<string, int>(depths, StringComparer.Ordinal));
+            ruleReport.Publish(RuleStates(depths));
         }
+    }
+
+    /// <summary>The state of each queue with rules, for the metrics: jobs held back count the queue's waiting jobs.</summary>
+    private List<QueueRuleState> RuleStates(IReadOnlyDictionary<string, int> depths)
+    {
+        var rules = _gate.Rules;
+        return [.. rules.Controlled.Order(StringComparer.Ordinal).Select(queue =>
+        {
+            var settings = rules.For(queue);
+            var throttledBy = settings.Paused ? "paused"
+                : !_gate.Concurrency.CanStart(queue) ? "concurrency"
+                : settings.RateLimit is { } rate && !_gate.Rates.CanStart(queue, rate) ? "rate"
+                : null;
+            return new QueueRuleState(queue, settings.Paused, settings.ConcurrencyLimit, settings.RateLimit?.Count, settings.RateLimit?.PeriodSeconds,
+                settings.RateLimit is { } r ? _gate.Rates.InWindow(queue, r) : 0,
+                throttledBy is null ? 0 : depths.GetValueOrDefault(queue), throttledBy);
+        })];
     }
 
     public Task EnqueueAsync(IReadOnlyList<ReadyJob> jobs)
@@ -89,6 +203,8 @@ internal sealed partial class JobDispatcherGrain(
             {
                 _pending.Add(job, now);
             }
+
+            _keysSeen |= job.ConcurrencyKey is not null;
         }
 
         ServeWaitingPulls();
@@ -98,11 +214,11 @@ internal sealed partial class JobDispatcherGrain(
     public async Task<IReadOnlyList<WorkAssignment>> PullAsync(WorkRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        _concurrency.NotePull(request);
+        _gate.Concurrency.NotePull(request);
         var abilities = NoteAbilities(request);
         var assigned = new List<WorkAssignment>(Math.Max(0, request.FreeSlots));
         while (assigned.Count < request.FreeSlots
-            && _pending.TakeNext(_concurrency.CanStart, (type, requires) => abilities.CanRun(type, requires) && MayTake(request, type, requires)) is { } job)
+            && _pending.TakeNext(_gate.CanStart, (type, requires) => abilities.CanRun(type, requires) && MayTake(request, type, requires)) is { } job)
         {
             assigned.Add(Assign(request.Silo, job));
         }
@@ -131,7 +247,7 @@ internal sealed partial class JobDispatcherGrain(
     public Task ReportHeldJobsAsync(HeldJobsReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        _concurrency.NoteReport(report);
+        _gate.Concurrency.NoteReport(report);
         ServeWaitingPulls();
         return Task.CompletedTask;
     }
@@ -151,7 +267,7 @@ internal sealed partial class JobDispatcherGrain(
 
     private WorkAssignment Assign(string silo, ReadyJob job)
     {
-        _concurrency.NoteAssigned(silo, job.Queue);
+        _gate.NoteAssigned(silo, job);
         _pending.NoteHandedOut(job.Id, time.GetUtcNow());
         return new WorkAssignment(job.Id, job.Queue);
     }
@@ -233,7 +349,7 @@ internal sealed partial class JobDispatcherGrain(
 
             bool Takes(WaitingPull pull, string type, IReadOnlyList<string>? requires) =>
                 pull.Abilities.CanRun(type, requires) && MayTake(pull.Request, type, requires);
-            if (_pending.TakeNext(_concurrency.CanStart, (type, requires) => open.Exists(p => Takes(p, type, requires))) is not { } job)
+            if (_pending.TakeNext(_gate.CanStart, (type, requires) => open.Exists(p => Takes(p, type, requires))) is not { } job)
             {
                 break; // what is ready waits for room in its queue, or for a silo that may run it
             }
@@ -281,7 +397,7 @@ internal sealed partial class JobDispatcherGrain(
                 promoted = await store.PromoteDueAsync(now, _options.PromotionBatch);
                 foreach (var row in promoted)
                 {
-                    _pending.Add(Ready(row.Id, row.Queue, row.Priority, row.CreatedAt, row.Type, row.Requires), now);
+                    _pending.Add(Ready(row.Id, row.Queue, row.Priority, row.CreatedAt, row.Type, row.Requires, row.ConcurrencyKey), now);
                     changes.Committed(new JobChange(JobTransition.Promoted, row, now));
                 }
 
@@ -300,8 +416,11 @@ internal sealed partial class JobDispatcherGrain(
         }
     }
 
-    private ReadyJob Ready(Guid id, string queue, int priority, DateTimeOffset createdAt, string type, IReadOnlyList<string>? requires) =>
-        new(id, queue, priority, createdAt, type, requires, PreferStable: _options.StableTypes.Contains(type));
+    private ReadyJob Ready(Guid id, string queue, int priority, DateTimeOffset createdAt, string type, IReadOnlyList<string>? requires, string? concurrencyKey)
+    {
+        _keysSeen |= concurrencyKey is not null;
+        return new(id, queue, priority, createdAt, type, requires, PreferStable: _options.StableTypes.Contains(type), ConcurrencyKey: concurrencyKey);
+    }
 
     private async Task ReconcileTick()
     {
@@ -312,10 +431,30 @@ internal sealed partial class JobDispatcherGrain(
             {
                 LogReconciled(logger, added);
             }
+
+            await RemoveIdleKeySlotsAsync();
         }
         catch (Exception e)
         {
             LogReconcileFailed(logger, e);
+        }
+    }
+
+    /// <summary>Removes the key claims of keys that no attempt holds, so the table does not grow with every key ever used.</summary>
+    private async Task RemoveIdleKeySlotsAsync()
+    {
+        if (!_keysSeen)
+        {
+            return;
+        }
+
+        try
+        {
+            await queueStore.DeleteIdleKeySlotsAsync();
+        }
+        catch (Exception e)
+        {
+            LogKeySlotCleanupFailed(logger, e);
         }
     }
 
@@ -349,7 +488,7 @@ internal sealed partial class JobDispatcherGrain(
             }
 
             _deadSilos = dead;
-            _concurrency.RetainOnly(alive.ToHashSet(StringComparer.Ordinal));
+            _gate.Concurrency.RetainOnly(alive.ToHashSet(StringComparer.Ordinal));
             var lost = await store.LoadRunningElsewhereAsync(alive);
             if (lost.Count == 0)
             {
@@ -433,7 +572,7 @@ internal sealed partial class JobDispatcherGrain(
                 var now = time.GetUtcNow();
                 foreach (var row in rows)
                 {
-                    if (_pending.Add(Ready(row.Id, row.Queue, row.Priority, row.CreatedAt, row.Type, row.Requires), now))
+                    if (_pending.Add(Ready(row.Id, row.Queue, row.Priority, row.CreatedAt, row.Type, row.Requires, row.ConcurrencyKey), now))
                     {
                         added++;
                     }
@@ -480,6 +619,12 @@ internal sealed partial class JobDispatcherGrain(
 
     [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Checking for attempts on lost silos failed")]
     private static partial void LogLostAttemptCheckFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Checking the holders of concurrency keys against the jobs table failed")]
+    private static partial void LogKeyCheckFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "Removing idle concurrency key claims failed")]
+    private static partial void LogKeySlotCleanupFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Promoting due jobs failed; the next check tries again")]
     private static partial void LogPromoteFailed(ILogger logger, Exception exception);

@@ -1,26 +1,28 @@
 namespace JobGrains.Dispatch;
 
 /// <summary>
-/// The dispatcher's count of attempts per limited queue, to keep each under its configured
-/// concurrency limit. Each silo's pulls (and its one-way reports while a pull waits) say how many
+/// The dispatcher's count of attempts per limited queue, to keep each under its concurrency limit
+/// (the <c>queues</c> table's, or the configured initial one; <paramref name="limitOf"/> says which
+/// applies now, so a limit changed at runtime counts from the next hand-out). Each silo's pulls (and its one-way reports while a pull waits) say how many
 /// jobs of each queue it holds; jobs handed to a silo since its last pull are added on top, as
 /// the silo did not know them when it asked. Counts of silos that are no longer alive are dropped.
-/// Queues without a limit are not counted at all. Not thread-safe: the dispatcher grain owns it.
+/// Silos count what they hold of every queue, so a queue limited at runtime is counted right from each
+/// silo's next pull. Not thread-safe: the dispatcher grain owns it.
 /// </summary>
 /// <remarks>
 /// After the dispatcher grain moves, its counts start from the table's <c>running</c> rows, which
 /// miss jobs handed out but not yet started; until each silo's next pull (about a second) a
 /// limited queue may run a few over its limit.
 /// </remarks>
-internal sealed class QueueConcurrency(IReadOnlyDictionary<string, int> limits)
+internal sealed class QueueConcurrency(Func<string, int?> limitOf)
 {
     private readonly Dictionary<string, SiloCounts> _silos = new(StringComparer.Ordinal);
 
     /// <summary>Whether one more job of <paramref name="queue"/> may start now.</summary>
-    public bool CanStart(string queue) => !limits.TryGetValue(queue, out var limit) || Running(queue) < limit;
+    public bool CanStart(string queue) => limitOf(queue) is not { } limit || Running(queue) < limit;
 
     /// <summary>Jobs of <paramref name="queue"/> held by silos, as far as the dispatcher knows.</summary>
-    private int Running(string queue)
+    public int Running(string queue)
     {
         var total = 0;
         foreach (var silo in _silos.Values)
@@ -34,11 +36,6 @@ internal sealed class QueueConcurrency(IReadOnlyDictionary<string, int> limits)
     /// <summary>A silo pulled: it has seen every job handed to it before, so its own count replaces ours.</summary>
     public void NotePull(WorkRequest request)
     {
-        if (limits.Count == 0)
-        {
-            return;
-        }
-
         // A pull that arrives after a newer one (the silo gave up on it) must not wipe what was
         // handed out since the newer one.
         var silo = Silo(request.Silo);
@@ -51,15 +48,12 @@ internal sealed class QueueConcurrency(IReadOnlyDictionary<string, int> limits)
     /// <summary>A silo's jobs ended while its pull waits here; what this pull brings stays counted.</summary>
     public void NoteReport(HeldJobsReport report)
     {
-        if (limits.Count > 0)
-        {
-            Silo(report.Silo).Note(report.Sequence, report.HeldByQueue);
-        }
+        Silo(report.Silo).Note(report.Sequence, report.HeldByQueue);
     }
 
     public void NoteAssigned(string silo, string queue)
     {
-        if (limits.ContainsKey(queue))
+        if (limitOf(queue) is not null)
         {
             var counts = Silo(silo).AssignedSincePull;
             counts[queue] = counts.GetValueOrDefault(queue) + 1;
@@ -69,7 +63,7 @@ internal sealed class QueueConcurrency(IReadOnlyDictionary<string, int> limits)
     /// <summary>Counts from the <c>jobs</c> table, until each silo's first pull speaks for it.</summary>
     public void Seed(IEnumerable<(string Silo, string Queue, int Running)> running)
     {
-        foreach (var (silo, queue, count) in running.Where(r => limits.ContainsKey(r.Queue)))
+        foreach (var (silo, queue, count) in running)
         {
             var counts = Silo(silo);
             counts.Reported[queue] = counts.Reported.GetValueOrDefault(queue) + count;

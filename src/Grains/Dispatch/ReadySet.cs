@@ -4,8 +4,9 @@ namespace JobGrains.Dispatch;
 /// The dispatcher's window of ready jobs: PostgreSQL holds the backlog, this holds what is about to
 /// be handed out. Takes the highest priority first, FIFO within a priority, and among queues whose
 /// next job has the same priority, the queue served least recently, so that a flooded queue cannot
-/// starve the others. Within a queue, jobs wait in one line per need (type and required tags), so
-/// that a silo that cannot run the head of one line still gets the jobs it can run. Each line holds
+/// starve the others. Within a queue, jobs wait in one line per need (type and required tags) and
+/// concurrency key, so that a silo that cannot run the head of one line still gets the jobs it can
+/// run, and a key that has no room holds back only its own jobs. Each line holds
 /// at most <see cref="LineCapacity"/> jobs; a job that does not fit (or one it pushes out) leaves
 /// its queue marked as having more in the table, and the dispatcher refills the queue's lines from
 /// the table, in the same order, once they run low (<see cref="QueuesToRefill"/>). Not thread-safe:
@@ -18,7 +19,7 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     /// <summary>How long a job handed out is not taken back in from the table: its start is on its way.</summary>
     private static readonly TimeSpan HandedOutMemory = TimeSpan.FromSeconds(15);
 
-    private readonly Dictionary<(string Queue, string Type, string Requires), QueueLine> _lines = [];
+    private readonly Dictionary<(string Queue, string Type, string Requires, string? Key), QueueLine> _lines = [];
     private readonly Dictionary<string, int> _readyByQueue = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastServed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _overflowed = new(StringComparer.Ordinal);
@@ -46,10 +47,10 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
             return false;
         }
 
-        var key = (job.Queue, job.Type, job.Requires is { Count: > 0 } requires ? string.Join(',', requires) : "");
+        var key = (job.Queue, job.Type, job.Requires is { Count: > 0 } requires ? string.Join(',', requires) : "", job.ConcurrencyKey);
         if (!_lines.TryGetValue(key, out var line))
         {
-            line = new QueueLine(job.Queue, job.Type, job.Requires, key.Item3);
+            line = new QueueLine(job.Queue, job.Type, job.Requires, key.Item3, job.ConcurrencyKey);
             _lines.Add(key, line);
         }
 
@@ -76,16 +77,16 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     }
 
     /// <summary>
-    /// Removes and returns the job to run next from the queues that <paramref name="canStart"/>
-    /// allows and the needs that <paramref name="canRun"/> accepts (type, required tags; all when
+    /// Removes and returns the job to run next from the queues (and concurrency keys) that
+    /// <paramref name="canStart"/> allows and the needs that <paramref name="canRun"/> accepts (type, required tags; all when
     /// null), or null when none is ready there.
     /// </summary>
-    public ReadyJob? TakeNext(Func<string, bool>? canStart = null, Func<string, IReadOnlyList<string>?, bool>? canRun = null)
+    public ReadyJob? TakeNext(Func<string, string?, bool>? canStart = null, Func<string, IReadOnlyList<string>?, bool>? canRun = null)
     {
         QueueLine? best = null;
         foreach (var line in _lines.Values)
         {
-            if ((canStart is not null && !canStart(line.Queue)) || (canRun is not null && !canRun(line.Type, line.Requires)))
+            if ((canStart is not null && !canStart(line.Queue, line.Key)) || (canRun is not null && !canRun(line.Type, line.Requires)))
             {
                 continue;
             }
@@ -106,7 +107,7 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
         _lastServed[best.Queue] = ++_serves;
         if (best.Jobs.Count == 0)
         {
-            _lines.Remove((best.Queue, best.Type, best.RequiresKey));
+            _lines.Remove((best.Queue, best.Type, best.RequiresKey, best.Key));
         }
 
         _known.Remove(head.Job.Id);
@@ -211,9 +212,13 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
             (a.NegatedPriority, a.CreatedAt, a.Arrival).CompareTo((b.NegatedPriority, b.CreatedAt, b.Arrival)));
     }
 
-    /// <summary>The ready jobs of one queue and one need, in serving order.</summary>
-    private sealed class QueueLine(string queue, string type, IReadOnlyList<string>? requires, string requiresKey)
+    /// <summary>Whether any job of <paramref name="queue"/> waits here.</summary>
+    public bool HasReady(string queue) => _readyByQueue.ContainsKey(queue);
+
+    /// <summary>The ready jobs of one queue, need and concurrency key, in serving order.</summary>
+    private sealed class QueueLine(string queue, string type, IReadOnlyList<string>? requires, string requiresKey, string? key)
     {
+        public string? Key { get; } = key;
         public string Queue { get; } = queue;
         public string Type { get; } = type;
         public IReadOnlyList<string>? Requires { get; } = requires is { Count: > 0 } ? requires : null;

@@ -18,6 +18,11 @@ internal interface IWorkerGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<WorkerStatus?> GetStatusAsync();
 
+    /// <summary>Reads the <c>queues</c> table into this silo's copy now: a change was just made (a pause, a limit).</summary>
+    [Alias("RefreshQueues")]
+    [AlwaysInterleave]
+    Task RefreshQueuesAsync();
+
     /// <summary>Drains this silo as SIGTERM does, then stops it.</summary>
     [Alias("Drain")]
     [AlwaysInterleave]

@@ -1,6 +1,7 @@
 using JobGrains.Abilities;
 using JobGrains.Execution.Worker;
 using JobGrains.Jobs;
+using JobGrains.Queues;
 using JobGrains.Dispatch;
 using JobGrains.Spot;
 using JobGrains.Storage;
@@ -28,7 +29,7 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
     private readonly AbilityRegistry _abilities;
     private readonly WorkerOptions _options;
     private readonly ILogger<JobWorker> _logger;
-    private readonly Dictionary<string, int> _queueLimits;
+    private readonly QueueSettingsCache _queues;
     private readonly HashSet<string> _stableTypes;
     private readonly WorkerIdentity _identity;
     private readonly AbandonedHandlers _abandoned;
@@ -52,6 +53,7 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
         AbilityRegistry abilities,
         IOptions<WorkerOptions> options,
         IOptions<DispatcherOptions> schedulerOptions,
+        QueueSettingsCache queues,
         SpotState spot,
         TimeProvider time,
         ILogger<JobWorker> logger)
@@ -61,7 +63,7 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
         _abilities = abilities;
         _options = options.Value;
         _logger = logger;
-        _queueLimits = schedulerOptions.Value.QueueLimits;
+        _queues = queues;
         _stableTypes = schedulerOptions.Value.StableTypes.ToHashSet(StringComparer.Ordinal);
         SiloName = silo.SiloAddress.ToParsableString();
         _identity = new WorkerIdentity(SiloName,
@@ -70,7 +72,7 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
         // The parts log under this worker's category, which is what log filters and handlers' loggers name.
         var scheduler = new DispatcherGrainLink(grains);
         _abandoned = new AbandonedHandlers(_options.MaxAbandonedHandlers);
-        _ledger = new SlotLedger(_options.Slots, _queueLimits.Keys, _abandoned);
+        _ledger = new SlotLedger(_options.Slots, queue => queues.Current.ConcurrencyLimit(queue) is not null, _abandoned);
         _releases = new SlotReleases(_ledger, scheduler, SiloName, time, logger);
         _abandoned.Ended = _releases.AbandonedHandlerEnded;
         _drain = new WorkerDrain(time);
@@ -126,14 +128,16 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
 
     /// <summary>
     /// Takes a slot for a job being submitted through this silo, to start it here at once; null
-    /// when it should go through the dispatcher (see <see cref="WorkerOptions.StartOnIntake"/>).
+    /// when it should go through the dispatcher (see <see cref="WorkerOptions.StartOnIntake"/>). A job of
+    /// a paused or limited queue, or one with a concurrency key, always does: only the dispatcher
+    /// knows whether its rule lets it start (and this silo's copy of the rules must be fresh).
     /// The submitter stores the job already running and then runs it with <see cref="IntakeStart.Run"/>,
     /// or gives the slot back by disposing the <see cref="IntakeStart"/>.
     /// </summary>
-    public IntakeStart? TryStartOnIntake(Guid jobId, string queue, string type, IReadOnlyList<string>? requires)
+    public IntakeStart? TryStartOnIntake(Guid jobId, string queue, string type, IReadOnlyList<string>? requires, string? concurrencyKey = null)
     {
         // A silo at risk of preemption starts nothing on intake: its work goes through the dispatcher.
-        if (!_options.StartOnIntake || _queueLimits.ContainsKey(queue) || (_options.Spot && _stableTypes.Contains(type)) || _spot.AtRisk
+        if (!_options.StartOnIntake || concurrencyKey is not null || !_queues.Fresh || _queues.Current.Controlled.Contains(queue) || (_options.Spot && _stableTypes.Contains(type)) || _spot.AtRisk
             || !_abilities.Local.CanRun(type, requires) || !_ledger.TryTakeForIntake(jobId, Draining))
         {
             return null;

@@ -8,7 +8,7 @@ namespace JobGrains.Execution;
 /// silo died), it knows: the worker it was given answers to another name, and it does nothing.
 /// </summary>
 [PreferLocalPlacement]
-internal sealed class WorkerGrain(JobWorker worker, IHostApplicationLifetime lifetime) : Grain, IWorkerGrain
+internal sealed class WorkerGrain(JobWorker worker, Queues.QueueSettingsCache queues, IHostApplicationLifetime lifetime) : Grain, IWorkerGrain
 {
     private bool IsHome => worker.SiloName == this.GetPrimaryKeyString();
 
@@ -36,6 +36,14 @@ internal sealed class WorkerGrain(JobWorker worker, IHostApplicationLifetime lif
 
     public Task<WorkerStatus?> GetStatusAsync() =>
         Task.FromResult(IsHome ? worker.Status() : null);
+
+    public async Task RefreshQueuesAsync()
+    {
+        if (IsHome)
+        {
+            await queues.RefreshAsync();
+        }
+    }
 
     public Task<bool> DrainAsync()
     {

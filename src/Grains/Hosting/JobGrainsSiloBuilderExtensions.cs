@@ -5,6 +5,7 @@ using JobGrains.Execution;
 using JobGrains.Execution.Commands;
 using JobGrains.Execution.Handlers;
 using JobGrains.Jobs;
+using JobGrains.Queues;
 using JobGrains.Retention;
 using JobGrains.Schedules;
 using JobGrains.Dispatch;
@@ -74,6 +75,7 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddMetrics();
         services.AddSingleton<JobMetrics>();
         services.AddSingleton<QueueDepthReport>();
+        services.AddSingleton<QueueRuleReport>();
         services.AddSingleton<SiloGauges>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloGauges>());
         services.AddSingleton<SubmissionRules>();
@@ -83,6 +85,7 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<JobAttempts>();
         services.AddJobSchedules(configuration);
         services.AddBulkOperations(configuration);
+        services.AddJobQueues();
         services.AddSpotNotices(configuration);
 
         // Off unless configured: a worker of your own runs its own handlers; the stock silo turns them on.

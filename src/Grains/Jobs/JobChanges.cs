@@ -2,6 +2,7 @@ using System.Diagnostics;
 using JobGrains.Abilities;
 using JobGrains.Events;
 using JobGrains.Dispatch;
+using JobGrains.Queues;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -18,7 +19,9 @@ internal sealed partial class JobChanges(
     JobEventPublisher events,
     JobMetrics metrics,
     ReadyJobForwarder dispatcher,
+    KeyReleaseForwarder keyReleases,
     AbilityRegistry abilities,
+    QueueSettingsCache queues,
     ILogger<JobChanges> logger)
 {
     /// <summary>
@@ -57,9 +60,13 @@ internal sealed partial class JobChanges(
             }
 
             metrics.AttemptEnded(row, ending.Outcome, ending.Now);
+            if (row.ConcurrencyKey is not null)
+            {
+                keyReleases.Released(row.Id);
+            }
         }
 
-        events.Publish(row.ToView(abilities.WaitingFor(row)));
+        events.Publish(row.ToView(abilities.WaitingFor(row) ?? queues.WaitingFor(row)));
         if (row.State.IsTerminal())
         {
             metrics.Finished(row);

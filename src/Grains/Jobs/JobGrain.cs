@@ -1,5 +1,7 @@
 using JobGrains.Abilities;
+using JobGrains.Dispatch;
 using JobGrains.Execution;
+using JobGrains.Queues;
 using JobGrains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,6 +28,7 @@ internal sealed partial class JobGrain(
     JobAttempts attempts,
     JobChanges changes,
     AbilityRegistry abilities,
+    QueueSettingsCache queues,
     IOptions<JobOptions> options,
     TimeProvider time,
     ILogger<JobGrain> logger) : Grain, IJobGrain
@@ -38,8 +41,14 @@ internal sealed partial class JobGrain(
     public async Task<JobView?> GetAsync()
     {
         await LoadAsync();
-        return _job is null ? null : _job.ToView(abilities.WaitingFor(_job));
+        return _job is null ? null : _job.ToView(abilities.WaitingFor(_job) ?? queues.WaitingFor(_job) ?? await LimitWaitAsync(_job));
     }
+
+    /// <summary>What a limit of its queue (or its concurrency key) holds a ready job back for, as the dispatcher sees it now.</summary>
+    private async Task<string?> LimitWaitAsync(JobRecord job) =>
+        job.State == JobState.Queued && (job.ConcurrencyKey is not null || queues.Current.Controlled.Contains(job.Queue))
+            ? await GrainFactory.GetGrain<IJobDispatcherGrain>(JobDispatcherGrainKeys.Default).WaitingForAsync(job.Queue, job.ConcurrencyKey)
+            : null;
 
     public async Task<IReadOnlyList<AttemptView>> GetAttemptsAsync() => await store.LoadAttemptsAsync(Id);
 

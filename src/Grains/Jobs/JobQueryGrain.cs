@@ -5,7 +5,7 @@ namespace JobGrains.Jobs;
 
 /// <summary>Answers list queries from the <c>jobs</c> table on whichever silo is at hand.</summary>
 [StatelessWorker]
-internal sealed class JobQueryGrain(JobStore store, AbilityRegistry abilities) : Grain, IJobQueryGrain
+internal sealed class JobQueryGrain(JobStore store, AbilityRegistry abilities, Queues.QueueSettingsCache queues) : Grain, IJobQueryGrain
 {
     public Task<IReadOnlyList<string>> GetJobTypesAsync() => abilities.KnownTypesAsync();
 
@@ -35,7 +35,7 @@ internal sealed class JobQueryGrain(JobStore store, AbilityRegistry abilities) :
                 break;
             }
 
-            items.Add(row.ToView(abilities.WaitingFor(row)));
+            items.Add(row.ToView(abilities.WaitingFor(row) ?? queues.WaitingFor(row)));
         }
 
         var next = items.Count < rows.Count ? new JobCursor(items[^1].CreatedAt, items[^1].Id).ToString() : null;

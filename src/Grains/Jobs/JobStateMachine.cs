@@ -34,6 +34,7 @@ internal static class JobStateMachine
         RunAt = submission.RunAt,
         TraceParent = traceParent,
         Requires = submission.Requires is { Count: > 0 } requires ? [.. requires.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)] : null,
+        ConcurrencyKey = submission.ConcurrencyKey,
         Version = 1,
     };
 

@@ -41,7 +41,8 @@ internal sealed class SubmissionRules(AbilityRegistry abilities)
             submission.TimeoutSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
             submission.RunAt?.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "",
             JsonSerializer.Serialize(document.RootElement),
-            string.Join(',', (submission.Requires ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)));
+            string.Join(',', (submission.Requires ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)))
+            + (submission.ConcurrencyKey is { } key ? "\nkey:" + key : ""); // absent: digests stored before keys existed still match
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 

@@ -86,6 +86,10 @@ internal sealed record JobRecord
     [Column("requires", NpgsqlDbType.Jsonb, Fixed = true)]
     public IReadOnlyList<string>? Requires { get; init; }
 
+    /// <summary>At most the queue's key concurrency of the jobs of one queue and key run at once; null for none.</summary>
+    [Column("concurrency_key", NpgsqlDbType.Text, Fixed = true)]
+    public string? ConcurrencyKey { get; init; }
+
     /// <summary>The version stored in the row; a write succeeds only against this version.</summary>
     [Column("version", NpgsqlDbType.Bigint)]
     public long Version { get; init; }
@@ -125,6 +129,7 @@ internal sealed record JobRecord
         TimeoutSeconds = TimeoutSeconds,
         Version = Version,
         Requires = Requires ?? [],
+        ConcurrencyKey = ConcurrencyKey,
         WaitingFor = waitingFor,
     };
 }

@@ -46,7 +46,7 @@ internal static class JobSql
 
     // One queue's ready jobs in serving order (the partial index jobs_queued_serving_order).
     public const string SelectQueued = """
-        SELECT id, queue, priority, created_at, type, requires::text FROM jobs
+        SELECT id, queue, priority, created_at, type, requires::text, concurrency_key FROM jobs
         WHERE state = 'queued' AND queue = $1
         ORDER BY priority DESC, created_at, id
         LIMIT $2
@@ -123,21 +123,50 @@ internal static class JobSql
     // job became due) comes back beside the new row. A start asked again (same silo, same time:
     // the answer to the first ask was lost) finds its row running and gets it back, unchanged
     // and marked repeated; the snapshot of this statement does not see the rows it starts itself.
+    // A job with a concurrency key starts only with a claim on its (queue, key) in queue_key_slots,
+    // made here, in the same commit: the claim's upsert locks the key's row and reads its latest
+    // committed count, so concurrent starts of one key serialize there and none commits past the
+    // queue's key_concurrency (see migration 0010). Jobs without a key pass the claim untouched.
     private static readonly string StartManySql = $"""
         WITH ready AS (
-            SELECT j.id, j.progress, j.updated_at, j.run_at, u.silo, u.now
+            SELECT j.id, j.progress, j.updated_at, j.run_at, j.queue, j.concurrency_key, u.silo, u.now
             FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, silo, now)
             JOIN jobs AS j ON j.id = u.id
             WHERE CASE j.state WHEN 'queued' THEN true WHEN 'scheduled' THEN j.run_at <= u.now ELSE false END
             ORDER BY j.id
             FOR UPDATE OF j
         ),
+        wanted AS (
+            SELECT r.queue, r.concurrency_key, count(*)::int AS n,
+                   (SELECT COALESCE(max(q.key_concurrency), 1) FROM queues AS q WHERE q.name = r.queue) AS key_limit
+            FROM ready AS r WHERE r.concurrency_key IS NOT NULL
+            GROUP BY r.queue, r.concurrency_key
+        ),
+        claimed AS (
+            INSERT INTO queue_key_slots AS s (queue, concurrency_key, running, granted)
+            SELECT queue, concurrency_key, LEAST(n, key_limit), LEAST(n, key_limit) FROM wanted
+            ORDER BY queue, concurrency_key
+            ON CONFLICT (queue, concurrency_key) DO UPDATE SET
+                granted = GREATEST(0, LEAST(EXCLUDED.running,
+                    (SELECT COALESCE(max(q.key_concurrency), 1) FROM queues AS q WHERE q.name = s.queue) - s.running)),
+                running = s.running + GREATEST(0, LEAST(EXCLUDED.running,
+                    (SELECT COALESCE(max(q.key_concurrency), 1) FROM queues AS q WHERE q.name = s.queue) - s.running))
+            RETURNING s.queue, s.concurrency_key, s.granted
+        ),
+        refused AS (
+            SELECT ranked.id FROM (
+                SELECT r.id, r.queue, r.concurrency_key,
+                       row_number() OVER (PARTITION BY r.queue, r.concurrency_key ORDER BY r.id) AS place
+                FROM ready AS r WHERE r.concurrency_key IS NOT NULL) AS ranked
+            JOIN claimed AS c ON c.queue = ranked.queue AND c.concurrency_key = ranked.concurrency_key
+            WHERE ranked.place > c.granted
+        ),
         started AS (
             UPDATE jobs AS j SET
                 state = 'running', attempt = j.attempt + 1, silo = r.silo, started_at = r.now, updated_at = r.now,
                 finished_at = NULL, progress = NULL, version = j.version + 1
             FROM ready AS r
-            WHERE j.id = r.id
+            WHERE j.id = r.id AND NOT EXISTS (SELECT 1 FROM refused AS x WHERE x.id = r.id)
             RETURNING {ReturnedColumns}, r.progress::text AS previous_progress, r.updated_at AS due_updated_at, r.run_at AS due_run_at,
                       false AS repeated
         ),
@@ -158,7 +187,8 @@ internal static class JobSql
 
     // Ends attempts, fenced by the attempt number and state 'running' (not by version: progress
     // and checkpoints of the attempt bump the version while it runs). What the ending does to the
-    // error and the count is the state machine's to say (AttemptEnding.KeepsError, .Counts).
+    // error and the count is the state machine's to say (AttemptEnding.KeepsError, .Counts). An
+    // ended attempt of a job with a concurrency key gives its key claim back (see StartManySql).
     private static readonly string EndManySql = $"""
         WITH ended AS (
             UPDATE jobs AS j SET
@@ -177,6 +207,11 @@ internal static class JobSql
             SELECT id, attempt, silo, COALESCE(started_at, updated_at), updated_at, a_outcome, a_error FROM ended
             ON CONFLICT (job_id, attempt) DO UPDATE SET
                 finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, error = EXCLUDED.error
+        ),
+        released AS (
+            UPDATE queue_key_slots AS s SET running = GREATEST(0, s.running - e.n)
+            FROM (SELECT queue, concurrency_key, count(*)::int AS n FROM ended WHERE concurrency_key IS NOT NULL GROUP BY queue, concurrency_key) AS e
+            WHERE s.queue = e.queue AND s.concurrency_key = e.concurrency_key
         )
         SELECT * FROM ended
         """;

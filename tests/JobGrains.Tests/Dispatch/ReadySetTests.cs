@@ -83,8 +83,8 @@ public sealed class ReadySetTests
         var other = Job(1, queue: "other");
         set.Add(limited, T0);
         set.Add(other, T0);
-        Assert.Same(other, set.TakeNext(queue => queue != "limited"));
-        Assert.Null(set.TakeNext(queue => queue != "limited"));
+        Assert.Same(other, set.TakeNext((queue, _) => queue != "limited"));
+        Assert.Null(set.TakeNext((queue, _) => queue != "limited"));
         Assert.Equal(1, set.ReadyCount);
     }
 

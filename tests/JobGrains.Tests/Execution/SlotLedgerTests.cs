@@ -151,7 +151,7 @@ public sealed class SlotLedgerTests
     }
 
     [Fact]
-    public void Held_counts_cover_limited_queues_only_and_each_snapshot_has_a_higher_sequence()
+    public void Held_counts_cover_every_queue_so_a_queue_limited_at_runtime_is_counted_at_once_and_each_snapshot_has_a_higher_sequence()
     {
         var ledger = Ledger(8, "limited");
         ledger.Hold("limited");
@@ -159,17 +159,17 @@ public sealed class SlotLedgerTests
         ledger.Hold("other");
 
         var (first, held) = ledger.HeldSnapshot();
-        Assert.Equal(new Dictionary<string, int> { ["limited"] = 2 }, held);
+        Assert.Equal(new Dictionary<string, int> { ["limited"] = 2, ["other"] = 1 }, held);
 
+        // Only a limited queue's end is worth a report while a pull waits.
+        Assert.False(ledger.FreeSlot("other"));
         ledger.FreeSlot("limited");
         ledger.FreeSlot("limited");
         var (second, after) = ledger.HeldSnapshot();
         Assert.True(second > first);
         Assert.Empty(after);
 
-        var (sequence, none) = Ledger(8).HeldSnapshot();
-        Assert.Equal(0, sequence);
-        Assert.Empty(none);
+        Assert.Empty(Ledger(8).HeldSnapshot().Held);
     }
 
     [Fact]

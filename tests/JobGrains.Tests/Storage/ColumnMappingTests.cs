@@ -85,6 +85,7 @@ public sealed class ColumnMappingTests : IAsyncLifetime
             Checkpoint = """{"done": 40}""",
             TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
             Requires = ["gpu", "region-eu"],
+            ConcurrencyKey = "customer-42",
             Version = 9,
         };
         AssertNoPropertyIsDefault(job);

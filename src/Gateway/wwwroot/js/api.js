@@ -55,5 +55,9 @@ export const api = {
   schedules: () => call("GET", "/api/schedules"),
   pauseSchedule: (name) => call("POST", `/api/schedules/${encodeURIComponent(name)}/pause`),
   resumeSchedule: (name) => call("POST", `/api/schedules/${encodeURIComponent(name)}/resume`),
+  queues: () => call("GET", "/api/queues"),
+  pauseQueue: (name) => call("POST", `/api/queues/${encodeURIComponent(name)}/pause`),
+  resumeQueue: (name) => call("POST", `/api/queues/${encodeURIComponent(name)}/resume`),
+  changeQueue: (name, limits) => call("PUT", `/api/queues/${encodeURIComponent(name)}`, limits),
   drainSilo: (silo) => call("POST", `/api/cluster/silos/${encodeURIComponent(silo)}/drain`),
 };

@@ -283,14 +283,67 @@ function renderCluster(cluster) {
         (silo.tags ?? []).length ? el("span", { className: "muted" }, ` [${silo.tags.join(", ")}]`) : null),
       el("td", {}, drain));
   }));
-  $("queues").tBodies[0].replaceChildren(...cluster.queues.map((queue) =>
-    el("tr", { dataset: { queue: queue.name } }, el("td", {}, queue.name), el("td", {}, String(queue.depth)), el("td", {}, queue.concurrencyLimit ? `${queue.running} / ${queue.concurrencyLimit}` : String(queue.running)))));
   $("stat-running").textContent = cluster.silos.reduce((sum, s) => sum + s.running, 0);
   $("stat-waiting").textContent = cluster.queues.reduce((sum, q) => sum + q.depth, 0);
 }
 
+// ---- queues: pause toggle and editable limits ---------------------------------------------------
+
+function describeLimits(queue) {
+  const parts = [];
+  if (queue.concurrencyLimit) parts.push(`${queue.concurrencyLimit} at once`);
+  if (queue.rateLimit) parts.push(`${queue.rateLimit.count} per ${queue.rateLimit.periodSeconds} s`);
+  if (queue.keyConcurrency !== 1) parts.push(`${queue.keyConcurrency} per key`);
+  return parts.length ? parts.join(", ") : "none";
+}
+
+function renderQueues({ items }) {
+  $("queues").tBodies[0].replaceChildren(...items.map((queue) => {
+    const toggle = el("button", { type: "button", className: "link", onclick: () => toggleQueue(queue) }, queue.paused ? "resume" : "pause");
+    const limits = el("button", { type: "button", className: "link", title: "edit the limits", onclick: () => editLimits(queue) }, describeLimits(queue));
+    return el("tr", { dataset: { queue: queue.name, paused: String(queue.paused) } },
+      el("td", {}, queue.name, queue.paused ? el("span", { className: "state cancelled" }, "paused") : null),
+      el("td", {}, String(queue.waiting)),
+      el("td", {}, queue.concurrencyLimit ? `${queue.running} / ${queue.concurrencyLimit}` : String(queue.running)),
+      el("td", {}, limits),
+      el("td", {}, toggle));
+  }));
+}
+
+async function toggleQueue(queue) {
+  try {
+    await (queue.paused ? api.resumeQueue(queue.name) : api.pauseQueue(queue.name));
+    renderQueues(await api.queues());
+  } catch (error) {
+    handleError(error, `Could not ${queue.paused ? "resume" : "pause"} the queue`);
+  }
+}
+
+// Empty removes a limit; a rate is "count/seconds", e.g. "20/1".
+async function editLimits(queue) {
+  const concurrency = prompt(`Queue ${queue.name}: most attempts at once (empty: no limit)`, queue.concurrencyLimit ?? "");
+  if (concurrency === null) return;
+  const rate = prompt(`Queue ${queue.name}: most starts per period, as count/seconds (empty: no limit)`,
+    queue.rateLimit ? `${queue.rateLimit.count}/${queue.rateLimit.periodSeconds}` : "");
+  if (rate === null) return;
+  const perKey = prompt(`Queue ${queue.name}: most attempts at once per concurrency key`, queue.keyConcurrency);
+  if (perKey === null) return;
+  const [count, periodSeconds] = rate.split("/").map((part) => Number(part.trim()));
+  try {
+    await api.changeQueue(queue.name, {
+      concurrencyLimit: concurrency.trim() ? Number(concurrency) : null,
+      rateLimit: rate.trim() ? { count, periodSeconds: periodSeconds || 1 } : null,
+      keyConcurrency: perKey.trim() ? Number(perKey) : null,
+    });
+    renderQueues(await api.queues());
+  } catch (error) {
+    handleError(error, "Could not change the limits");
+  }
+}
+
 async function pollCluster() {
   try {
+    renderQueues(await api.queues());
     renderCluster(await api.cluster());
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return askKey("The key was refused.");

@@ -6,12 +6,18 @@ namespace JobGrains.Execution.Worker;
 /// The worker's slot accounting, with no I/O and no tasks: slots busy with attempts, slots offered
 /// to the dispatcher in a pull, slots taken for starts on intake, outcomes still being stored, whether
 /// the dispatcher has anything waiting for this silo, the jobs this worker knows of, and the jobs held
-/// per limited queue. Safe to call from any thread.
+/// per queue. Safe to call from any thread.
 /// </summary>
-internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQueues, AbandonedHandlers? abandoned = null)
+/// <remarks>
+/// Every queue is counted (a queue may be limited at runtime, and its count must then be right at
+/// once); <c>limited</c> says which queues' ends are worth a report while a pull waits.
+/// </remarks>
+internal sealed class SlotLedger(int slots, Func<string, bool> limited, AbandonedHandlers? abandoned = null)
 {
-    private static readonly Dictionary<string, int> NothingHeld = [];
-    private readonly HashSet<string> _limitedQueues = limitedQueues.ToHashSet(StringComparer.Ordinal);
+    public SlotLedger(int slots, IReadOnlyCollection<string> limitedQueues, AbandonedHandlers? abandoned = null)
+        : this(slots, limitedQueues.ToHashSet(StringComparer.Ordinal).Contains, abandoned)
+    {
+    }
 
     // Jobs that hold a slot here or whose outcome is being stored: added before the attempt
     // starts, removed after its outcome is stored.
@@ -126,7 +132,7 @@ internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQ
 
     public void EndPull() => Volatile.Write(ref _pulling, 0);
 
-    /// <summary>Counts a job of the pull's answer as held here (limited queues only).</summary>
+    /// <summary>Counts a job of the pull's answer as held here.</summary>
     public void Hold(string queue) => ChangeHeld(queue, +1);
 
     /// <summary>
@@ -160,25 +166,15 @@ internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQ
     /// <summary>The held counts with a sequence number that orders them, taken together.</summary>
     public (long Sequence, IReadOnlyDictionary<string, int> Held) HeldSnapshot()
     {
-        if (_limitedQueues.Count == 0)
-        {
-            return (0, NothingHeld);
-        }
-
         lock (_heldByQueue)
         {
             return (++_heldSequence, new Dictionary<string, int>(_heldByQueue, StringComparer.Ordinal));
         }
     }
 
-    /// <summary>Counts jobs of limited queues only (the dispatcher counts nothing else); false for other queues.</summary>
+    /// <summary>Counts the jobs of every queue; true for a limited queue (the dispatcher counts it now).</summary>
     private bool ChangeHeld(string queue, int delta)
     {
-        if (!_limitedQueues.Contains(queue))
-        {
-            return false;
-        }
-
         lock (_heldByQueue)
         {
             var count = _heldByQueue.GetValueOrDefault(queue) + delta;
@@ -192,6 +188,6 @@ internal sealed class SlotLedger(int slots, IReadOnlyCollection<string> limitedQ
             }
         }
 
-        return true;
+        return limited(queue);
     }
 }
