@@ -13,6 +13,7 @@ namespace JobGrains.Tests.Scripts;
 /// the secrets are in files only the user can read and on no command line, and the scripts refuse
 /// what could make them write through another user's symbolic link.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class LocalStackSecurityTests(ITestOutputHelper output) : IDisposable
 {
     private const string Psql = "/usr/lib/postgresql/15/bin/psql";
