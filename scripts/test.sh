@@ -74,7 +74,7 @@ clean_results_dir() {
   esac
   rm -rf -- "$RESULTS_DIR"
   mkdir -p -- "$RESULTS_DIR"
-  [[ -L $RESULTS_DIR ]] && die "$RESULTS_DIR is a symbolic link; refusing to use it"
+  if [[ -L $RESULTS_DIR ]]; then die "$RESULTS_DIR is a symbolic link; refusing to use it"; fi
 }
 
 # Prints "files counted total executed passed failed broken" summed over every TRX under
