@@ -52,7 +52,12 @@ internal static class GatewayBuilderExtensions
         }
 
         var clusterId = configuration["JobGrains:ClusterId"] is { Length: > 0 } id ? id : ClusterConnectionOptions.DefaultClusterId;
-        builder.UseOrleansClient(client => client.UseJobGrains(connectionString, o => o.ClusterId = clusterId));
+        var tls = configuration.GetSection(ClusterTlsOptions.Section).Get<ClusterTlsOptions>();
+        builder.UseOrleansClient(client => client.UseJobGrains(connectionString, o =>
+        {
+            o.ClusterId = clusterId;
+            o.Tls = tls;
+        }));
         builder.Services.AddSingleton<IClientConnectionRetryFilter, ClusterConnectionRetryFilter>();
         builder.Services.AddSingleton<IClusterConnectionStatusObserver, ClusterConnectionWatcher>();
         return builder;

@@ -36,11 +36,11 @@ public sealed class ProcessCluster : IAsyncDisposable
     }
 
     /// <summary>Connects the in-process client through the cluster's membership table.</summary>
-    public async Task ConnectClientAsync()
+    public async Task ConnectClientAsync(Action<JobsClientOptions>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleansClient(client => client.UseJobGrains(Database.ConnectionString));
+        builder.UseOrleansClient(client => client.UseJobGrains(Database.ConnectionString, configure));
         _client = builder.Build();
         await _client.StartAsync();
     }
