@@ -35,7 +35,7 @@ public sealed class ClusterTlsTests : IDisposable
     [Fact]
     public async Task A_cluster_with_mutual_tls_runs_jobs_and_refuses_a_client_without_a_certificate()
     {
-        await using var cluster = await ProcessCluster.CreateAsync("tls");
+        await using var cluster = await ProcessCluster.CreateAsync("clustertls");
         var settings = new Dictionary<string, string>
         {
             ["JobGrains:Tls:CertificatePath"] = _pfx,
