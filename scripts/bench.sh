@@ -74,7 +74,7 @@ HALF_SECONDS="${JOBGRAINS_BENCH_HALF_SECONDS:-5}"
 LIST_ROWS="${JOBGRAINS_BENCH_LIST_ROWS:-1000000}"
 BURN="${JOBGRAINS_BENCH_BURN:-0}"
 BENCH_DLL="$JG_ROOT/artifacts/bin/JobGrains.Bench/release/JobGrains.Bench.dll"
-API_KEY="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+API_KEY="bench-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 RUNNING=0 # silos of the stack now up
 PG_UP=0
 
@@ -105,20 +105,17 @@ show_logs() {
 
 # A fresh `jobgrains` database for each stack, so that one stack's rows do not weigh on the next.
 reset_database() {
-  local bindir
-  bindir=$(pg_bindir)
-  "$bindir/dropdb" -h 127.0.0.1 -p "$JOBGRAINS_PG_PORT" -U postgres --if-exists jobgrains
-  "$bindir/createdb" -h 127.0.0.1 -p "$JOBGRAINS_PG_PORT" -U postgres jobgrains
+  pg_super_psql "$JOBGRAINS_DATA" "$JOBGRAINS_PG_PORT" postgres <<<'drop database if exists jobgrains'
+  pg_app_database "$JOBGRAINS_DATA" "$JOBGRAINS_PG_PORT" jobgrains
 }
 
 # Waits until membership lists SILOS silos as Active (status 3). The benchmark program then
 # retries until the cluster resolves the JobGrains grains (a silo that has just joined may not yet).
 wait_silos_active() { # SILOS
-  local want=$1 deadline=$((SECONDS + 120)) active bindir
-  bindir=$(pg_bindir)
+  local want=$1 deadline=$((SECONDS + 120)) active
   while ((SECONDS < deadline)); do
-    active=$("$bindir/psql" -h 127.0.0.1 -p "$JOBGRAINS_PG_PORT" -U postgres -d jobgrains -XAtq \
-      -c "select count(*) from orleansmembershiptable where status = 3" 2>/dev/null || echo 0)
+    active=$(pg_super_psql "$JOBGRAINS_DATA" "$JOBGRAINS_PG_PORT" jobgrains \
+      <<<"select count(*) from orleansmembershiptable where status = 3" 2>/dev/null || echo 0)
     [[ $active =~ ^[0-9]+$ ]] && ((active >= want)) && return 0
     sleep 0.3
   done
@@ -153,9 +150,12 @@ run_bench() { # SILOS OUT
   for ((n = 1; n <= silos; n++)); do procs+=(--proc "silo-$n=$(pid_of "silo-$n")"); done
   # The list timings need one stack only: the first.
   [[ $silos == "${STACKS%% *}" ]] && list_rows=$LIST_ROWS && burn=$BURN
+  # The connection string and the key through the environment: never on a command line.
+  local -x ConnectionStrings__JobGrains JOBGRAINS_API_KEY=$API_KEY
+  ConnectionStrings__JobGrains=$(jg_connection_string)
   # shellcheck disable=SC2086 # JOBGRAINS_BENCH_ARGS is a list of words
   (exec 9>&- && dotnet "$BENCH_DLL" run \
-    --connection "$(jg_connection_string)" --url "$JOBGRAINS_URL" --api-key "$API_KEY" \
+    --url "$JOBGRAINS_URL" \
     --label "$silos-silo" --out "$out" --paths "$PATHS" --repeat "$REPEAT" \
     --client-jobs "$JOBS" --rest-jobs "$JOBS" --half-seconds "$HALF_SECONDS" --list-rows "$list_rows" --burn "$burn" \
     "${procs[@]}" ${JOBGRAINS_BENCH_ARGS:-})

@@ -22,8 +22,14 @@ Environment (defaults):
   JOBGRAINS_URL=http://127.0.0.1:5080    JOBGRAINS_PG_PORT=5433
   JOBGRAINS_SILOS=2                      JOBGRAINS_SILO_PORT=11111
   JOBGRAINS_SLOTS (attempts per silo)    JOBGRAINS_SPOT_SILOS (e.g. "2 3")
-  JOBGRAINS_API_KEY (else generated once and kept in \$JOBGRAINS_DATA/api-key)
+  JOBGRAINS_API_KEY (else generated once and kept in \$JOBGRAINS_DATA/api-key;
+                     at least 32 characters)
   JOBGRAINS_SKIP_BUILD=1 skips the build; JOBGRAINS_READY_TIMEOUT=120 (seconds)
+
+Kept in \$JOBGRAINS_DATA, readable by you only: api-key, api-header (for curl -H @file),
+pgpass (the password of PostgreSQL's role jobgrains, for PGPASSFILE=... psql), connection-string
+(for workers of your own), logs/. PostgreSQL listens on 127.0.0.1 and asks every connection for
+a password; its superuser is reachable only over its local socket, by the cluster's owner.
 EOF
 }
 
@@ -75,23 +81,25 @@ check_ports_free() {
 }
 
 # The key from JOBGRAINS_API_KEY, else the one kept in $JOBGRAINS_DATA/api-key, else
-# a new one stored there (mode 600) for the next runs.
+# a new one (48 hex digits) stored there for the next runs. Either way it is (re)written to
+# api-key and, as a header line for `curl -H @file`, to api-header (both 0600): the key is
+# never put on a command line.
 resolve_api_key() {
   local file="$JOBGRAINS_DATA/api-key" key=""
   if [[ -n ${JOBGRAINS_API_KEY:-} ]]; then
-    printf '%s\n' "$JOBGRAINS_API_KEY"
-    return 0
+    key=$JOBGRAINS_API_KEY
+  elif [[ -f $file && ! -L $file ]]; then
+    key=$(tr -d '[:space:]' <"$file")
   fi
-  [[ -f $file ]] && key=$(tr -d '[:space:]' <"$file")
   if [[ -z $key ]]; then
     key=$(openssl rand -hex 24 2>/dev/null) || key=""
     [[ -n $key ]] || key=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-    mkdir -p -- "$JOBGRAINS_DATA"
-    (umask 077 && printf '%s\n' "$key" >"$file.tmp.$$")
-    mv -f -- "$file.tmp.$$" "$file"
     log "generated an API key, kept in $file"
   fi
-  chmod 600 -- "$file"
+  ((${#key} >= 32)) || die "the API key must have at least 32 characters (it has ${#key}); unset JOBGRAINS_API_KEY to get a generated one"
+  [[ $key =~ ^[[:graph:]]+$ ]] || die "the API key must not contain white space or control characters"
+  printf '%s\n' "$key" | jg_write_private "$file"
+  printf 'X-Api-Key: %s\n' "$key" | jg_write_private "$JOBGRAINS_DATA/api-header"
   printf '%s\n' "$key"
 }
 
@@ -126,9 +134,7 @@ stop_stack() {
 # The connection string of the stack's database, for workers and clients of your own:
 # export ConnectionStrings__JobGrains="$(cat "$JOBGRAINS_DATA/connection-string")". Mode 600.
 write_connection_string() {
-  local file="$JOBGRAINS_DATA/connection-string"
-  (umask 077 && printf '%s\n' "$(jg_connection_string)" >"$file.tmp.$$")
-  mv -f -- "$file.tmp.$$" "$file"
+  jg_connection_string | jg_write_private "$JOBGRAINS_DATA/connection-string"
 }
 
 start_stack() {
@@ -172,8 +178,9 @@ JobGrains is ready: $JOBGRAINS_SILOS silo(s)$spot, PostgreSQL on 127.0.0.1:$JOBG
   Dashboard:  $JOBGRAINS_URL/#key=$API_KEY
               $JOBGRAINS_URL/  (asks for the API key)
   API key:    $API_KEY
-  Try:        curl -s -H 'X-Api-Key: $API_KEY' -H 'Content-Type: application/json' \\
+  Try:        curl -s -H @$JOBGRAINS_DATA/api-header -H 'Content-Type: application/json' \\
                 -d '{"type":"echo","instruction":{"hello":"world"}}' $JOBGRAINS_URL/api/jobs
+  SQL:        PGPASSFILE=$JOBGRAINS_DATA/pgpass psql -h 127.0.0.1 -p $JOBGRAINS_PG_PORT -U jobgrains jobgrains
   Metrics:    $JOBGRAINS_URL/metrics (gateway), http://127.0.0.1:$(silo_metrics_port 1)/metrics (silo-1; silo N: that port + N - 1)
   Logs:       $JOBGRAINS_DATA/logs/
   Workers:    ConnectionStrings__JobGrains="\$(cat $JOBGRAINS_DATA/connection-string)" (README: "Your own workers")

@@ -74,6 +74,7 @@ clean_results_dir() {
   esac
   rm -rf -- "$RESULTS_DIR"
   mkdir -p -- "$RESULTS_DIR"
+  if [[ -L $RESULTS_DIR ]]; then die "$RESULTS_DIR is a symbolic link; refusing to use it"; fi
 }
 
 # Prints "files counted total executed passed failed broken" summed over every TRX under
@@ -174,7 +175,6 @@ on_exit() {
 
 main() {
   is_uint "$TEST_PG_PORT" || die "JOBGRAINS_TEST_PG_PORT must be a port number, not '$TEST_PG_PORT'"
-  mkdir -p -- "$TEST_DATA"
   lock_data_dir "$TEST_DATA" "another scripts/test.sh is running for $TEST_DATA"
   clean_results_dir
 
@@ -186,8 +186,14 @@ main() {
   ensure_chromium
   ensure_openapi_linter
   PG_UP=1
+  # The tests create their databases as the superuser, over the socket as the user running
+  # them; what they run of the product connects over TCP as the role jobgrains, with its password.
+  JG_PG_SUPERUSER_PEERS=$(id -un)
   pg_start "$TEST_DATA" "$TEST_PG_PORT" ""
-  export JOBGRAINS_TEST_CONNECTION="Host=127.0.0.1;Port=$TEST_PG_PORT;Username=postgres;Database=postgres"
+  pg_app_role "$TEST_DATA" "$TEST_PG_PORT"
+  export JOBGRAINS_TEST_CONNECTION="Host=$(pg_socket_dir "$TEST_DATA");Port=$TEST_PG_PORT;Username=postgres;Database=postgres"
+  export JOBGRAINS_TEST_APP_CONNECTION
+  JOBGRAINS_TEST_APP_CONNECTION="Host=127.0.0.1;Port=$TEST_PG_PORT;Username=$JG_PG_APP_ROLE;Password=$(pg_app_password "$TEST_DATA");Database=postgres"
   export JOBGRAINS_REPO_ROOT="$JG_ROOT"
 
   build_release || finish 1 "the build failed"

@@ -21,7 +21,9 @@ return options.Command switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: JobGrains.Bench run --connection CS --url URL --api-key KEY --out FILE [--proc NAME=PID]... [options]");
+    Console.Error.WriteLine("usage: JobGrains.Bench run --url URL --out FILE [--proc NAME=PID]... [options]");
+    Console.Error.WriteLine("       (the connection string from ConnectionStrings__JobGrains, the key from JOBGRAINS_API_KEY:");
+    Console.Error.WriteLine("       secrets never on a command line, where any local user can read them)");
     Console.Error.WriteLine("       JobGrains.Bench combine --two FILE --one FILE");
     return 2;
 }
@@ -46,7 +48,8 @@ static int Combine(Options options)
 
 static async Task<int> RunAsync(Options options)
 {
-    var connection = options.Get("connection");
+    var connection = Environment.GetEnvironmentVariable("ConnectionStrings__JobGrains")
+        ?? throw new InvalidOperationException("ConnectionStrings__JobGrains is not set");
     // Content root in the program's own directory: the default (the working directory, the
     // repository) would watch PostgreSQL's data dir under .data for appsettings changes.
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
@@ -76,7 +79,7 @@ static async Task<int> RunAsync(Options options)
         BaseAddress = new Uri(options.Get("url", "http://127.0.0.1:5080").TrimEnd('/') + "/"),
         Timeout = TimeSpan.FromSeconds(60),
     };
-    http.DefaultRequestHeaders.Add("X-Api-Key", options.Get("api-key", ""));
+    http.DefaultRequestHeaders.Add("X-Api-Key", Environment.GetEnvironmentVariable("JOBGRAINS_API_KEY") ?? "");
 
     foreach (var path in options.Get("paths", "client,rest").Split(',', StringSplitOptions.RemoveEmptyEntries))
     {

@@ -1,13 +1,16 @@
 // A service that hands work to JobGrains: submit a job, watch it live, cancel it.
-// Usage: JobGrains.ClientExample <connection string> [echo|sleep-then-cancel]
+// Usage: ConnectionStrings__JobGrains="$(cat .data/connection-string)" JobGrains.ClientExample [echo|sleep-then-cancel]
+// The connection string comes from the environment: it holds a password, and a command line is
+// visible to every user of the machine.
 using JobGrains.Client;
 using JobGrains.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-var connectionString = args.Length > 0 ? args[0] : "Host=127.0.0.1;Port=5433;Username=postgres;Database=jobgrains";
-var scenario = args.Length > 1 ? args[1] : "echo";
+var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__JobGrains")
+    ?? throw new InvalidOperationException("Set ConnectionStrings__JobGrains (scripts/run.sh writes it to .data/connection-string).");
+var scenario = args.Length > 0 ? args[0] : "echo";
 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);

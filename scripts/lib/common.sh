@@ -16,6 +16,10 @@ JG_STOP_TIMEOUT="${JG_STOP_TIMEOUT:-30}"
 
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# Whatever the scripts create (data dirs, logs, keys, pid files) is for the user who runs them
+# only. Build output, which holds no secret, is the exception (see build_release).
+umask 077
+
 # ---------------------------------------------------------------------------
 # Logging
 
@@ -70,9 +74,49 @@ jg_env_init() {
     die "JOBGRAINS_URL must start with http:// or https://, not '$JOBGRAINS_URL'"
 }
 
-# The connection string every local process uses for the stack's PostgreSQL.
-jg_connection_string() {
-  printf 'Host=127.0.0.1;Port=%s;Username=postgres;Database=jobgrains' "$JOBGRAINS_PG_PORT"
+# The connection string every local process uses for the stack's PostgreSQL: the role
+# jobgrains, with the password that pg_start keeps in DATA/pgpass. It holds a secret: pass it
+# on through the environment or a 0600 file, never on a command line.
+jg_connection_string() { # [DATA]
+  local data=${1:-$JOBGRAINS_DATA} password
+  password=$(pg_app_password "$data") || die "no PostgreSQL password in $data/pgpass: start the stack with scripts/run.sh"
+  printf 'Host=127.0.0.1;Port=%s;Username=%s;Password=%s;Database=jobgrains' "$JOBGRAINS_PG_PORT" "$JG_PG_APP_ROLE" "$password"
+}
+
+# ---------------------------------------------------------------------------
+# Private directories
+
+# Makes sure DIR is a directory of OWNER (default: the user running the script) with MODE:
+# creates it with that mode, or checks an existing one. Refuses a symbolic link or a directory
+# of someone else, so that nothing is ever changed through a path another user prepared.
+jg_secure_dir() { # DIR MODE [OWNER]
+  local dir=$1 mode=$2 owner=${3:-} actual
+  [[ -n $owner ]] || owner=$(id -un)
+  [[ -L $dir ]] && die "$dir is a symbolic link; refusing to use it (remove it, or choose another path)"
+  if [[ ! -e $dir ]]; then
+    if mkdir -m "$mode" -- "$dir" 2>/dev/null; then
+      # Just made by this script, so the name is ours: -h never follows a link.
+      [[ $owner == "$(id -un)" ]] || chown -h -- "$owner:" "$dir"
+      return 0
+    fi
+    [[ -d $dir && ! -L $dir ]] || die "cannot create $dir"
+  fi
+  [[ -d $dir ]] || die "$dir is not a directory"
+  actual=$(stat -c %U -- "$dir")
+  [[ $actual == "$owner" ]] || die "$dir belongs to $actual, not $owner; refusing to use it"
+  # An existing directory of the right owner, and not a link: tighten it when it is looser.
+  [[ $(stat -c %a -- "$dir") == "$mode" ]] || chmod -- "$mode" "$dir"
+}
+
+# The data dir and its run/ and logs/: private to the user. As root the data dir itself is
+# 0711, so that the postgres user can pass through it to pg/ (0700, its own) without listing it.
+jg_data_dirs() { # DATA
+  local data=$1 mode=700
+  ((EUID == 0)) && mode=711
+  mkdir -p -- "$(dirname -- "$data")"
+  jg_secure_dir "$data" "$mode"
+  jg_secure_dir "$data/run" 700
+  jg_secure_dir "$data/logs" 700
 }
 
 # ---------------------------------------------------------------------------
@@ -120,7 +164,7 @@ pidfile_pid() { # FILE
 # Takes an exclusive lock on DATA for the rest of the script (fd 9), or dies with MESSAGE
 # when another script holds it.
 lock_data_dir() { # DATA MESSAGE
-  mkdir -p -- "$1/run"
+  jg_data_dirs "$1"
   exec 9>>"$1/run/lock"
   flock -n 9 || die "$2"
 }
@@ -275,7 +319,8 @@ build_release() { # [PROJECT]
     return 1
   }
   log "building $project (Release)"
-  (cd "$JG_ROOT" && dotnet build "$project" -c Release -nologo -v q 9>&-) || {
+  # Build output holds no secret, and other accounts (a service user) may run it.
+  (cd "$JG_ROOT" && umask 022 && dotnet build "$project" -c Release -nologo -v q 9>&-) || {
     warn "the build failed"
     return 1
   }
@@ -309,32 +354,43 @@ check_silo_ports_free() { # N
 
 # Starts silo N in the background; the working directory is the output folder so
 # that the app finds its appsettings.json as its content root.
+# The settings go through exported locals, not `env NAME=VALUE` arguments: the connection
+# string's password must never be on a command line (ps shows those to every user).
 silo_start() { # N SPOT(0|1)
   local n=$1 spot=$2
-  local -a vars=(
-    "ConnectionStrings__JobGrains=$(jg_connection_string)"
-    "JobGrains__Silo__Name=silo-$n"
-    "JobGrains__Silo__SiloPort=$(silo_port "$n")"
-    "JobGrains__Silo__GatewayPort=$(silo_gateway_port "$n")"
-    "JobGrains__Silo__MetricsPort=$(silo_metrics_port "$n")"
-  )
-  [[ -n ${JOBGRAINS_SLOTS:-} ]] && vars+=("JobGrains__Worker__Slots=$JOBGRAINS_SLOTS")
-  ((spot)) && vars+=("JobGrains__Silo__Spot=true")
-  bg_start "silo-$n" "$(dirname -- "$JG_SILO_DLL")" env "${vars[@]}" dotnet "$JG_SILO_DLL"
+  local -x ConnectionStrings__JobGrains JobGrains__Silo__Name="silo-$n"
+  ConnectionStrings__JobGrains=$(jg_connection_string)
+  local -x JobGrains__Silo__SiloPort JobGrains__Silo__GatewayPort JobGrains__Silo__MetricsPort
+  JobGrains__Silo__SiloPort=$(silo_port "$n")
+  JobGrains__Silo__GatewayPort=$(silo_gateway_port "$n")
+  JobGrains__Silo__MetricsPort=$(silo_metrics_port "$n")
+  [[ -n ${JOBGRAINS_SLOTS:-} ]] && local -x JobGrains__Worker__Slots=$JOBGRAINS_SLOTS
+  ((spot)) && local -x JobGrains__Silo__Spot=true
+  bg_start "silo-$n" "$(dirname -- "$JG_SILO_DLL")" dotnet "$JG_SILO_DLL"
 }
 
+# The API key and the password go through the environment, like silo_start's settings.
 gateway_start() { # API_KEY
-  bg_start gateway "$(dirname -- "$JG_GATEWAY_DLL")" env \
-    "ASPNETCORE_URLS=$JOBGRAINS_URL" \
-    "ConnectionStrings__JobGrains=$(jg_connection_string)" \
-    "JobGrains__Auth__Keys__0=$1" \
-    dotnet "$JG_GATEWAY_DLL"
+  local -x ASPNETCORE_URLS=$JOBGRAINS_URL JobGrains__Auth__Keys__0=$1 ConnectionStrings__JobGrains
+  ConnectionStrings__JobGrains=$(jg_connection_string)
+  bg_start gateway "$(dirname -- "$JG_GATEWAY_DLL")" dotnet "$JG_GATEWAY_DLL"
 }
 
 # ---------------------------------------------------------------------------
 # PostgreSQL: one cluster per data dir, in DATA/pg (pg/data = PGDATA, pg/run = socket
 # dir, pg/postgres.log). The server refuses to run as root, so as root it runs as the
-# `postgres` system user; as another user it runs as that user.
+# `postgres` system user; as another user it runs as that user (the cluster's owner).
+#
+# Access: the superuser `postgres` only over the local socket (in pg/run, 0700), only by the
+# cluster's owner (peer authentication); every TCP connection (127.0.0.1 only) needs a
+# password (scram-sha-256). The silos and the gateway use the role `jobgrains`, which owns
+# the database and is no superuser; its password is kept in DATA/pgpass (0600, libpq format).
+
+# The role the stack's processes use, and the name of its database.
+JG_PG_APP_ROLE=jobgrains
+
+# The cluster's owner: who runs the server, and who may be the superuser over the socket.
+pg_owner_name() { if ((EUID == 0)); then printf 'postgres\n'; else id -un; fi; }
 
 pg_bindir() {
   local d candidates=("${JOBGRAINS_PG_BIN:-}" /usr/lib/postgresql/15/bin)
@@ -368,11 +424,9 @@ pg_owner_can_enter() { # DIR
   fi
 }
 
-# Creates DIR (mode 0700) owned by the cluster owner.
+# Creates DIR (mode 0700) owned by the cluster owner, or checks that an existing one is.
 pg_owned_dir() { # DIR
-  mkdir -p -- "$1"
-  ((EUID == 0)) && chown postgres:postgres -- "$1"
-  chmod 700 -- "$1"
+  jg_secure_dir "$1" 700 "$(pg_owner_name)"
 }
 
 # Where clusters live when DATA cannot hold them: the postgres user's home (it is not
@@ -411,9 +465,9 @@ pg_prepare_area() { # DATA
     pg_owner_can_enter "$data" || why="the postgres user cannot reach $data"
     if [[ -n $why ]]; then
       base=$(pg_external_base)
-      mkdir -p -- "$base"
-      chmod 755 -- "$base"
-      ((EUID == 0)) && chown postgres:postgres -- "$base"
+      mkdir -p -- "$(dirname -- "$base")"
+      # In /var/tmp anyone could have put a link or a folder there first: refused, not followed.
+      pg_owned_dir "$base"
       area="$base/$(printf '%s' "$data" | sha256sum | cut -c1-16)"
       if [[ -e $area ]]; then
         # Left by an earlier data dir at this path that was deleted: whoever removed
@@ -472,7 +526,7 @@ pg_start() { # DATA PORT [DATABASE]
   if ((EUID == 0)) && ! id -u postgres >/dev/null 2>&1; then
     die "PostgreSQL refuses to run as root and there is no 'postgres' system user to run it"
   fi
-  mkdir -p -- "$data/run" "$data/logs"
+  jg_data_dirs "$data"
   area=$(pg_prepare_area "$data") || exit 1
   pgdata=$area/data
   sock=$area/run
@@ -487,6 +541,9 @@ pg_start() { # DATA PORT [DATABASE]
     # shellcheck disable=SC2034
     JG_PG_REUSED=1
     log "reusing PostgreSQL already running for $data on port $port"
+    # A cluster made by an older version (trust) gets today's rules at once.
+    pg_write_access_rules "$pgdata"
+    pg_as_owner "$bindir/pg_ctl" -D "$pgdata" reload >/dev/null 2>&1 || warn "could not reload PostgreSQL's access rules"
   else
     if tcp_open 127.0.0.1 "$port"; then
       die "port $port is already in use by another process; pick another port (JOBGRAINS_PG_PORT / JOBGRAINS_TEST_PG_PORT)"
@@ -496,12 +553,14 @@ pg_start() { # DATA PORT [DATABASE]
       locale=C
       locale -a 2>/dev/null | grep -qix 'c\.utf-\{0,1\}8' && locale=C.UTF-8
       log "creating a PostgreSQL cluster in $pgdata"
-      pg_as_owner "$bindir/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --locale="$locale" \
-        >"$area/initdb.log" 2>&1 || {
+      # Never trust, not even until the first start: peer on the socket, passwords over TCP.
+      pg_as_owner "$bindir/initdb" -D "$pgdata" -U postgres --auth-local=peer --auth-host=scram-sha-256 \
+        -E UTF8 --locale="$locale" >"$area/initdb.log" 2>&1 || {
         show_log_tail "$area/initdb.log"
         die "initdb failed"
       }
     fi
+    pg_write_access_rules "$pgdata"
     log "starting PostgreSQL on 127.0.0.1:$port"
     if ! pg_as_owner "$bindir/pg_ctl" -D "$pgdata" -l "$logf" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $sock -c max_connections=300" start >/dev/null 2>&1; then
@@ -513,15 +572,110 @@ pg_start() { # DATA PORT [DATABASE]
   pid=$(head -n 1 -- "$pgdata/postmaster.pid" | tr -dc '0-9')
   write_pidfile "$(pid_path postgres "$data")" "$pid"
 
-  if [[ -n $db ]]; then
-    out=$(PGCONNECT_TIMEOUT=10 "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -XAtq \
-      -v "db=$db" <<<"select 1 from pg_database where datname = :'db';" 2>&1) ||
-      die "cannot query PostgreSQL on port $port: $out"
-    # Tolerate a concurrent creation (SqlState 42P04 "already exists").
-    if [[ $out != 1 ]] && ! out=$(PGCONNECT_TIMEOUT=10 "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db" 2>&1); then
-      [[ $out == *"already exists"* ]] || die "createdb $db failed: $out"
-    fi
+  [[ -n $db ]] && pg_app_database "$data" "$port" "$db"
+  return 0
+}
+
+# Writes pg_hba.conf and pg_ident.conf (at every start, so older clusters that trusted every
+# local connection are brought up to date). JG_PG_SUPERUSER_PEERS may name more OS users that
+# may be the superuser over the socket: scripts/test.sh adds the user that runs the tests.
+pg_write_access_rules() { # PGDATA
+  local pgdata=$1 owner peer
+  owner=$(pg_owner_name)
+  pg_as_owner tee "$pgdata/pg_hba.conf" >/dev/null <<EOF
+# Written by scripts/lib/common.sh at every start; edits here are lost.
+# TYPE  DATABASE  USER      ADDRESS        METHOD
+local   all       postgres                 peer map=jobgrains
+local   all       all                      scram-sha-256
+host    all       postgres  127.0.0.1/32   reject
+host    all       all       127.0.0.1/32   scram-sha-256
+host    all       all       ::1/128        scram-sha-256
+EOF
+  {
+    printf '# Written by scripts/lib/common.sh: the OS users that may be the superuser over the socket.\n'
+    printf 'jobgrains  %s  postgres\n' "$owner"
+    for peer in ${JG_PG_SUPERUSER_PEERS:-}; do
+      [[ $peer == "$owner" ]] || printf 'jobgrains  %s  postgres\n' "$peer"
+    done
+  } | pg_as_owner tee "$pgdata/pg_ident.conf" >/dev/null
+}
+
+# The directory of the cluster's socket (for the superuser's connections).
+pg_socket_dir() { printf '%s/run\n' "$(readlink -m -- "$1/pg")"; } # DATA
+
+# Runs psql as the superuser over the socket, as the cluster's owner: -XAtq, stops at the first
+# error. SQL comes on standard input, so that no secret is ever an argument.
+pg_super_psql() { # DATA PORT DATABASE [PSQL_ARGS...]
+  local data=$1 port=$2 db=$3 bindir
+  shift 3
+  bindir=$(pg_bindir) || die "PostgreSQL client binaries not found"
+  PGCONNECT_TIMEOUT=10 pg_as_owner "$bindir/psql" -h "$(pg_socket_dir "$data")" -p "$port" -U postgres -d "$db" \
+    -XAtq -v ON_ERROR_STOP=1 "$@"
+}
+
+# The password of the role jobgrains, from DATA/pgpass (a line 127.0.0.1:PORT:*:jobgrains:PASSWORD).
+pg_app_password() { # DATA
+  local file=$1/pgpass line
+  [[ -f $file && ! -L $file ]] || return 1
+  line=$(grep -m 1 ":$JG_PG_APP_ROLE:" -- "$file") || return 1
+  [[ -n ${line##*:} ]] || return 1
+  printf '%s\n' "${line##*:}"
+}
+
+# Writes FILE (mode 0600) from standard input, through a temporary file and a rename, so that a
+# reader never sees half of it and an existing link at FILE is replaced, never followed.
+jg_write_private() { # FILE
+  local file=$1 tmp
+  tmp="$file.tmp.$$"
+  rm -f -- "$tmp"
+  (umask 077 && cat >"$tmp")
+  mv -f -- "$tmp" "$file"
+}
+
+# Creates (or updates) the role jobgrains, no superuser, with the password of DATA/pgpass (a new
+# random one when there is none), and writes DATA/pgpass for this port.
+pg_app_role() { # DATA PORT
+  local data=$1 port=$2 password out
+  if ! password=$(pg_app_password "$data"); then
+    password=$(openssl rand -hex 24 2>/dev/null) || password=""
+    [[ -n $password ]] || password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
   fi
+  [[ $password =~ ^[0-9a-f]+$ ]] || die "the password in $data/pgpass must be hex digits; remove the file to get a new one"
+  printf '127.0.0.1:%s:*:%s:%s\n' "$port" "$JG_PG_APP_ROLE" "$password" | jg_write_private "$data/pgpass"
+  # The password travels on standard input, never as an argument.
+  out=$(pg_super_psql "$data" "$port" postgres -v "role=$JG_PG_APP_ROLE" 2>&1 <<EOF
+select format('create role %I', :'role') where not exists (select 1 from pg_roles where rolname = :'role') \gexec
+alter role :"role" with login nosuperuser nocreatedb nocreaterole noreplication nobypassrls password '$password';
+EOF
+  ) || [[ $out == *"already exists"* ]] || die "cannot set up the role $JG_PG_APP_ROLE: $out"
+}
+
+# pg_app_role, then DATABASE owned by the role. A database left by an older version (owned by
+# postgres) is handed over to the role, with everything in its public schema.
+pg_app_database() { # DATA PORT DATABASE
+  local data=$1 port=$2 db=$3 out
+  pg_app_role "$data" "$port"
+  out=$(pg_super_psql "$data" "$port" postgres -v "role=$JG_PG_APP_ROLE" -v "db=$db" 2>&1 <<'EOF'
+select format('create database %I owner %I', :'db', :'role') where not exists (select 1 from pg_database where datname = :'db') \gexec
+select format('alter database %I owner to %I', :'db', :'role') \gexec
+EOF
+  ) || [[ $out == *"already exists"* ]] || die "cannot create the database $db: $out"
+  # Tables, views, sequences and functions a database of an older version gave to postgres.
+  out=$(pg_super_psql "$data" "$port" "$db" -v "role=$JG_PG_APP_ROLE" 2>&1 <<'EOF'
+select format('alter table %s owner to %I', c.oid::regclass, :'role')
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'f')
+   and c.relowner <> (select oid from pg_roles where rolname = :'role') \gexec
+select format('alter sequence %s owner to %I', c.oid::regclass, :'role')
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = 'public' and c.relkind = 'S'
+   and c.relowner <> (select oid from pg_roles where rolname = :'role')
+   and not exists (select 1 from pg_depend d where d.objid = c.oid and d.deptype in ('a', 'i')) \gexec
+select format('alter routine %s owner to %I', p.oid::regprocedure, :'role')
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+ where n.nspname = 'public' and p.proowner <> (select oid from pg_roles where rolname = :'role') \gexec
+EOF
+  ) || die "cannot hand the objects of $db over to $JG_PG_APP_ROLE: $out"
 }
 
 # Stops the cluster of DATA (fast shutdown) and removes its pid file. Silent when

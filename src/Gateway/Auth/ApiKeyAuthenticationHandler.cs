@@ -13,11 +13,12 @@ namespace JobGrains.Gateway.Auth;
 /// send for WebSockets and server-sent events, which cannot carry headers from a browser).
 /// Challenges and refusals answer with ProblemDetails.
 /// </summary>
-internal sealed partial class ApiKeyAuthenticationHandler(
+internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     ApiKeyVerifier verifier,
+    FailedAuthenticationLog failures,
     IProblemDetailsService problemDetails)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
@@ -30,19 +31,23 @@ internal sealed partial class ApiKeyAuthenticationHandler(
 
     private const string WrongKeyDetail = "The API key is not valid.";
 
-    private readonly ILogger _log = loggerFactory.CreateLogger<ApiKeyAuthenticationHandler>();
-
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!TryGetPresentedKey(out var key, out var problem))
         {
-            return Task.FromResult(problem is null ? AuthenticateResult.NoResult() : AuthenticateResult.Fail(problem));
+            if (problem is null)
+            {
+                return Task.FromResult(AuthenticateResult.NoResult());
+            }
+
+            failures.Refused(Request.Path, Context.Connection.RemoteIpAddress, problem);
+            return Task.FromResult(AuthenticateResult.Fail(problem));
         }
 
         var role = verifier.Verify(key, out var keyId);
         if (role == ApiKeyRole.None || keyId is null)
         {
-            LogWrongKey(_log, Request.Path);
+            failures.Refused(Request.Path, Context.Connection.RemoteIpAddress, WrongKeyDetail);
             return Task.FromResult(AuthenticateResult.Fail(WrongKeyDetail));
         }
 

@@ -2,7 +2,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace JobGrains.Gateway.Health;
 
-/// <summary>Ready when the Orleans client reaches the cluster and it has at least one active silo.</summary>
+/// <summary>
+/// Ready when the Orleans client reaches the cluster and it has at least one active silo. The
+/// answer is public, so why the cluster does not answer goes to the log, not into it.
+/// </summary>
 internal sealed class ClusterHealthCheck(IClusterClient cluster) : IHealthCheck
 {
     public const string Name = "cluster";
@@ -20,7 +23,7 @@ internal sealed class ClusterHealthCheck(IClusterClient cluster) : IHealthCheck
         catch (Exception e)
         {
             // Whatever stops the call (no gateway yet, a timeout, a silo leaving) means "not ready".
-            return HealthCheckResult.Unhealthy($"The cluster does not answer: {e.GetType().Name}: {e.Message}");
+            return HealthCheckResult.Unhealthy("The cluster does not answer.", e);
         }
     }
 }

@@ -3,7 +3,11 @@ using Npgsql;
 
 namespace JobGrains.Gateway.Health;
 
-/// <summary>Ready when PostgreSQL answers a trivial query within the check's time.</summary>
+/// <summary>
+/// Ready when PostgreSQL answers a trivial query within the check's time. The answer is public, so
+/// it says only that PostgreSQL does not answer; why (host, port, role, server message) goes to
+/// the log with the exception.
+/// </summary>
 internal sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
 {
     public const string Name = "postgres";
@@ -18,7 +22,7 @@ internal sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealth
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException or InvalidOperationException)
         {
-            return HealthCheckResult.Unhealthy($"PostgreSQL does not answer: {e.Message}");
+            return HealthCheckResult.Unhealthy("PostgreSQL does not answer.", e);
         }
     }
 }

@@ -28,18 +28,21 @@ internal static class GatewayApplicationExtensions
                 }
             },
         });
-        app.UseRouting();
-        app.UseCors();
-        app.UseAuthentication();
-        app.UseAuthorization();
-
-        app.MapOpenApi().AllowAnonymous();
+        // Public like the dashboard's files: served before authorization, whose fallback policy
+        // would otherwise ask for a key.
         app.UseSwaggerUI(o =>
         {
             o.RoutePrefix = "docs";
             o.DocumentTitle = "JobGrains API";
             o.SwaggerEndpoint("/openapi/v1.json", "JobGrains v1");
         });
+        app.UseRouting();
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        // Every endpoint needs a key (the fallback policy) unless it says AllowAnonymous here.
+        app.MapOpenApi().AllowAnonymous();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions
         {
@@ -60,7 +63,7 @@ internal static class GatewayApplicationExtensions
         app.MapClusterEndpoints();
         app.MapScheduleEndpoints();
         app.MapQueueEndpoints();
-        app.MapHub<JobsHub>(JobsHub.Path).RequireCors(GatewayBuilderExtensions.HubCorsPolicy);
+        app.MapHub<JobsHub>(JobsHub.Path);
         return app;
     }
 }

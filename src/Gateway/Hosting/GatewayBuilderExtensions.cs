@@ -10,6 +10,7 @@ using JobGrains.Gateway.OpenApi;
 using JobGrains.Gateway.Options;
 using JobGrains.Hosting;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -23,7 +24,6 @@ namespace JobGrains.Gateway.Hosting;
 /// <summary>The gateway's services: options, the Orleans client, auth, JSON, SignalR, OpenAPI, health.</summary>
 internal static class GatewayBuilderExtensions
 {
-    public const string HubCorsPolicy = "hub";
     public const string ReadyTag = "ready";
 
     /// <summary>Everything the gateway needs, including its own Orleans client to the cluster.</summary>
@@ -52,7 +52,12 @@ internal static class GatewayBuilderExtensions
         }
 
         var clusterId = configuration["JobGrains:ClusterId"] is { Length: > 0 } id ? id : ClusterConnectionOptions.DefaultClusterId;
-        builder.UseOrleansClient(client => client.UseJobGrains(connectionString, o => o.ClusterId = clusterId));
+        var tls = configuration.GetSection(ClusterTlsOptions.Section).Get<ClusterTlsOptions>();
+        builder.UseOrleansClient(client => client.UseJobGrains(connectionString, o =>
+        {
+            o.ClusterId = clusterId;
+            o.Tls = tls;
+        }));
         builder.Services.AddSingleton<IClientConnectionRetryFilter, ClusterConnectionRetryFilter>();
         builder.Services.AddSingleton<IClusterConnectionStatusObserver, ClusterConnectionWatcher>();
         return builder;
@@ -95,7 +100,11 @@ internal static class GatewayBuilderExtensions
         services.AddAuthentication(GatewayPolicies.ApiKeyScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(GatewayPolicies.ApiKeyScheme, configureOptions: null);
         services.AddSingleton<ApiKeyVerifier>();
+        services.AddSingleton<FailedAuthenticationLog>();
         services.AddAuthorizationBuilder()
+            // An endpoint that names no policy still needs a key: being public is a choice made
+            // per endpoint (AllowAnonymous), never an omission.
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(GatewayPolicies.ApiKeyScheme).RequireAuthenticatedUser().Build())
             .AddPolicy(GatewayPolicies.Read, p => p.RequireAuthenticatedUser().RequireRole(GatewayPolicies.AdminRole, GatewayPolicies.ReadOnlyRole))
             .AddPolicy(GatewayPolicies.Admin, p => p.RequireAuthenticatedUser().RequireRole(GatewayPolicies.AdminRole));
 
@@ -113,7 +122,9 @@ internal static class GatewayBuilderExtensions
         }).AddJsonProtocol(o => GatewayJson.Configure(o.PayloadSerializerOptions));
         builder.Logging.AddFilter(HubErrorFilter.DispatcherCategory, LogLevel.None);
         var corsOrigins = configuration.GetSection($"{GatewayOptions.Section}:{nameof(GatewayOptions.CorsOrigins)}").Get<string[]>() ?? [];
-        services.AddCors(o => o.AddPolicy(HubCorsPolicy, p =>
+        // One policy for the API and the hub: pages from the listed origins may call both (with
+        // their key); any other origin gets no CORS headers, so browsers refuse it.
+        services.AddCors(o => o.AddDefaultPolicy(p =>
         {
             if (corsOrigins.Length > 0)
             {

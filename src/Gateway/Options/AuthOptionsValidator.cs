@@ -2,7 +2,10 @@ using Microsoft.Extensions.Options;
 
 namespace JobGrains.Gateway.Options;
 
-/// <summary>Refuses a start without any API key, or with keys that are empty, contain white space or are listed as both kinds.</summary>
+/// <summary>
+/// Refuses a start without any API key, or with keys that are empty, shorter than
+/// <see cref="AuthOptions.MinimumKeyLength"/>, contain white space or are listed as both kinds.
+/// </summary>
 internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
 {
     public ValidateOptionsResult Validate(string? name, AuthOptions options)
@@ -38,6 +41,12 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
             else if (key.Any(char.IsWhiteSpace) || key.Any(char.IsControl))
             {
                 failures.Add($"{section}:{i} must not contain white space or control characters.");
+            }
+            else if (key.Length < AuthOptions.MinimumKeyLength)
+            {
+                failures.Add(
+                    $"{section}:{i} is {key.Length} characters long; API keys must have at least {AuthOptions.MinimumKeyLength} " +
+                    "(for example 48 hex digits from 'openssl rand -hex 24').");
             }
         }
     }

@@ -33,6 +33,11 @@ public static class JobGrainsClientExtensions
         // The default refresh is a minute; silos come and go faster than that.
         builder.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
         builder.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
+        if (options.Tls is { Enabled: true } tls)
+        {
+            var certificate = tls.LoadCertificate();
+            builder.UseTls(certificate, o => tls.Configure(o, certificate));
+        }
 
         // The caller's trace context (Activity.Current) flows with each call: a job's spans,
         // down to the attempt that runs it, join the trace that submitted it.

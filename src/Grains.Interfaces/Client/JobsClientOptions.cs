@@ -26,4 +26,7 @@ public sealed class JobsClientOptions
 
     /// <summary>The cluster to join; silos and clients of one cluster share it. Default <c>jobgrains</c>.</summary>
     public string ClusterId { get; set; } = "jobgrains";
+
+    /// <summary>Mutual TLS to the silos, for a cluster that has it on (<c>JobGrains:Tls</c>). Default off.</summary>
+    public ClusterTlsOptions? Tls { get; set; }
 }

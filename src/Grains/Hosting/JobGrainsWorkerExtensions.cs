@@ -1,8 +1,11 @@
+using JobGrains.Client;
 using JobGrains.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Hosting;
 
 // In the namespace of IHostApplicationBuilder, so that `builder.AddJobGrainsWorker()` needs no using of its own
 // (the Web and Worker SDKs import that namespace implicitly).
@@ -63,6 +66,14 @@ public static class JobGrainsWorkerExtensions
                 });
 
             silo.AddJobGrainsCluster(configuration);
+
+            // Mutual TLS between silos and with clients, when a certificate is configured.
+            var tls = configuration.GetSection(ClusterTlsOptions.Section).Get<ClusterTlsOptions>();
+            if (tls is { Enabled: true })
+            {
+                var certificate = tls.LoadCertificate();
+                silo.UseTls(certificate, o => tls.Configure(o, certificate));
+            }
         });
 
         return builder;

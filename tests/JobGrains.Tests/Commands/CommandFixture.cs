@@ -11,7 +11,7 @@ namespace JobGrains.Tests.Commands;
 /// </summary>
 public sealed class CommandFixture : IAsyncLifetime
 {
-    public const string AdminKey = "test-admin-key-commands-7c1d2e3f";
+    public const string AdminKey = "test-admin-key-commands-7c1d2e3f-5a6b7c8d";
 
     public CommandFixture()
     {

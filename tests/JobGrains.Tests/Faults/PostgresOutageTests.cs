@@ -11,7 +11,7 @@ public sealed class PostgresOutageTests(ITestOutputHelper output)
     public async Task Every_acknowledged_job_succeeds_and_every_refusal_says_the_store_is_unavailable()
     {
         await using var server = await PostgresServer.StartNewAsync();
-        await using var cluster = await ProcessCluster.CreateAsync("outage", server.ConnectionString("postgres"));
+        await using var cluster = await ProcessCluster.CreateAsync("outage", server.Databases);
         await cluster.StartSiloAsync();
         await cluster.StartSiloAsync();
         await cluster.ConnectClientAsync();

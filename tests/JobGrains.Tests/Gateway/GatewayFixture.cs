@@ -11,11 +11,11 @@ namespace JobGrains.Tests.Gateway;
 /// </summary>
 public sealed class GatewayFixture : IAsyncLifetime
 {
-    public const string AdminKey = "test-admin-key-5f1c0a8e9b7d4c3e";
-    public const string ReadOnlyKey = "test-read-key-2b6e9d1f0c3a4b5d";
+    public const string AdminKey = "test-admin-key-5f1c0a8e9b7d4c3e-0a1b2c3d";
+    public const string ReadOnlyKey = "test-read-key-2b6e9d1f0c3a4b5d-4e5f6a7b";
 
     /// <summary>A read-only key that only the test of the per-key connection cap uses.</summary>
-    public const string HubCapKey = "test-hub-cap-key-7d3a1e9c5b2f4a6e";
+    public const string HubCapKey = "test-hub-cap-key-7d3a1e9c5b2f4a6e-8c9d0e1f";
 
     /// <summary>The hub connections one key may hold on this gateway: small, so that the cap is quick to reach.</summary>
     public const int MaxHubConnectionsPerKey = 6;

@@ -35,7 +35,9 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>Warnings and errors the gateway logged.</summary>
     public LogCollector Logs { get; }
 
-    public static async Task<GatewayServer> StartAsync(IClusterClient client, JobsClient jobs, IReadOnlyDictionary<string, string?> settings)
+    /// <param name="mapMore">Maps endpoints of a test's own after the gateway's, as a later feature would.</param>
+    public static async Task<GatewayServer> StartAsync(
+        IClusterClient client, JobsClient jobs, IReadOnlyDictionary<string, string?> settings, Action<WebApplication>? mapMore = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -56,6 +58,7 @@ public sealed class GatewayServer : IAsyncDisposable
 
         var app = builder.Build();
         app.UseJobGrainsGateway();
+        mapMore?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new GatewayServer(app, new Uri(address.TrimEnd('/') + "/"), logs);

@@ -29,11 +29,25 @@ public sealed class StartupTests
         var error = StartFails(new()
         {
             ["ConnectionStrings:JobGrains"] = Connection,
-            ["JobGrains:Auth:Keys:0"] = "same-key-0123456789",
-            ["JobGrains:Auth:ReadOnlyKeys:0"] = "same-key-0123456789",
+            ["JobGrains:Auth:Keys:0"] = "same-key-0123456789abcdef0123456789",
+            ["JobGrains:Auth:ReadOnlyKeys:0"] = "same-key-0123456789abcdef0123456789",
         });
 
         Assert.Contains("both", Assert.IsType<OptionsValidationException>(error).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Key_shorter_than_32_characters_refuses_to_start_with_a_clear_message()
+    {
+        var error = StartFails(new()
+        {
+            ["ConnectionStrings:JobGrains"] = Connection,
+            ["JobGrains:Auth:Keys:0"] = "0123456789abcdef0123456789abcde",
+        });
+
+        var message = Assert.IsType<OptionsValidationException>(error).Message;
+        Assert.Contains("JobGrains:Auth:Keys:0 is 31 characters long", message, StringComparison.Ordinal);
+        Assert.Contains("at least 32", message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -42,7 +56,7 @@ public sealed class StartupTests
         var error = StartFails(new()
         {
             ["ConnectionStrings:JobGrains"] = Connection,
-            ["JobGrains:Auth:Keys:0"] = "a-key-0123456789abcdef",
+            ["JobGrains:Auth:Keys:0"] = "a-key-0123456789abcdef0123456789abcdef",
             ["JobGrains:Gateway:MaxBodyBytes"] = "-5",
         });
 
@@ -52,7 +66,7 @@ public sealed class StartupTests
     [Fact]
     public void Missing_connection_string_refuses_to_start_with_a_clear_message()
     {
-        var error = StartFails(new() { ["JobGrains:Auth:Keys:0"] = "a-key-0123456789abcdef" });
+        var error = StartFails(new() { ["JobGrains:Auth:Keys:0"] = "a-key-0123456789abcdef0123456789abcdef" });
 
         Assert.Contains("ConnectionStrings__JobGrains", error.ToString(), StringComparison.Ordinal);
     }

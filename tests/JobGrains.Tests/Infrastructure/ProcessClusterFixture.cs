@@ -24,8 +24,8 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public IClusterClient Client => _client?.Services.GetRequiredService<IClusterClient>() ?? throw new InvalidOperationException("Connect the client first.");
 
-    public static async Task<ProcessCluster> CreateAsync(string purpose, string? serverConnectionString = null) =>
-        new(await TestDatabase.CreateAsync(purpose, serverConnectionString));
+    public static async Task<ProcessCluster> CreateAsync(string purpose, DatabaseServer? server = null) =>
+        new(await TestDatabase.CreateAsync(purpose, server));
 
     /// <summary>Starts a stock silo, or the worker program at <paramref name="app"/> (see <see cref="SiloProcess.StartAsync"/>).</summary>
     public async Task<SiloProcess> StartSiloAsync(IReadOnlyDictionary<string, string>? settings = null, string? app = null)
@@ -36,11 +36,11 @@ public sealed class ProcessCluster : IAsyncDisposable
     }
 
     /// <summary>Connects the in-process client through the cluster's membership table.</summary>
-    public async Task ConnectClientAsync()
+    public async Task ConnectClientAsync(Action<JobsClientOptions>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleansClient(client => client.UseJobGrains(Database.ConnectionString));
+        builder.UseOrleansClient(client => client.UseJobGrains(Database.ConnectionString, configure));
         _client = builder.Build();
         await _client.StartAsync();
     }

@@ -6,14 +6,16 @@ namespace JobGrains.Tests.Infrastructure;
 
 /// <summary>
 /// A fresh, migrated database on the test PostgreSQL server (started by scripts/test.sh, which
-/// sets JOBGRAINS_TEST_CONNECTION), so fixtures never see each other's rows.
+/// sets JOBGRAINS_TEST_CONNECTION and JOBGRAINS_TEST_APP_CONNECTION), so fixtures never see each
+/// other's rows. It belongs to the server's app role, which the product and the migrations use.
 /// </summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
-    public const string ServerVariable = "JOBGRAINS_TEST_CONNECTION";
+    private readonly DatabaseServer _server;
 
-    private TestDatabase(string name, string connectionString)
+    private TestDatabase(DatabaseServer server, string name, string connectionString)
     {
+        _server = server;
         Name = name;
         ConnectionString = connectionString;
         DataSource = NpgsqlDataSource.Create(connectionString);
@@ -21,23 +23,22 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>How the product connects: the app role (no superuser) when the server has one.</summary>
     public string ConnectionString { get; }
 
     /// <summary>For assertions in plain SQL.</summary>
     public NpgsqlDataSource DataSource { get; }
 
-    public static string ServerConnectionString =>
-        Environment.GetEnvironmentVariable(ServerVariable)
-        ?? throw new InvalidOperationException($"{ServerVariable} is not set: run the tests through scripts/test.sh, which starts PostgreSQL.");
-
     /// <param name="purpose">A word for the database name.</param>
-    /// <param name="serverConnectionString">The server to create it on; the shared test server by default.</param>
-    public static async Task<TestDatabase> CreateAsync(string purpose, string? serverConnectionString = null)
+    /// <param name="server">The server to create it on; the shared test server by default.</param>
+    public static async Task<TestDatabase> CreateAsync(string purpose, DatabaseServer? server = null)
     {
+        server ??= DatabaseServer.Shared;
         var name = $"jg_{purpose}_{Guid.NewGuid():N}"[..40].ToLowerInvariant();
-        var connectionString = new NpgsqlConnectionStringBuilder(serverConnectionString ?? ServerConnectionString) { Database = name }.ConnectionString;
+        await server.CreateDatabaseAsync(name);
+        var connectionString = server.ProductConnectionString(name);
         await SchemaMigrator.MigrateAsync(connectionString, NullLogger.Instance);
-        return new TestDatabase(name, connectionString);
+        return new TestDatabase(server, name, connectionString);
     }
 
     public async Task<T?> ScalarAsync<T>(string sql, params object[] parameters)
@@ -56,10 +57,6 @@ public sealed class TestDatabase : IAsyncDisposable
     {
         await DataSource.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
-        var server = new NpgsqlConnectionStringBuilder(ConnectionString) { Database = "postgres", Pooling = false };
-        await using var connection = new NpgsqlConnection(server.ConnectionString);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
+        await _server.DropDatabaseAsync(Name);
     }
 }

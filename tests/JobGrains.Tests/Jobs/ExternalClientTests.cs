@@ -26,11 +26,12 @@ public sealed class ExternalClientTests
 
     private static async Task<string> RunExampleAsync(string connectionString, string scenario)
     {
-        var info = new ProcessStartInfo("dotnet", [RepoPaths.App("JobGrains.ClientExample"), connectionString, scenario])
+        var info = new ProcessStartInfo("dotnet", [RepoPaths.App("JobGrains.ClientExample"), scenario])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        info.Environment["ConnectionStrings__JobGrains"] = connectionString;
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

@@ -62,7 +62,7 @@ public sealed class ScheduleFaultTests(ITestOutputHelper output)
     public async Task A_schedule_fires_every_occurrence_across_a_short_PostgreSQL_outage_and_changes_are_refused_during_it()
     {
         await using var server = await PostgresServer.StartNewAsync();
-        await using var cluster = await ProcessCluster.CreateAsync("schedoutage", server.ConnectionString("postgres"));
+        await using var cluster = await ProcessCluster.CreateAsync("schedoutage", server.Databases);
         await cluster.StartSiloAsync();
         await cluster.ConnectClientAsync();
         var schedule = (await cluster.Jobs.CreateScheduleAsync(ScheduleFirings.EverySecond("survives-outage"))).Schedule!;
