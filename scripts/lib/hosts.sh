@@ -169,6 +169,11 @@ in_host() { # HOST CMD...
   ip netns exec "$ns" "$@"
 }
 
+# Runs CMD as the postgres user inside the pg namespace, from / (a cwd it may not enter).
+in_pg_as_owner() { # CMD...
+  (cd / && exec 9>&- && in_host pg runuser -u postgres -- "$@")
+}
+
 # ---------------------------------------------------------------------------
 # The processes
 
@@ -194,7 +199,7 @@ hosts_pg_start() {
   pg_remove_stale_locks "$pgdata" "$area/run" "$HOSTS_PG_PORT"
   ln -sfn -- "$area/postgres.log" "$JOBGRAINS_DATA/logs/postgres.log"
   log "starting PostgreSQL on $address:$HOSTS_PG_PORT (namespace $(host_netns pg))"
-  in_host pg runuser -u postgres -- "$bindir/pg_ctl" -D "$pgdata" -l "$area/postgres.log" -w -t 60 \
+  in_pg_as_owner "$bindir/pg_ctl" -D "$pgdata" -l "$area/postgres.log" -w -t 60 \
     -o "-c listen_addresses=$address -p $HOSTS_PG_PORT -k $area/run -c max_connections=300" start >/dev/null 2>&1 || {
     show_log_tail "$area/postgres.log" 30
     die "PostgreSQL did not start"
@@ -203,7 +208,7 @@ hosts_pg_start() {
 
   pass=$(openssl rand -hex 16 2>/dev/null || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
   # Over the local socket as the postgres OS user (peer): the superuser has no password.
-  in_host pg runuser -u postgres -- "$bindir/psql" -h "$area/run" -p "$HOSTS_PG_PORT" -d postgres -XAtq \
+  in_pg_as_owner "$bindir/psql" -h "$area/run" -p "$HOSTS_PG_PORT" -d postgres -XAtq \
     -v ON_ERROR_STOP=1 -v "pass=$pass" >/dev/null <<'SQL' || die "could not create the jobgrains role and database"
 select format('create role jobgrains login password %L', :'pass') where not exists (select from pg_roles where rolname = 'jobgrains') \gexec
 select format('alter role jobgrains password %L', :'pass') \gexec
@@ -217,7 +222,7 @@ hosts_pg_stop() {
   local bindir pgdata
   pgdata="$(readlink -m -- "$JOBGRAINS_DATA/pg")/data"
   if bindir=$(pg_bindir) && [[ -f $pgdata/postmaster.pid ]]; then
-    runuser -u postgres -- "$bindir/pg_ctl" -D "$pgdata" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+    pg_as_owner "$bindir/pg_ctl" -D "$pgdata" -m fast -w -t 30 stop >/dev/null 2>&1 || true
   fi
   rm -f -- "$(pid_path postgres)"
 }

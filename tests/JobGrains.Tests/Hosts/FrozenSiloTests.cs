@@ -70,4 +70,42 @@ public sealed class FrozenSiloTests(ITestOutputHelper output)
         var refusals = cluster.LogOf(victim).Split('\n').Count(l => l.Contains("refused the end", StringComparison.Ordinal));
         output.WriteLine($"outcomes of the frozen attempts: {string.Join(", ", outcomes)}; late outcomes it tried to store and was refused: {refusals}");
     }
+
+    [Fact]
+    public async Task With_the_dispatchers_silo_frozen_submissions_are_acknowledged_and_work_resumes_within_15_seconds_without_double_dispatch()
+    {
+        await using var cluster = await HostsCluster.StartAsync(silos: 3, new Dictionary<string, string> { ["JOBGRAINS_SLOTS"] = "4" });
+        using var http = cluster.CreateHttpClient();
+        var first = await HostsWorkload.SubmitAsync(http, 60, "sleep", """{"ms": 200}""");
+        var dispatcher = await HostsWorkload.DispatcherHostAsync(cluster, http) ?? throw new InvalidOperationException("no silo reports the queue depths");
+        await HostsWorkload.WaitAllEndedAsync(cluster, first, TimeSpan.FromSeconds(60));
+
+        var frozenAt = DateTime.UtcNow;
+        await cluster.FreezeAsync(dispatcher);
+        var clock = Stopwatch.StartNew();
+
+        // Acknowledged while the dispatcher cannot answer: the job is stored first, announced after.
+        var during = await HostsWorkload.SubmitAsync(http, 60, "sleep", """{"ms": 200}""");
+        output.WriteLine($"froze {dispatcher} (the dispatcher's silo); 60 submissions acknowledged {clock.Elapsed.TotalSeconds:0.0} s later");
+
+        // Work resumes on the other silos, on a dispatcher activated anew there.
+        await Eventually.MatchesAsync(
+            () => cluster.ScalarAsync<long>("select count(*) from job_attempts where job_id = any($1)", during),
+            started => started > 0, "the jobs submitted during the freeze to start", TimeSpan.FromSeconds(40));
+        var firstStart = await cluster.ScalarAsync<DateTime>("select min(started_at) from job_attempts where job_id = any($1)", during);
+        var resumedAfter = firstStart - frozenAt;
+        output.WriteLine($"work resumed {resumedAfter.TotalSeconds:0.0} s after the freeze");
+        Assert.True(resumedAfter <= RerunBound, $"work resumed {resumedAfter.TotalSeconds:0.0} s after the freeze, over {RerunBound.TotalSeconds} s");
+
+        await Task.Delay(Freeze - clock.Elapsed is { } left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        await cluster.ThawAsync(dispatcher);
+        var after = await HostsWorkload.SubmitAsync(http, 60, "sleep", """{"ms": 200}""");
+        var all = first.Concat(during).Concat(after).ToArray();
+        await HostsWorkload.WaitAllEndedAsync(cluster, all, TimeSpan.FromSeconds(120));
+        Assert.Equal(180L, await cluster.ScalarAsync<long>("select count(*) from jobs where id = any($1) and state = 'succeeded'", all));
+        await HostsWorkload.AssertConsistentAsync(cluster, all);
+
+        // No double dispatch once the old dispatcher woke: every job ran exactly once.
+        Assert.Equal(0L, await cluster.ScalarAsync<long>("select count(*) from job_attempts where job_id = any($1) and attempt > 1", all));
+    }
 }
