@@ -194,7 +194,8 @@ hosts_pg_start() {
       show_log_tail "$area/initdb.log"
       die "initdb failed"
     }
-    printf 'host jobgrains jobgrains %s.0/24 scram-sha-256\n' "$HOSTS_SUBNET" >>"$pgdata/pg_hba.conf"
+    # postgres too: a starting silo looks there for its database, to create it when missing.
+    printf 'host jobgrains,postgres jobgrains %s.0/24 scram-sha-256\n' "$HOSTS_SUBNET" >>"$pgdata/pg_hba.conf"
   fi
   pg_remove_stale_locks "$pgdata" "$area/run" "$HOSTS_PG_PORT"
   ln -sfn -- "$area/postgres.log" "$JOBGRAINS_DATA/logs/postgres.log"
@@ -214,7 +215,7 @@ select format('create role jobgrains login password %L', :'pass') where not exis
 select format('alter role jobgrains password %L', :'pass') \gexec
 select 'create database jobgrains owner jobgrains' where not exists (select from pg_database where datname = 'jobgrains') \gexec
 SQL
-  (umask 077 && printf '%s:%s:jobgrains:jobgrains:%s\n' "$address" "$HOSTS_PG_PORT" "$pass" >"$JOBGRAINS_DATA/pgpass")
+  (umask 077 && printf '%s:%s:*:jobgrains:%s\n' "$address" "$HOSTS_PG_PORT" "$pass" >"$JOBGRAINS_DATA/pgpass")
   (umask 077 && hosts_connection_string >"$JOBGRAINS_DATA/connection-string")
 }
 
