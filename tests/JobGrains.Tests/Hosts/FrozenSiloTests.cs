@@ -76,7 +76,8 @@ public sealed class FrozenSiloTests(ITestOutputHelper output)
     {
         await using var cluster = await HostsCluster.StartAsync(silos: 3, new Dictionary<string, string> { ["JOBGRAINS_SLOTS"] = "4" });
         using var http = cluster.CreateHttpClient();
-        var first = await HostsWorkload.SubmitAsync(http, 60, "sleep", """{"ms": 200}""");
+        // Enough that jobs wait, so that the dispatcher's silo reports depths.
+        var first = await HostsWorkload.SubmitAsync(http, 240, "sleep", """{"ms": 200}""");
         var dispatcher = await HostsWorkload.DispatcherHostAsync(cluster, http) ?? throw new InvalidOperationException("no silo reports the queue depths");
         await HostsWorkload.WaitAllEndedAsync(cluster, first, TimeSpan.FromSeconds(60));
 
@@ -102,7 +103,7 @@ public sealed class FrozenSiloTests(ITestOutputHelper output)
         var after = await HostsWorkload.SubmitAsync(http, 60, "sleep", """{"ms": 200}""");
         var all = first.Concat(during).Concat(after).ToArray();
         await HostsWorkload.WaitAllEndedAsync(cluster, all, TimeSpan.FromSeconds(120));
-        Assert.Equal(180L, await cluster.ScalarAsync<long>("select count(*) from jobs where id = any($1) and state = 'succeeded'", all));
+        Assert.Equal(360L, await cluster.ScalarAsync<long>("select count(*) from jobs where id = any($1) and state = 'succeeded'", all));
         await HostsWorkload.AssertConsistentAsync(cluster, all);
 
         // No double dispatch once the old dispatcher woke: every job ran exactly once.
