@@ -106,10 +106,25 @@ public sealed class HostsCluster : IAsyncDisposable
 
     public Task HealAsync(string host, params string[] peers) => RunAsync(TimeSpan.FromSeconds(30), ["heal", host, .. peers]);
 
-    /// <summary>SIGSTOP: the process hangs with its connections open, as a stopped VM or a GC storm.</summary>
-    public Task FreezeAsync(string host) => RunAsync(TimeSpan.FromSeconds(30), "freeze", host);
+    /// <summary>
+    /// SIGSTOP: the process hangs with its connections open, as a stopped VM or a GC storm. Sent
+    /// from here, as <c>hosts.sh freeze</c> does, so that the moment of the freeze is known to the
+    /// millisecond (the script takes a moment to start).
+    /// </summary>
+    public Task FreezeAsync(string host) => SignalAsync(host, "-STOP");
 
-    public Task ThawAsync(string host) => RunAsync(TimeSpan.FromSeconds(30), "thaw", host);
+    public Task ThawAsync(string host) => SignalAsync(host, "-CONT");
+
+    private async Task SignalAsync(string host, string signal)
+    {
+        var pid = PidOf(host) ?? throw new InvalidOperationException($"{host} is not running.");
+        using var kill = Process.Start("kill", [signal, pid.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} {pid} ({host}) failed with {kill.ExitCode}.");
+        }
+    }
 
     /// <summary>The host's process id, or null once it has exited.</summary>
     public int? PidOf(string host)
