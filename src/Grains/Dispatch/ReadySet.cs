@@ -125,6 +125,12 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
         _handedOutOrder.Enqueue((id, now));
     }
 
+    /// <summary>
+    /// Forgets that <paramref name="id"/> was handed out: its attempt was handed back (its silo is
+    /// gone), so it is ready again now rather than once <see cref="HandedOutMemory"/> has passed.
+    /// </summary>
+    public void ForgetHandedOut(Guid id) => _handedOut.Remove(id);
+
     /// <summary>Marks <paramref name="queue"/> as having ready jobs in the table that this window lacks.</summary>
     public void MarkOverflowed(string queue) => _overflowed[queue] = ++_overflows;
 

@@ -63,6 +63,13 @@ public static class JobGrainsCluster
             // notice in a few seconds. 2 s probes with 2 misses stay safe on a busy 2-core host.
             o.ProbeTimeout = TimeSpan.FromSeconds(2);
             o.NumMissedProbesLimit = 2;
+
+            // A hung silo (SIGSTOP, a stopped VM) keeps its connections open. Orleans suppresses
+            // death votes while a connection saw messages within MaxProbeTimeout × NumMissedProbesLimit;
+            // at the default (4 × ProbeTimeout) that window was 16 s, and the hung silo's attempts
+            // ran again elsewhere only ~18 s after it froze. 3 s keeps the window at 6 s, so they run
+            // again within 15 s, and still lets a probe answer late on a loaded host.
+            o.MaxProbeTimeout = TimeSpan.FromSeconds(3);
             o.TableRefreshTimeout = TimeSpan.FromSeconds(5);
             o.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(30);
         });

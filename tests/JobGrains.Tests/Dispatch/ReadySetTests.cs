@@ -143,6 +143,17 @@ public sealed class ReadySetTests
     }
 
     [Fact]
+    public void A_job_whose_attempt_was_handed_back_is_taken_back_at_once()
+    {
+        var set = new ReadySet();
+        var job = Job(0);
+        set.Add(job, T0);
+        set.NoteHandedOut(set.TakeNext()!.Id, T0);
+        set.ForgetHandedOut(job.Id);
+        Assert.True(set.Add(job, T0.AddSeconds(1)));
+    }
+
+    [Fact]
     public void A_silo_that_cannot_run_the_oldest_job_still_gets_the_jobs_it_can_run_in_order()
     {
         var set = new ReadySet();

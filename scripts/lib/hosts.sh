@@ -1,0 +1,252 @@
+# shellcheck shell=bash
+# A cluster of separate hosts on one machine, for scripts/hosts.sh and the tests that use it.
+# Each host (PostgreSQL, the gateway, every silo) is a network namespace with one private
+# address on a shared bridge; the bridge lives in a namespace of its own (the "switch"), and
+# the machine itself joins it as the operator, so that it can reach every host as a client
+# would. Needs root (ip netns). Source after common.sh.
+#
+# Layout for JOBGRAINS_HOSTS_SUBNET=10.77.0 (the defaults; docs/deploy.md uses the same):
+#   10.77.0.1   this machine (operator: curl, psql, the tests)
+#   10.77.0.2   PostgreSQL            port 5432
+#   10.77.0.3   gateway               port 5080 (HTTP, SignalR)
+#   10.77.0.1N  silo-N (N = 1..9)     ports 11111 (silos), 11211 (clients), 11311 (metrics)
+# Namespaces: <prefix>-sw (switch), <prefix>-pg, <prefix>-gw, <prefix>-s1 ...; the machine's
+# end of its link is the interface <prefix>-op.
+
+[[ -n "${_JG_HOSTS_LOADED:-}" ]] && return 0
+_JG_HOSTS_LOADED=1
+
+# Settings: call once.
+hosts_env_init() {
+  HOSTS_PREFIX="${JOBGRAINS_HOSTS_PREFIX:-jgh}"
+  HOSTS_SUBNET="${JOBGRAINS_HOSTS_SUBNET:-10.77.0}"
+  HOSTS_SILOS="${JOBGRAINS_HOSTS_SILOS:-3}"
+  # The data dir of this cluster: pid files, logs, the PostgreSQL cluster, the secrets.
+  JOBGRAINS_DATA="$(abs_path "${JOBGRAINS_HOSTS_DATA:-.data/hosts}")"
+  export JOBGRAINS_DATA
+  [[ $HOSTS_PREFIX =~ ^jg[a-z0-9]{1,6}$ ]] ||
+    die "JOBGRAINS_HOSTS_PREFIX must be 'jg' and 1 to 6 more letters or digits, not '$HOSTS_PREFIX'"
+  [[ $HOSTS_SUBNET =~ ^10\.[0-9]{1,3}\.[0-9]{1,3}$ ]] ||
+    die "JOBGRAINS_HOSTS_SUBNET must be the first three parts of a 10.x.y.0/24 network, not '$HOSTS_SUBNET'"
+  { is_uint "$HOSTS_SILOS" && ((HOSTS_SILOS >= 1 && HOSTS_SILOS <= 9)); } ||
+    die "JOBGRAINS_HOSTS_SILOS must be from 1 to 9, not '$HOSTS_SILOS'"
+  ((EUID == 0)) || die "network namespaces need root"
+  command -v ip >/dev/null || die "the 'ip' command (iproute2) is missing"
+}
+
+HOSTS_PG_PORT=5432
+HOSTS_HTTP_PORT=5080
+HOSTS_SILO_PORT=11111
+HOSTS_GATEWAY_PORT=11211
+HOSTS_METRICS_PORT=11311
+
+# Host names as the commands take them: pg, gateway, silo-N, and operator (this machine).
+host_address() { # HOST
+  case $1 in
+    operator) printf '%s.1\n' "$HOSTS_SUBNET" ;;
+    pg) printf '%s.2\n' "$HOSTS_SUBNET" ;;
+    gateway) printf '%s.3\n' "$HOSTS_SUBNET" ;;
+    silo-[1-9]) printf '%s.1%s\n' "$HOSTS_SUBNET" "${1#silo-}" ;;
+    *) return 1 ;;
+  esac
+}
+
+host_netns() { # HOST
+  case $1 in
+    pg) printf '%s-pg\n' "$HOSTS_PREFIX" ;;
+    gateway) printf '%s-gw\n' "$HOSTS_PREFIX" ;;
+    silo-[1-9]) printf '%s-s%s\n' "$HOSTS_PREFIX" "${1#silo-}" ;;
+    *) return 1 ;;
+  esac
+}
+
+# The switch's end of HOST's link (inside the switch namespace).
+host_port_dev() { # HOST
+  case $1 in
+    operator) printf 'p-op\n' ;;
+    pg) printf 'p-pg\n' ;;
+    gateway) printf 'p-gw\n' ;;
+    silo-[1-9]) printf 'p-s%s\n' "${1#silo-}" ;;
+    *) return 1 ;;
+  esac
+}
+
+hosts_switch() { printf '%s-sw\n' "$HOSTS_PREFIX"; }
+hosts_operator_dev() { printf '%s-op\n' "$HOSTS_PREFIX"; }
+
+hosts_all() {
+  local n
+  printf 'pg\ngateway\n'
+  for ((n = 1; n <= HOSTS_SILOS; n++)); do printf 'silo-%s\n' "$n"; done
+}
+
+host_valid() { host_address "$1" >/dev/null && [[ $1 != silo-* || ${1#silo-} -le $HOSTS_SILOS ]]; }
+
+# The connection string every host uses; the password comes from the pgpass file.
+hosts_connection_string() {
+  printf 'Host=%s;Port=%s;Username=jobgrains;Database=jobgrains;Passfile=%s' \
+    "$(host_address pg)" "$HOSTS_PG_PORT" "$JOBGRAINS_DATA/pgpass"
+}
+
+hosts_url() { printf 'http://%s:%s\n' "$(host_address gateway)" "$HOSTS_HTTP_PORT"; }
+
+# ---------------------------------------------------------------------------
+# The network
+
+# Removes every namespace of this prefix (stopping what still runs in it) and the
+# machine's link: what an earlier run that died left behind. Only this prefix's names.
+net_remove() {
+  local ns pid
+  while read -r ns _; do
+    [[ $ns == "$HOSTS_PREFIX"-* ]] || continue
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+  done < <(ip netns list 2>/dev/null)
+  while read -r ns _; do
+    [[ $ns == "$HOSTS_PREFIX"-* ]] || continue
+    ip netns del "$ns" 2>/dev/null || warn "could not remove namespace $ns"
+  done < <(ip netns list 2>/dev/null)
+  ip link del "$(hosts_operator_dev)" 2>/dev/null || true
+}
+
+# Joins namespace NS (created here) to the switch as DEV_ON_SWITCH, with ADDRESS/24 on eth0.
+net_attach() { # NS DEV_ON_SWITCH ADDRESS
+  local ns=$1 dev=$2 address=$3 sw
+  sw=$(hosts_switch)
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  ip link add "$dev" netns "$sw" type veth peer name eth0 netns "$ns"
+  ip -n "$sw" link set "$dev" master br0 up
+  ip -n "$ns" addr add "$address/24" dev eth0
+  ip -n "$ns" link set eth0 up
+}
+
+net_create() {
+  local sw op host
+  sw=$(hosts_switch)
+  op=$(hosts_operator_dev)
+  ip netns add "$sw"
+  ip -n "$sw" link set lo up
+  ip -n "$sw" link add br0 type bridge
+  ip -n "$sw" link set br0 up
+  ip link add "$op" type veth peer name p-op netns "$sw"
+  ip -n "$sw" link set p-op master br0 up
+  ip addr add "$(host_address operator)/24" dev "$op"
+  ip link set "$op" up
+  while read -r host; do
+    net_attach "$(host_netns "$host")" "$(host_port_dev "$host")" "$(host_address "$host")"
+  done < <(hosts_all)
+  log "network $HOSTS_SUBNET.0/24 on namespaces $HOSTS_PREFIX-*: $(hosts_all | tr '\n' ' ')"
+}
+
+# Cuts (down) or heals (up) HOST's whole link at the switch: it reaches nobody and nobody
+# reaches it; packets vanish without an answer, as when a cable or a VM's network goes.
+net_link() { # HOST up|down
+  ip -n "$(hosts_switch)" link set "$(host_port_dev "$1")" "$2"
+}
+
+# Cuts (add) or heals (del) the path between HOST and PEER only, in both directions, with a
+# blackhole route on each side. The operator's side is this machine: only the host's side
+# is changed then.
+net_pair() { # HOST PEER add|del
+  local a=$1 b=$2 op=$3 ns pair from to
+  for pair in "$a $b" "$b $a"; do
+    read -r from to <<<"$pair"
+    [[ $from == operator ]] && continue
+    ns=$(host_netns "$from")
+    if [[ $op == add ]]; then
+      ip -n "$ns" route replace blackhole "$(host_address "$to")/32"
+    else
+      ip -n "$ns" route del blackhole "$(host_address "$to")/32" 2>/dev/null || true
+    fi
+  done
+}
+
+# Runs CMD inside HOST's namespace.
+in_host() { # HOST CMD...
+  local ns
+  ns=$(host_netns "$1")
+  shift
+  ip netns exec "$ns" "$@"
+}
+
+# Runs CMD as the postgres user inside the pg namespace, from / (a cwd it may not enter).
+in_pg_as_owner() { # CMD...
+  (cd / && exec 9>&- && in_host pg runuser -u postgres -- "$@")
+}
+
+# ---------------------------------------------------------------------------
+# The processes
+
+# PostgreSQL in the pg namespace, listening on its address only; TCP needs a password
+# (scram-sha-256) and only the network's hosts may connect. The role jobgrains owns the
+# database jobgrains; its password is generated and kept in DATA/pgpass (mode 0600).
+hosts_pg_start() {
+  local bindir area pgdata pass address
+  bindir=$(pg_bindir) || die "PostgreSQL server binaries not found (install postgresql-15, or set JOBGRAINS_PG_BIN)"
+  id -u postgres >/dev/null 2>&1 || die "PostgreSQL refuses to run as root and there is no 'postgres' system user"
+  area=$(pg_prepare_area "$JOBGRAINS_DATA") || exit 1
+  pgdata=$area/data
+  address=$(host_address pg)
+  if [[ ! -f $pgdata/PG_VERSION ]]; then
+    log "creating a PostgreSQL cluster in $pgdata"
+    pg_as_owner "$bindir/initdb" -D "$pgdata" -U postgres --auth-local=peer --auth-host=scram-sha-256 -E UTF8 \
+      --locale=C >"$area/initdb.log" 2>&1 || {
+      show_log_tail "$area/initdb.log"
+      die "initdb failed"
+    }
+    # postgres too: a starting silo looks there for its database, to create it when missing.
+    printf 'host jobgrains,postgres jobgrains %s.0/24 scram-sha-256\n' "$HOSTS_SUBNET" >>"$pgdata/pg_hba.conf"
+  fi
+  pg_remove_stale_locks "$pgdata" "$area/run" "$HOSTS_PG_PORT"
+  ln -sfn -- "$area/postgres.log" "$JOBGRAINS_DATA/logs/postgres.log"
+  log "starting PostgreSQL on $address:$HOSTS_PG_PORT (namespace $(host_netns pg))"
+  in_pg_as_owner "$bindir/pg_ctl" -D "$pgdata" -l "$area/postgres.log" -w -t 60 \
+    -o "-c listen_addresses=$address -p $HOSTS_PG_PORT -k $area/run -c max_connections=300" start >/dev/null 2>&1 || {
+    show_log_tail "$area/postgres.log" 30
+    die "PostgreSQL did not start"
+  }
+  write_pidfile "$(pid_path postgres)" "$(head -n 1 -- "$pgdata/postmaster.pid" | tr -dc '0-9')"
+
+  pass=$(openssl rand -hex 16 2>/dev/null || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  # Over the local socket as the postgres OS user (peer): the superuser has no password.
+  in_pg_as_owner "$bindir/psql" -h "$area/run" -p "$HOSTS_PG_PORT" -d postgres -XAtq \
+    -v ON_ERROR_STOP=1 -v "pass=$pass" >/dev/null <<'SQL' || die "could not create the jobgrains role and database"
+select format('create role jobgrains login password %L', :'pass') where not exists (select from pg_roles where rolname = 'jobgrains') \gexec
+select format('alter role jobgrains password %L', :'pass') \gexec
+select 'create database jobgrains owner jobgrains' where not exists (select from pg_database where datname = 'jobgrains') \gexec
+SQL
+  (umask 077 && printf '%s:%s:*:jobgrains:%s\n' "$address" "$HOSTS_PG_PORT" "$pass" >"$JOBGRAINS_DATA/pgpass")
+  (umask 077 && hosts_connection_string >"$JOBGRAINS_DATA/connection-string")
+}
+
+hosts_pg_stop() {
+  local bindir pgdata
+  pgdata="$(readlink -m -- "$JOBGRAINS_DATA/pg")/data"
+  if bindir=$(pg_bindir) && [[ -f $pgdata/postmaster.pid ]]; then
+    pg_as_owner "$bindir/pg_ctl" -D "$pgdata" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+  fi
+  rm -f -- "$(pid_path postgres)"
+}
+
+# Silo N on its own host: it advertises the host's address, so the other silos and the
+# gateway reach it there, and finds the cluster through PostgreSQL's membership table.
+hosts_silo_start() { # N
+  local n=$1 host="silo-$1"
+  bg_start "$host" "$(dirname -- "$JG_SILO_DLL")" ip netns exec "$(host_netns "$host")" env \
+    "ConnectionStrings__JobGrains=$(hosts_connection_string)" \
+    "JobGrains__Silo__Name=$host" \
+    "JobGrains__Silo__AdvertisedAddress=$(host_address "$host")" \
+    "JobGrains__Silo__SiloPort=$HOSTS_SILO_PORT" \
+    "JobGrains__Silo__GatewayPort=$HOSTS_GATEWAY_PORT" \
+    "JobGrains__Silo__MetricsPort=$HOSTS_METRICS_PORT" \
+    ${JOBGRAINS_SLOTS:+"JobGrains__Worker__Slots=$JOBGRAINS_SLOTS"} \
+    dotnet "$JG_SILO_DLL"
+}
+
+hosts_gateway_start() { # API_KEY
+  bg_start gateway "$(dirname -- "$JG_GATEWAY_DLL")" ip netns exec "$(host_netns gateway)" env \
+    "ASPNETCORE_URLS=$(hosts_url)" \
+    "ConnectionStrings__JobGrains=$(hosts_connection_string)" \
+    "JobGrains__Auth__Keys__0=$1" \
+    dotnet "$JG_GATEWAY_DLL"
+}

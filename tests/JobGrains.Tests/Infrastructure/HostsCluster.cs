@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using Npgsql;
+
+namespace JobGrains.Tests.Infrastructure;
+
+/// <summary>
+/// PostgreSQL, the gateway and silos, each on a host of its own (a network namespace with a private
+/// address), started and cut by <c>scripts/hosts.sh</c> itself, so that the tests exercise the
+/// harness and the addresses that docs/deploy.md describes. Needs root, as CI has. Disposing it
+/// stops every process and removes the namespaces, also after a failed test; a run that died
+/// before that is cleaned up by the next <c>up</c> (same prefix).
+/// </summary>
+public sealed class HostsCluster : IAsyncDisposable
+{
+    // Namespaces jggt-*, on a network of their own: never those of a scripts/hosts.sh run (jgh-*, 10.77.0).
+    private const string Prefix = "jggt";
+    private const string Subnet = "10.77.1";
+
+    private readonly Dictionary<string, string> _environment;
+    private NpgsqlDataSource? _database;
+
+    private HostsCluster(string dataDirectory, int silos)
+    {
+        DataDirectory = dataDirectory;
+        SiloCount = silos;
+        _environment = new Dictionary<string, string>
+        {
+            ["JOBGRAINS_HOSTS_DATA"] = dataDirectory,
+            ["JOBGRAINS_HOSTS_PREFIX"] = Prefix,
+            ["JOBGRAINS_HOSTS_SUBNET"] = Subnet,
+            ["JOBGRAINS_HOSTS_SILOS"] = silos.ToString(CultureInfo.InvariantCulture),
+            ["JOBGRAINS_SKIP_BUILD"] = "1",
+            // A test's teardown need not wait for drains.
+            ["JG_STOP_TIMEOUT"] = "5",
+        };
+    }
+
+    public string DataDirectory { get; }
+
+    public int SiloCount { get; }
+
+    public Uri Url { get; } = new($"http://{Subnet}.3:5080");
+
+    public string ApiKey => File.ReadAllText(Path.Combine(DataDirectory, "api-key")).Trim();
+
+    /// <summary>The connection string every host uses (from the operator's machine it reaches the same server).</summary>
+    public string ConnectionString => File.ReadAllText(Path.Combine(DataDirectory, "connection-string")).Trim();
+
+    public static string AddressOf(string host) => host switch
+    {
+        "pg" => $"{Subnet}.2",
+        "gateway" => $"{Subnet}.3",
+        _ when host.StartsWith("silo-", StringComparison.Ordinal) => $"{Subnet}.1{host["silo-".Length..]}",
+        _ => throw new ArgumentException($"Unknown host {host}.", nameof(host)),
+    };
+
+    /// <summary>Creates the hosts and starts everything; returns once the gateway is ready.</summary>
+    public static async Task<HostsCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "jobgrains-hosts-" + Guid.NewGuid().ToString("N")[..10]);
+        Directory.CreateDirectory(directory);
+        var cluster = new HostsCluster(directory, silos);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            cluster._environment[key] = value;
+        }
+
+        try
+        {
+            await cluster.RunAsync(TimeSpan.FromMinutes(3), "up");
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+
+        return cluster;
+    }
+
+    public HttpClient CreateHttpClient()
+    {
+        var client = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+        return client;
+    }
+
+    public NpgsqlDataSource Database => _database ??= NpgsqlDataSource.Create(ConnectionString);
+
+    public async Task<T?> ScalarAsync<T>(string sql, params object[] parameters)
+    {
+        await using var command = Database.CreateCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        var value = await command.ExecuteScalarAsync();
+        return value is null or DBNull ? default : (T)value;
+    }
+
+    /// <summary>Cuts <paramref name="host"/>'s whole link, or only its paths to <paramref name="peers"/> (<c>silos</c>: every other silo).</summary>
+    public Task CutAsync(string host, params string[] peers) => RunAsync(TimeSpan.FromSeconds(30), ["cut", host, .. peers]);
+
+    public Task HealAsync(string host, params string[] peers) => RunAsync(TimeSpan.FromSeconds(30), ["heal", host, .. peers]);
+
+    /// <summary>
+    /// SIGSTOP: the process hangs with its connections open, as a stopped VM or a GC storm. Sent
+    /// from here, as <c>hosts.sh freeze</c> does, so that the moment of the freeze is known to the
+    /// millisecond (the script takes a moment to start).
+    /// </summary>
+    public Task FreezeAsync(string host) => SignalAsync(host, "-STOP");
+
+    public Task ThawAsync(string host) => SignalAsync(host, "-CONT");
+
+    private async Task SignalAsync(string host, string signal)
+    {
+        var pid = PidOf(host) ?? throw new InvalidOperationException($"{host} is not running.");
+        using var kill = Process.Start("kill", [signal, pid.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} {pid} ({host}) failed with {kill.ExitCode}.");
+        }
+    }
+
+    /// <summary>The host's process id, or null once it has exited.</summary>
+    public int? PidOf(string host)
+    {
+        var file = Path.Combine(DataDirectory, "run", (host == "pg" ? "postgres" : host) + ".pid");
+        if (!File.Exists(file) || !int.TryParse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture, out var pid))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return process.HasExited ? null : pid;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    public string LogOf(string host)
+    {
+        var file = Path.Combine(DataDirectory, "logs", host + ".log");
+        return File.Exists(file) ? File.ReadAllText(file) : "";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+
+        try
+        {
+            await RunAsync(TimeSpan.FromMinutes(2), "down");
+        }
+        finally
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+    }
+
+    private async Task RunAsync(TimeSpan timeout, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("bash", [Path.Combine(RepoPaths.Root, "scripts", "hosts.sh"), .. arguments])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in _environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"scripts/hosts.sh {string.Join(' ', arguments)} took over {timeout}:\n{await output}{await error}");
+        }
+
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"scripts/hosts.sh {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{await output}{await error}");
+        }
+    }
+}
