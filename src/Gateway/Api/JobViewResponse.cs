@@ -44,6 +44,12 @@ public sealed record JobViewResponse
     /// <summary>Why a waiting job does not start (no live silo can run it, say); null otherwise.</summary>
     public required string? WaitingFor { get; init; }
 
+    /// <summary>The batch the job belongs to; null for a job submitted on its own.</summary>
+    public Guid? BatchId { get; init; }
+
+    /// <summary>The jobs this one waits for; empty when none.</summary>
+    public IReadOnlyList<Guid> DependsOn { get; init; } = [];
+
     public static JobViewResponse From(JobView view)
     {
         ArgumentNullException.ThrowIfNull(view);
@@ -68,6 +74,8 @@ public sealed record JobViewResponse
             RunAt = view.RunAt,
             Requires = view.Requires,
             WaitingFor = view.WaitingFor,
+            BatchId = view.BatchId,
+            DependsOn = view.DependsOn,
         };
     }
 }

@@ -6,7 +6,7 @@ namespace JobGrains.Gateway.Api;
 /// The body of <c>POST /api/jobs</c> and one item of a batch. Members are nullable so that a
 /// missing field reads as a clear 400 rather than a default; unknown fields are refused.
 /// </summary>
-public sealed record SubmitJobRequest
+public record SubmitJobRequest
 {
     /// <summary>The registered handler name, for example <c>echo</c>. Required.</summary>
     public string? Type { get; init; }
@@ -31,4 +31,10 @@ public sealed record SubmitJobRequest
 
     /// <summary>Tags a silo must have to run the job, for example <c>["gpu"]</c>: up to 16, each 1 to 64 characters of a-z, 0-9, '.', '_', '-'.</summary>
     public IReadOnlyList<string>? Requires { get; init; }
+
+    /// <summary>Ids of jobs that must succeed first (in a batch also refs of its jobs): up to 1000. The job is 'awaiting' until then.</summary>
+    public IReadOnlyList<string>? DependsOn { get; init; }
+
+    /// <summary>'cancel' (default): a failed or cancelled dependency cancels the job (error kind dependencyFailed); 'run': it runs anyway.</summary>
+    public string? OnDependencyFailure { get; init; }
 }

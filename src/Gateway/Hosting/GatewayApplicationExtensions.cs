@@ -58,6 +58,7 @@ internal static class GatewayApplicationExtensions
         app.MapJobEndpoints();
         app.MapClusterEndpoints();
         app.MapScheduleEndpoints();
+        app.MapBatchEndpoints();
         app.MapHub<JobsHub>(JobsHub.Path).RequireCors(GatewayBuilderExtensions.HubCorsPolicy);
         return app;
     }

@@ -31,6 +31,9 @@ public sealed record JobQuery
 
     /// <summary>The <see cref="JobPage.Next"/> cursor of the previous page; null for the first page.</summary>
     [Id(4)] public string? After { get; init; }
+
+    /// <summary>Only the jobs of this batch.</summary>
+    [Id(40)] public Guid? BatchId { get; init; }
 }
 
 /// <summary>A page of jobs and the cursor of the next page (null on the last page).</summary>

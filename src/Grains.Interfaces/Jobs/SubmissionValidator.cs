@@ -65,6 +65,11 @@ public static class SubmissionValidator
             Add("requires", requiresProblem);
         }
 
+        if (submission.DependsOn is { Count: > JobDefaults.MaxDependencies })
+        {
+            Add("dependsOn", $"'dependsOn' may name at most {JobDefaults.MaxDependencies} jobs.");
+        }
+
         if (submission.IdempotencyKey is { } key && IdempotencyKeyProblem(key) is { } keyProblem)
         {
             Add("idempotencyKey", keyProblem);

@@ -1,4 +1,5 @@
 using JobGrains.Abilities;
+using JobGrains.Batches;
 using JobGrains.Events;
 using JobGrains.Execution;
 using JobGrains.Execution.Commands;
@@ -79,6 +80,8 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<JobSubmitter>();
         services.AddSingleton<JobChanges>();
         services.AddSingleton<JobAttempts>();
+        services.AddSingleton<BatchStore>();
+        services.AddSingleton<BatchSubmitter>();
         services.AddJobSchedules(configuration);
         services.AddSpotNotices(configuration);
 

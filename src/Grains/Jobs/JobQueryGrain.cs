@@ -17,7 +17,7 @@ internal sealed class JobQueryGrain(JobStore store, AbilityRegistry abilities) :
         var after = query.After is null ? null : (JobCursor?)JobCursor.Parse(query.After);
 
         // One row more than asked tells whether another page follows.
-        var rows = await store.ListAsync(query.State, query.Type, query.Queue, after, query.Limit + 1);
+        var rows = await store.ListAsync(query.State, query.Type, query.Queue, after, query.Limit + 1, batch: query.BatchId);
         var items = rows.Take(query.Limit).Select(r => r.ToView(abilities.WaitingFor(r))).ToList();
         var next = rows.Count > query.Limit ? new JobCursor(items[^1].CreatedAt, items[^1].Id).ToString() : null;
         return new JobPage(items, next);

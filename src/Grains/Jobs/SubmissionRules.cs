@@ -41,7 +41,10 @@ internal sealed class SubmissionRules(AbilityRegistry abilities)
             submission.TimeoutSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
             submission.RunAt?.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "",
             JsonSerializer.Serialize(document.RootElement),
-            string.Join(',', (submission.Requires ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)));
+            string.Join(',', (submission.Requires ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)))
+            + (submission.DependsOn is { Count: > 0 } dependsOn
+                ? $"\n{string.Join(',', dependsOn.Distinct().Order())}\n{submission.OnDependencyFailure}"
+                : ""); // jobs without dependencies keep the digest they always had
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 

@@ -68,6 +68,13 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// </summary>
     public Task<JobRecord?> NoteAttemptAsync(AttemptNote note) => Enqueue(new NoteWrite(note));
 
+    /// <summary>
+    /// Told, after each commit, the rows its settle statement changed beside the commit's own writes:
+    /// dependents released or cancelled, onComplete jobs released. Set by <see cref="JobChanges"/>,
+    /// which every writer of job ends holds, so it is set before any end is written.
+    /// </summary>
+    public Action<IReadOnlyList<JobRecord>>? Settled { get; set; }
+
     public Task<IReadOnlyList<AttemptView>> LoadAttemptsAsync(Guid jobId, CancellationToken cancellationToken = default) =>
         RunAsync<IReadOnlyList<AttemptView>>("load attempts", async () =>
     {
@@ -175,7 +182,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// present adds a parameter, never text, so the matching (filter, created_at, id) index serves it.
     /// </summary>
     public Task<IReadOnlyList<JobRecord>> ListAsync(JobState? state, string? type, string? queue, JobCursor? after, int limit,
-        CancellationToken cancellationToken = default) => RunAsync<IReadOnlyList<JobRecord>>("list jobs", async () =>
+        Guid? batch = null, CancellationToken cancellationToken = default) => RunAsync<IReadOnlyList<JobRecord>>("list jobs", async () =>
     {
         await using var command = _dataSource.CreateCommand();
         var conditions = new List<string>();
@@ -198,6 +205,11 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         if (queue is not null)
         {
             AddCondition("queue = @", new NpgsqlParameter<string> { TypedValue = queue });
+        }
+
+        if (batch is { } batchId)
+        {
+            AddCondition("batch_id = @", new NpgsqlParameter<Guid> { TypedValue = batchId });
         }
 
         if (after is { } cursor)
@@ -367,6 +379,11 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
             {
                 write.Complete(results);
             }
+
+            if (results.Settled.Count > 0)
+            {
+                Settled?.Invoke(results.Settled);
+            }
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && batch.Count > 1)
         {
@@ -455,6 +472,20 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
             Add(JobSql.NoteMany(notes), RowsInto(results));
         }
 
+        // Last, so it sees the ends above: releases the dependents of jobs that ended, in this commit.
+        // A job none depend on, outside any batch, costs one probe of its row there.
+        var ended = endings.Where(e => e.State.IsTerminal()).Select(e => (e.JobId, e.Now))
+            .Concat(updates.Where(u => u.Job.State.IsTerminal()).Select(u => (JobId: u.Job.Id, Now: u.Job.UpdatedAt)))
+            .ToList();
+        if (ended.Count > 0)
+        {
+            Add(JobSql.Settle([.. ended.Select(e => e.JobId)], ended.Max(e => e.Now)), set =>
+            {
+                var read = JobSql.RecordReader(set);
+                return r => results.Settled.Add(read(r));
+            });
+        }
+
         // Prepared once per physical connection (Npgsql keeps it across pool returns), so PostgreSQL
         // parses and plans these large statements once instead of once per batch.
         await npgsqlBatch.PrepareAsync();
@@ -493,6 +524,9 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
 
         /// <summary>The rows that attempt ends and notes returned.</summary>
         public Dictionary<Guid, JobRecord> Rows { get; } = [];
+
+        /// <summary>Other jobs' rows that the settle statement changed.</summary>
+        public List<JobRecord> Settled { get; } = [];
     }
 
     private enum WriteKind
