@@ -15,6 +15,7 @@ internal sealed class DocumentInfoTransformer : IOpenApiDocumentTransformer
         ["Jobs"] = "Submit jobs (one or a batch), list them with keyset pages and filters, get one with its attempts, cancel and retry.",
         ["Cluster"] = "The silos and queues of the cluster, and the drain command for a silo about to leave.",
         ["Schedules"] = "Recurring schedules: each occurrence of a cron expression creates one job.",
+        ["Batches"] = "Graphs of jobs stored at once, with dependencies by ref or id, rolled up into one view, cancelled together, with a job submitted when they end.",
     };
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)

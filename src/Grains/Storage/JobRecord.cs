@@ -101,6 +101,13 @@ internal sealed record JobRecord
     [Column("run_on_dependency_failure", NpgsqlDbType.Boolean, Fixed = true)]
     public bool RunOnDependencyFailure { get; init; }
 
+    /// <summary>
+    /// Whether some job depends on this one: the commit that ends it then settles its dependents. Set
+    /// only by the statement that stores a dependent, under this row's lock; never by an update.
+    /// </summary>
+    [Column("has_dependents", NpgsqlDbType.Boolean, Fixed = true)]
+    public bool HasDependents { get; init; }
+
     /// <summary>The version stored in the row; a write succeeds only against this version.</summary>
     [Column("version", NpgsqlDbType.Bigint)]
     public long Version { get; init; }

@@ -81,6 +81,11 @@ public sealed class ColumnMappingTests : IAsyncLifetime
             Checkpoint = """{"done": 40}""",
             TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
             Requires = ["gpu", "region-eu"],
+            BatchId = Guid.NewGuid(),
+            DependsOn = [Guid.NewGuid(), Guid.NewGuid()],
+            PendingDependencies = 2,
+            RunOnDependencyFailure = true,
+            HasDependents = true,
             Version = 9,
         };
         AssertNoPropertyIsDefault(job);
@@ -105,6 +110,7 @@ public sealed class ColumnMappingTests : IAsyncLifetime
             FinishedAt = Base.AddSeconds(13),
             RunAt = Base.AddSeconds(14),
             Checkpoint = """{"done": 80}""",
+            PendingDependencies = 1,
         };
         Assert.True(await _store.UpdateAsync(changed, writesCheckpoint: true));
         AssertSameRow(changed with { Version = job.Version + 1 }, await _store.LoadAsync(job.Id));
