@@ -166,7 +166,8 @@ public sealed class ColumnMappingTests : IAsyncLifetime
     {
         Assert.NotNull(actual);
         Assert.Equal(expected.Requires, actual.Requires);
-        Assert.Equal(expected with { Requires = null }, actual with { Requires = null });
+        Assert.Equal(expected.DependsOn, actual.DependsOn);
+        Assert.Equal(expected with { Requires = null, DependsOn = null }, actual with { Requires = null, DependsOn = null });
     }
 
     private static void AssertNoPropertyIsDefault<T>(T record)

@@ -48,6 +48,7 @@ export const api = {
   submitJob: (job) => call("POST", "/api/jobs", job),
   cancelJob: (id) => call("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`),
   retryJob: (id) => call("POST", `/api/jobs/${encodeURIComponent(id)}/retry`),
+  getBatch: (id) => call("GET", `/api/batches/${encodeURIComponent(id)}`),
   cluster: () => call("GET", "/api/cluster"),
   schedules: () => call("GET", "/api/schedules"),
   pauseSchedule: (name) => call("POST", `/api/schedules/${encodeURIComponent(name)}/pause`),
