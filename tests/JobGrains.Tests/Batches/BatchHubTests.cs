@@ -21,14 +21,14 @@ public sealed class BatchHubTests(GatewayFixture fixture, ITestOutputHelper outp
         var merge = string.Join(",", Enumerable.Range(0, width).Select(i => $"\"p{i}\""));
         var body = $$"""
             {"name":"pipeline","jobs":[
-                {"ref":"split","type":"sleep","instruction":{"ms":500} },
+                {"ref":"split","type":"sleep","instruction":{"ms":2000} },
                 {{process}},
                 {"ref":"merge","type":"echo","instruction":{"merge":true},"dependsOn":[{{merge}}]}
             ]}
             """;
 
         // The batch id is known only from the answer, so the hub subscribes right after; the split's
-        // 500 ms keep the batch running meanwhile.
+        // 2 s keep the batch running meanwhile, even on a loaded machine.
         var submitted = await (await client.PostJsonAsync("api/batches", body)).AssertStatusAsync(HttpStatusCode.Accepted);
         var batchId = submitted.GetProperty("id").GetString()!;
         Assert.Equal(width + 2, submitted.GetProperty("total").GetInt32());
