@@ -213,7 +213,7 @@ internal static class JobEndpoints
     private static async Task<IResult> ListAsync(HttpContext context, IJobsClient jobs)
     {
         var query = context.Request.Query;
-        foreach (var name in (string[])["state", "type", "queue", "limit", "after", "instruction"])
+        foreach (var name in (string[])["state", "type", "queue", "limit", "after", "instruction", "batch"])
         {
             if (query[name].Count > 1)
             {
@@ -247,6 +247,17 @@ internal static class JobEndpoints
             return Problems.BadRequest($"'type' and 'queue' must be at most {JobDefaults.MaxNameLength} printable characters.");
         }
 
+        Guid? batch = null;
+        if (Filter(query["batch"].ToString()) is { } batchText)
+        {
+            if (!Guid.TryParse(batchText, out var batchId))
+            {
+                return Problems.BadRequest("'batch' must be a batch id (a GUID).");
+            }
+
+            batch = batchId;
+        }
+
         var after = Filter(query["after"].ToString());
         if (after is { Length: > 1000 })
         {
@@ -261,7 +272,7 @@ internal static class JobEndpoints
 
         try
         {
-            var page = await jobs.ListAsync(new JobQuery { State = state, Type = type, Queue = queue, Limit = limit, After = after, Instruction = instruction });
+            var page = await jobs.ListAsync(new JobQuery { State = state, Type = type, Queue = queue, Limit = limit, After = after, Instruction = instruction, BatchId = batch });
             return TypedResults.Ok(new JobListResponse([.. page.Items.Select(JobViewResponse.From)], page.Next));
         }
         catch (InvalidCursorException)

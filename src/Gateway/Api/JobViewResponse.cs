@@ -47,6 +47,12 @@ public sealed record JobViewResponse
     /// <summary>The job's concurrency key; null when it has none.</summary>
     public required string? ConcurrencyKey { get; init; }
 
+    /// <summary>The batch the job belongs to; null for a job submitted on its own.</summary>
+    public Guid? BatchId { get; init; }
+
+    /// <summary>The jobs this one waits for; empty when none.</summary>
+    public IReadOnlyList<Guid> DependsOn { get; init; } = [];
+
     public static JobViewResponse From(JobView view)
     {
         ArgumentNullException.ThrowIfNull(view);
@@ -72,6 +78,8 @@ public sealed record JobViewResponse
             Requires = view.Requires,
             WaitingFor = view.WaitingFor,
             ConcurrencyKey = view.ConcurrencyKey,
+            BatchId = view.BatchId,
+            DependsOn = view.DependsOn,
         };
     }
 }

@@ -15,8 +15,9 @@ internal static class SubmissionRequests
     /// The submission for <paramref name="request"/>, or null with the problems added to
     /// <paramref name="errors"/> under field names prefixed with <paramref name="prefix"/>.
     /// </summary>
+    /// <paramref name="refsAllowed"/>: a job of a batch, whose <c>dependsOn</c> may name refs (resolved by the batch).
     public static JobSubmission? Validate(
-        SubmitJobRequest? request, string? idempotencyKey, string prefix, Dictionary<string, string[]> errors)
+        SubmitJobRequest? request, string? idempotencyKey, string prefix, Dictionary<string, string[]> errors, bool refsAllowed = false)
     {
         if (request is null)
         {
@@ -37,6 +38,8 @@ internal static class SubmissionRequests
             ConcurrencyKey = request.ConcurrencyKey,
             IdempotencyKey = idempotencyKey,
         };
+        var before = errors.Count;
+        submission = WithDependencies(submission, request, refsAllowed, prefix, errors);
         var problems = SubmissionValidator.Validate(submission);
         foreach (var problem in problems)
         {
@@ -44,7 +47,47 @@ internal static class SubmissionRequests
             Add(errors, prefix + problem.Field, problem.Message);
         }
 
-        return problems.Count == 0 ? submission : null;
+        return problems.Count == 0 && errors.Count == before ? submission : null;
+    }
+
+    private static JobSubmission WithDependencies(
+        JobSubmission submission, SubmitJobRequest request, bool refsAllowed, string prefix, Dictionary<string, string[]> errors)
+    {
+        var failure = DependencyFailure.Cancel;
+        switch (request.OnDependencyFailure)
+        {
+            case null or "cancel":
+                break;
+            case "run":
+                failure = DependencyFailure.Run;
+                break;
+            default:
+                Add(errors, prefix + "onDependencyFailure", "'onDependencyFailure' must be 'cancel' or 'run'.");
+                break;
+        }
+
+        var ids = new List<Guid>();
+        if (!refsAllowed)
+        {
+            foreach (var entry in request.DependsOn ?? [])
+            {
+                if (Guid.TryParse(entry, out var id))
+                {
+                    ids.Add(id);
+                }
+                else
+                {
+                    Add(errors, prefix + "dependsOn", "'dependsOn' must list job ids (refs name jobs only within POST /api/batches).");
+                    break;
+                }
+            }
+        }
+        else if (request.DependsOn is { Count: > JobDefaults.MaxDependencies })
+        {
+            Add(errors, prefix + "dependsOn", $"'dependsOn' may name at most {JobDefaults.MaxDependencies} jobs.");
+        }
+
+        return submission with { DependsOn = ids.Count > 0 ? ids : null, OnDependencyFailure = failure };
     }
 
     /// <summary>Null when the Idempotency-Key header may serve as a key; else why not.</summary>

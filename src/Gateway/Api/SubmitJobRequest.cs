@@ -6,7 +6,7 @@ namespace JobGrains.Gateway.Api;
 /// The body of <c>POST /api/jobs</c> and one item of a batch. Members are nullable so that a
 /// missing field reads as a clear 400 rather than a default; unknown fields are refused.
 /// </summary>
-public sealed record SubmitJobRequest
+public record SubmitJobRequest
 {
     /// <summary>The registered handler name, for example <c>echo</c>. Required.</summary>
     public string? Type { get; init; }
@@ -34,4 +34,10 @@ public sealed record SubmitJobRequest
 
     /// <summary>At most the queue's keyConcurrency (default 1) jobs of this queue and key run at once; 1 to 200 characters.</summary>
     public string? ConcurrencyKey { get; init; }
+
+    /// <summary>Ids of jobs that must succeed first (in a batch also refs of its jobs): up to 1000. The job is 'awaiting' until then.</summary>
+    public IReadOnlyList<string>? DependsOn { get; init; }
+
+    /// <summary>'cancel' (default): a failed or cancelled dependency cancels the job (error kind dependencyFailed); 'run': it runs anyway.</summary>
+    public string? OnDependencyFailure { get; init; }
 }

@@ -16,6 +16,7 @@ namespace JobGrains.Gateway.Events;
 internal sealed partial class JobEventsRelay(
     JobVersions versions,
     JobWatchers watchers,
+    BatchWatchers batches,
     AllJobsFeed allJobs,
     ILogger<JobEventsRelay> logger) : BackgroundService, IJobObserver
 {
@@ -86,6 +87,11 @@ internal sealed partial class JobEventsRelay(
             var response = JobViewResponse.From(view);
             watchers.Deliver(view, response);
             allJobs.Publish(response, view.Version);
+        }
+
+        if (view.BatchId is { } batchId)
+        {
+            batches.JobChanged(batchId);
         }
 
         Relayed?.Invoke(view);

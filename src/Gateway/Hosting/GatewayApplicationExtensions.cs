@@ -63,6 +63,7 @@ internal static class GatewayApplicationExtensions
         app.MapClusterEndpoints();
         app.MapScheduleEndpoints();
         app.MapQueueEndpoints();
+        app.MapBatchEndpoints();
         app.MapHub<JobsHub>(JobsHub.Path);
         return app;
     }

@@ -135,6 +135,7 @@ internal static class GatewayBuilderExtensions
         services.AddSingleton<JobVersions>();
         services.AddSingleton<HubConnections>();
         services.AddSingleton<JobWatchers>();
+        services.AddSingleton<BatchWatchers>();
         services.AddSingleton<AllJobsFeed>();
         services.AddSingleton<JobEventsRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<JobEventsRelay>());

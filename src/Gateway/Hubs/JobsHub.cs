@@ -1,3 +1,4 @@
+using JobGrains.Batches;
 using JobGrains.Client;
 using JobGrains.Gateway.Auth;
 using JobGrains.Gateway.Events;
@@ -18,6 +19,7 @@ namespace JobGrains.Gateway.Hubs;
 internal sealed partial class JobsHub(
     IJobsClient jobs,
     JobWatchers watchers,
+    BatchWatchers batches,
     AllJobsFeed allJobs,
     JobEventsSubscription events,
     HubConnections connections,
@@ -31,6 +33,9 @@ internal sealed partial class JobsHub(
 
     /// <summary>The client method that receives a job view.</summary>
     public const string JobUpdated = "jobUpdated";
+
+    /// <summary>The client method that receives a batch view.</summary>
+    public const string BatchUpdated = "batchUpdated";
 
     /// <summary>Watches one job: its current view comes at once, then every change.</summary>
     public async Task SubscribeJob(string id)
@@ -71,6 +76,45 @@ internal sealed partial class JobsHub(
     public Task UnsubscribeJob(string id)
     {
         watchers.Remove(Context.ConnectionId, ParseId(id));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Watches one batch: its current roll-up comes at once, then a new one as its jobs change (<c>batchUpdated</c>).</summary>
+    public async Task SubscribeBatch(string id)
+    {
+        var batchId = ParseId(id);
+        if (!batches.Add(Context.ConnectionId, batchId, options.Value.MaxJobSubscriptionsPerConnection))
+        {
+            throw new HubException($"A connection may watch at most {options.Value.MaxJobSubscriptionsPerConnection} batches.");
+        }
+
+        BatchView? view;
+        try
+        {
+            // Registered first, read second: no change falls between the snapshot and the feed.
+            await events.EnsureRegisteredAsync().WaitAsync(SubscribeTimeout);
+            view = await jobs.GetBatchAsync(batchId);
+        }
+        catch (Exception e) when (e is not HubException)
+        {
+            batches.Remove(Context.ConnectionId, batchId);
+            LogSubscribeFailed(logger, batchId, e.GetType().Name, e.Message);
+            throw new HubException("The batch could not be read right now; try again later.");
+        }
+
+        if (view is null || !connections.IsOpen(Context.ConnectionId))
+        {
+            batches.Remove(Context.ConnectionId, batchId);
+            throw new HubException($"No batch has the id {batchId}.");
+        }
+
+        batches.SendCurrent(Context.ConnectionId, view);
+    }
+
+    /// <summary>Stops watching one batch.</summary>
+    public Task UnsubscribeBatch(string id)
+    {
+        batches.Remove(Context.ConnectionId, ParseId(id));
         return Task.CompletedTask;
     }
 
@@ -123,10 +167,11 @@ internal sealed partial class JobsHub(
         // Closed first: a subscription racing this disconnect sees it and undoes itself.
         connections.Close(Context.ConnectionId);
         watchers.RemoveConnection(Context.ConnectionId);
+        batches.RemoveConnection(Context.ConnectionId);
         allJobs.RemoveSubscriber(Context.ConnectionId);
         return base.OnDisconnectedAsync(exception);
     }
 
     private static Guid ParseId(string? id) =>
-        Guid.TryParse(id, out var jobId) ? jobId : throw new HubException("A job id is a GUID.");
+        Guid.TryParse(id, out var jobId) ? jobId : throw new HubException("A job or batch id is a GUID.");
 }

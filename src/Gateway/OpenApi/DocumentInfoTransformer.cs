@@ -16,6 +16,7 @@ internal sealed class DocumentInfoTransformer : IOpenApiDocumentTransformer
         ["Cluster"] = "The silos and queues of the cluster, and the drain command for a silo about to leave.",
         ["Schedules"] = "Recurring schedules: each occurrence of a cron expression creates one job.",
         ["Queues"] = "Queues as durable objects: pause and resume, concurrency and rate limits, per-key concurrency.",
+        ["Batches"] = "Graphs of jobs stored at once, with dependencies by ref or id, rolled up into one view, cancelled together, with a job submitted when they end.",
     };
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using JobGrains.Batches;
 using JobGrains.Bulk;
 using JobGrains.Cluster;
 using JobGrains.Jobs;
@@ -82,6 +83,26 @@ public interface IJobsClient
 
     /// <summary>Waits for the job to end and returns its final view; null for an unknown job.</summary>
     Task<JobView?> WaitForCompletionAsync(Guid id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores a batch (a graph of jobs, with refs between them, and an optional onComplete job) in
+    /// one transaction: all of it, or nothing with <see cref="BatchSubmitResult.Problem"/> saying why.
+    /// </summary>
+    /// <exception cref="JobStoreUnavailableException">PostgreSQL is unavailable; nothing was stored.</exception>
+    Task<BatchSubmitResult> SubmitBatchAsync(BatchSubmission submission, CancellationToken cancellationToken = default);
+
+    /// <summary>The batch rolled up from its jobs; null when there is no such batch.</summary>
+    Task<BatchView?> GetBatchAsync(Guid id, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels every unfinished job of the batch.</summary>
+    Task<BatchCommandResult> CancelBatchAsync(Guid id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The batch's view, then a new view whenever its roll-up changes, ending after it has ended.
+    /// Empty for an unknown batch. The batch is re-read every <paramref name="recheckEvery"/>
+    /// (default 5 s) should change notices be lost, so the watch always ends.
+    /// </summary>
+    IAsyncEnumerable<BatchView> WatchBatchAsync(Guid id, TimeSpan? recheckEvery = null, CancellationToken cancellationToken = default);
 
     /// <summary>The silos and queues of the cluster.</summary>
     Task<ClusterView> GetClusterAsync(CancellationToken cancellationToken = default);

@@ -47,6 +47,9 @@ public sealed record JobQuery
 
     /// <summary>A JSON object that the instruction of each listed job contains (<see cref="InstructionFilter"/>); null lists all.</summary>
     [Id(6)] public string? Instruction { get; init; }
+
+    /// <summary>Only the jobs of this batch.</summary>
+    [Id(40)] public Guid? BatchId { get; init; }
 }
 
 /// <summary>A page of jobs and the cursor of the next page (null on the last page).</summary>

@@ -23,8 +23,11 @@ public enum JobState
     /// <summary>Terminal: the last allowed attempt failed.</summary>
     Failed = 4,
 
-    /// <summary>Terminal: cancelled by a caller.</summary>
+    /// <summary>Terminal: cancelled by a caller, or because a dependency failed (error kind <c>dependencyFailed</c>).</summary>
     Cancelled = 5,
+
+    /// <summary>Waiting for its dependencies (<c>dependsOn</c>, or its batch for an <c>onComplete</c> job) to end.</summary>
+    Awaiting = 6,
 }
 
 /// <summary>Helpers for <see cref="JobState"/>.</summary>
@@ -43,6 +46,7 @@ public static class JobStates
         JobState.Succeeded => "succeeded",
         JobState.Failed => "failed",
         JobState.Cancelled => "cancelled",
+        JobState.Awaiting => "awaiting",
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
 
@@ -57,6 +61,7 @@ public static class JobStates
             case "succeeded": state = JobState.Succeeded; return true;
             case "failed": state = JobState.Failed; return true;
             case "cancelled": state = JobState.Cancelled; return true;
+            case "awaiting": state = JobState.Awaiting; return true;
             default: state = default; return false;
         }
     }

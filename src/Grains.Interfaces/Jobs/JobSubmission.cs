@@ -44,6 +44,27 @@ public sealed record JobSubmission
     /// at once, for example one per customer; 1 to 200 characters. Null for none.
     /// </summary>
     [Id(9)] public string? ConcurrencyKey { get; init; }
+
+    /// <summary>
+    /// Jobs that must succeed before this one runs (up to <see cref="JobDefaults.MaxDependencies"/>);
+    /// until then it is <see cref="JobState.Awaiting"/>. Null or empty: none.
+    /// </summary>
+    [Id(40)] public IReadOnlyList<Guid>? DependsOn { get; init; }
+
+    /// <summary>What a failed or cancelled dependency does to this job.</summary>
+    [Id(41)] public DependencyFailure OnDependencyFailure { get; init; }
+}
+
+/// <summary>What a failed or cancelled dependency does to a job that depends on it.</summary>
+[GenerateSerializer]
+[Alias("jobgrains.DependencyFailure")]
+public enum DependencyFailure
+{
+    /// <summary>The job is cancelled with error kind <c>dependencyFailed</c> (the default).</summary>
+    Cancel = 0,
+
+    /// <summary>The job runs anyway once every dependency has ended.</summary>
+    Run = 1,
 }
 
 /// <summary>Defaults and limits shared by every entry point.</summary>
@@ -60,4 +81,10 @@ public static class JobDefaults
 
     /// <summary>Longest tag, in characters of <c>[a-z0-9._-]</c>.</summary>
     public const int MaxTagLength = 64;
+
+    /// <summary>Most jobs one job may depend on.</summary>
+    public const int MaxDependencies = 1000;
+
+    /// <summary>Most jobs in one batch (<c>POST /api/batches</c>).</summary>
+    public const int MaxBatchJobs = 10_000;
 }

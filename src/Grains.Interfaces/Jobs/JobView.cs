@@ -45,6 +45,12 @@ public sealed record JobView
 
     /// <summary>The job's concurrency key (see <see cref="JobSubmission.ConcurrencyKey"/>); null when it has none.</summary>
     [Id(21)] public string? ConcurrencyKey { get; init; }
+
+    /// <summary>The batch the job belongs to; null for a job submitted on its own.</summary>
+    [Id(40)] public Guid? BatchId { get; init; }
+
+    /// <summary>The jobs this one waits for; empty when none.</summary>
+    [Id(41)] public IReadOnlyList<Guid> DependsOn { get; init; } = [];
 }
 
 /// <summary>How far a running handler says it has come.</summary>
@@ -79,4 +85,7 @@ public static class JobErrorKinds
 
     /// <summary>An external program (the <c>command</c> handler) exited with a code other than 0.</summary>
     public const string ExitCode = "exitCode";
+
+    /// <summary>A dependency failed or was cancelled, and the job did not say <c>onDependencyFailure: "run"</c>.</summary>
+    public const string DependencyFailed = "dependencyFailed";
 }

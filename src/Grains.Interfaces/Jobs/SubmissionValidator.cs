@@ -70,6 +70,11 @@ public static class SubmissionValidator
             Add("concurrencyKey", concurrencyKeyProblem);
         }
 
+        if (submission.DependsOn is { Count: > JobDefaults.MaxDependencies })
+        {
+            Add("dependsOn", $"'dependsOn' may name at most {JobDefaults.MaxDependencies} jobs.");
+        }
+
         if (submission.IdempotencyKey is { } key && IdempotencyKeyProblem(key) is { } keyProblem)
         {
             Add("idempotencyKey", keyProblem);

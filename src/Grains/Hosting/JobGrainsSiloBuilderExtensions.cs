@@ -1,4 +1,5 @@
 using JobGrains.Abilities;
+using JobGrains.Batches;
 using JobGrains.Bulk;
 using JobGrains.Events;
 using JobGrains.Execution;
@@ -83,6 +84,8 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<UnsettledSubmissions>();
         services.AddSingleton<JobChanges>();
         services.AddSingleton<JobAttempts>();
+        services.AddSingleton<BatchStore>();
+        services.AddSingleton<BatchSubmitter>();
         services.AddJobSchedules(configuration);
         services.AddBulkOperations(configuration);
         services.AddJobQueues();

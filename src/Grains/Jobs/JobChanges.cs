@@ -15,15 +15,52 @@ namespace JobGrains.Jobs;
 /// traced, and a job that waits to run is announced to the dispatcher. Called only after the
 /// store's commit, so a change that lost its write is never published or counted.
 /// </summary>
-internal sealed partial class JobChanges(
-    JobEventPublisher events,
-    JobMetrics metrics,
-    ReadyJobForwarder dispatcher,
-    KeyReleaseForwarder keyReleases,
-    AbilityRegistry abilities,
-    QueueSettingsCache queues,
-    ILogger<JobChanges> logger)
+internal sealed partial class JobChanges
 {
+    private readonly JobEventPublisher _events;
+    private readonly JobMetrics _metrics;
+    private readonly ReadyJobForwarder _dispatcher;
+    private readonly KeyReleaseForwarder _keyReleases;
+    private readonly AbilityRegistry _abilities;
+    private readonly QueueSettingsCache _queues;
+    private readonly ILogger<JobChanges> _logger;
+
+    public JobChanges(
+        JobEventPublisher events,
+        JobMetrics metrics,
+        ReadyJobForwarder dispatcher,
+        KeyReleaseForwarder keyReleases,
+        AbilityRegistry abilities,
+        QueueSettingsCache queues,
+        JobStore store,
+        ILogger<JobChanges> logger)
+    {
+        _events = events;
+        _metrics = metrics;
+        _dispatcher = dispatcher;
+        _keyReleases = keyReleases;
+        _abilities = abilities;
+        _queues = queues;
+        _logger = logger;
+
+        // The store's settle statement changes dependents beside a commit's own writes.
+        store.Settled = Settled;
+    }
+
+    /// <summary>
+    /// Does what follows the rows the store's settle statement changed: <see cref="JobTransition.Released"/>
+    /// (announced to the dispatcher like any job that waits to run) or <see cref="JobTransition.DependencyFailed"/>.
+    /// </summary>
+    public void Settled(IReadOnlyList<JobRecord> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        foreach (var row in rows)
+        {
+            var transition = row.State == JobState.Cancelled ? JobTransition.DependencyFailed : JobTransition.Released;
+            Committed(new JobChange(transition, row, row.UpdatedAt));
+        }
+    }
+
     /// <summary>
     /// Does what follows <paramref name="change"/>. Returns the trace context that an attempt it
     /// started continues in (its dispatch span), or the job's own for other changes.
@@ -36,12 +73,12 @@ internal sealed partial class JobChanges(
         switch (change.Transition)
         {
             case JobTransition.Submitted:
-                metrics.Submitted(row);
+                _metrics.Submitted(row);
                 break;
             case JobTransition.StartedOnIntake:
                 // Shown as stored queued and then started, so observers see the job's usual states in version order.
-                metrics.Submitted(row);
-                events.Publish((change.Submitted ?? throw new ArgumentException("An intake start needs the submitted row.", nameof(change))).ToView());
+                _metrics.Submitted(row);
+                _events.Publish((change.Submitted ?? throw new ArgumentException("An intake start needs the submitted row.", nameof(change))).ToView());
                 traceParent = Dispatched(change);
                 break;
             case JobTransition.Started:
@@ -59,24 +96,24 @@ internal sealed partial class JobChanges(
                 span?.SetTag("jobgrains.job.state", row.State.ToWire());
             }
 
-            metrics.AttemptEnded(row, ending.Outcome, ending.Now);
+            _metrics.AttemptEnded(row, ending.Outcome, ending.Now);
             if (row.ConcurrencyKey is not null)
             {
-                keyReleases.Released(row.Id);
+                _keyReleases.Released(row.Id);
             }
         }
 
-        events.Publish(row.ToView(abilities.WaitingFor(row) ?? queues.WaitingFor(row)));
+        _events.Publish(row.ToView(_abilities.WaitingFor(row) ?? _queues.WaitingFor(row)));
         if (row.State.IsTerminal())
         {
-            metrics.Finished(row);
+            _metrics.Finished(row);
         }
 
-        LogCommitted(logger, row.Id, change.Transition, row.State, row.Attempt, row.Silo);
+        LogCommitted(_logger, row.Id, change.Transition, row.State, row.Attempt, row.Silo);
         if (change.Transition != JobTransition.Promoted)
         {
             // The dispatcher promotes jobs itself and takes them into its window as it does.
-            dispatcher.AnnounceIfPending(row);
+            _dispatcher.AnnounceIfPending(row);
         }
         return traceParent;
     }
@@ -88,7 +125,7 @@ internal sealed partial class JobChanges(
         using var span = JobTracing.Start(JobTracing.Dispatch, ActivityKind.Internal, running.TraceParent, running.Id, running.Type, running.Queue, running.Attempt);
         span?.SetStartTime(change.At.UtcDateTime);
         span?.SetTag("jobgrains.silo", running.Silo);
-        metrics.AttemptStarted(running, change.At - (change.DueSince ?? change.At));
+        _metrics.AttemptStarted(running, change.At - (change.DueSince ?? change.At));
         return JobTracing.TraceParentOf(span, running.TraceParent);
     }
 

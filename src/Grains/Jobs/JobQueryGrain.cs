@@ -24,7 +24,7 @@ internal sealed class JobQueryGrain(JobStore store, AbilityRegistry abilities, Q
         // One row more than asked tells whether another page follows. The store stops reading at
         // the first row past the byte budget, which then begins the next page.
         var budget = query.MaxBytes > 0 ? query.MaxBytes : JobQuery.DefaultMaxBytes;
-        var rows = await store.ListAsync(query.State, query.Type, query.Queue, after, query.Limit + 1, query.Instruction, maxBytes: budget);
+        var rows = await store.ListAsync(query.State, query.Type, query.Queue, after, query.Limit + 1, query.Instruction, query.BatchId, maxBytes: budget);
         var items = new List<JobView>(Math.Min(rows.Count, query.Limit));
         long used = 0;
         foreach (var row in rows.Take(query.Limit))

@@ -39,6 +39,40 @@ internal static class JobStateMachine
     };
 
     /// <summary>
+    /// <see cref="JobTransition.Submitted"/> of a job that depends on others (<paramref name="submitted"/>
+    /// as <see cref="Submit"/> built it): awaiting while <paramref name="pending"/> of them have not
+    /// ended; cancelled with <see cref="JobErrorKinds.DependencyFailed"/> when
+    /// <paramref name="failedDependency"/> already failed or was cancelled and the job does not run on
+    /// failure; otherwise as submitted (every dependency has ended already).
+    /// </summary>
+    public static JobRecord SubmitAfter(JobRecord submitted, IReadOnlyList<Guid> dependsOn, int pending, Guid? failedDependency, bool runOnFailure)
+    {
+        Require(submitted, JobTransition.Submitted, submitted.Version == 1 && submitted.State is JobState.Queued or JobState.Scheduled);
+        var job = submitted with { DependsOn = dependsOn, RunOnDependencyFailure = runOnFailure };
+        if (failedDependency is { } failed && !runOnFailure)
+        {
+            return job with
+            {
+                State = JobState.Cancelled,
+                Error = new JobError(JobErrorKinds.DependencyFailed, $"Dependency {failed} failed or was cancelled."),
+                FinishedAt = submitted.CreatedAt,
+            };
+        }
+
+        return pending > 0 ? job with { State = JobState.Awaiting, PendingDependencies = pending } : job;
+    }
+
+    /// <summary>
+    /// <see cref="JobTransition.Submitted"/> of a batch's <c>onComplete</c> job: awaiting the end of
+    /// the batch, which releases it once (<see cref="JobTransition.Released"/>) with the batch's summary.
+    /// </summary>
+    public static JobRecord SubmitOnComplete(JobRecord submitted)
+    {
+        Require(submitted, JobTransition.Submitted, submitted.Version == 1 && submitted.State is JobState.Queued or JobState.Scheduled);
+        return submitted with { State = JobState.Awaiting, PendingDependencies = 1 };
+    }
+
+    /// <summary>
     /// <see cref="JobTransition.StartedOnIntake"/>: a new, queued job as its submission stores it,
     /// running its first attempt on <paramref name="silo"/> since its creation, the start being its version 2.
     /// </summary>
@@ -83,7 +117,7 @@ internal static class JobStateMachine
     }
 
     /// <summary>
-    /// <see cref="JobTransition.Cancelled"/> of a job that runs no attempt (scheduled or queued);
+    /// <see cref="JobTransition.Cancelled"/> of a job that runs no attempt (awaiting, scheduled or queued);
     /// null when it may not be cancelled (it has ended). A running job goes through <see cref="CancelRunning"/>.
     /// </summary>
     public static JobRecord? Cancel(JobRecord job, JobError error, DateTimeOffset now)

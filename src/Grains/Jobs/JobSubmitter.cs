@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using JobGrains.Batches;
 using JobGrains.Execution;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
@@ -20,6 +21,7 @@ internal sealed class JobSubmitter(
     JobWorker worker,
     JobChanges changes,
     UnsettledSubmissions unsettled,
+    BatchSubmitter dependents,
     TimeProvider time)
 {
     public async Task<SubmitResult> SubmitAsync(Guid id, JobSubmission submission)
@@ -34,6 +36,12 @@ internal sealed class JobSubmitter(
         // recorded), so that its attempts continue the caller's trace.
         var digest = SubmissionRules.Digest(submission);
         var caller = JobTracing.CallerTraceParent();
+        if (submission.DependsOn is { Count: > 0 })
+        {
+            // Stored in a transaction of its own, under the locks of the jobs it depends on.
+            return await dependents.SubmitOneAsync(id, submission, digest, caller) ?? await ExistingAsync(id, submission, digest);
+        }
+
         using (var span = JobTracing.Start(JobTracing.Submit, ActivityKind.Producer, caller, id, submission.Type, submission.Queue))
         {
             // No read first: a new id cannot exist yet, and the insert itself tells a duplicate.
@@ -60,6 +68,12 @@ internal sealed class JobSubmitter(
             }
         }
 
+        return await ExistingAsync(id, submission, digest);
+    }
+
+    /// <summary>The stored job that took <paramref name="id"/> or the submission's idempotency key: a repeat, or a conflict.</summary>
+    private async Task<SubmitResult> ExistingAsync(Guid id, JobSubmission submission, string digest)
+    {
         // The key may already be bound to another id if a caller chose ids its own way.
         var existing = await store.LoadAsync(id)
             ?? (submission.IdempotencyKey is { } key ? await store.LoadByIdempotencyKeyAsync(key) : null)

@@ -9,7 +9,11 @@ namespace JobGrains.Jobs;
 /// </summary>
 internal enum JobTransition
 {
-    /// <summary>new → queued, or scheduled when its <c>runAt</c> is ahead. Written by a submission.</summary>
+    /// <summary>
+    /// new → queued, or scheduled when its <c>runAt</c> is ahead. Written by a submission. A job with
+    /// dependencies is stored awaiting while any has not ended, or cancelled at once when one already
+    /// failed (<see cref="JobStateMachine.SubmitAfter"/>).
+    /// </summary>
     Submitted,
 
     /// <summary>
@@ -57,4 +61,17 @@ internal enum JobTransition
     /// and the time under the row's lock.
     /// </summary>
     Promoted,
+
+    /// <summary>
+    /// awaiting → queued (scheduled before its <c>runAt</c>): its last dependency ended, and none
+    /// failed (or it runs on failure); an <c>onComplete</c> job: its batch ended. Set-wise, in the
+    /// store's settle statement (<c>jobgrains_settle</c>), in the commit that stores the dependency's end.
+    /// </summary>
+    Released,
+
+    /// <summary>
+    /// awaiting → cancelled with error kind <c>dependencyFailed</c>: a dependency failed or was
+    /// cancelled (or its batch is being cancelled). In the same settle statement as <see cref="Released"/>.
+    /// </summary>
+    DependencyFailed,
 }

@@ -42,7 +42,10 @@ internal sealed class SubmissionRules(AbilityRegistry abilities)
             submission.RunAt?.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "",
             JsonSerializer.Serialize(document.RootElement),
             string.Join(',', (submission.Requires ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)))
-            + (submission.ConcurrencyKey is { } key ? "\nkey:" + key : ""); // absent: digests stored before keys existed still match
+            + (submission.ConcurrencyKey is { } key ? "\nkey:" + key : "")
+            + (submission.DependsOn is { Count: > 0 } dependsOn
+                ? $"\n{string.Join(',', dependsOn.Distinct().Order())}\n{submission.OnDependencyFailure}"
+                : ""); // absent (no key, no dependencies): digests stored before they existed still match
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 

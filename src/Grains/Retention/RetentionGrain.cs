@@ -1,3 +1,4 @@
+using JobGrains.Batches;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -12,6 +13,7 @@ namespace JobGrains.Retention;
 /// </summary>
 internal sealed partial class RetentionGrain(
     JobStore store,
+    BatchStore batches,
     JobMetrics metrics,
     IOptions<RetentionOptions> options,
     TimeProvider time,
@@ -50,6 +52,13 @@ internal sealed partial class RetentionGrain(
             removed += batch;
         }
         while (batch == _options.BatchSize);
+
+        // Jobs of batches are left above: a batch goes whole, with all its jobs (up to 10,000 each,
+        // so a few batches per statement), once it has ended.
+        const int batchesPerStatement = 8;
+        while (await batches.DeleteFinishedBeforeAsync(cutoff, batchesPerStatement) == batchesPerStatement)
+        {
+        }
 
         metrics.Removed(removed);
         if (removed > 0)

@@ -52,6 +52,14 @@ internal sealed class JobConditions(NpgsqlParameterCollection parameters)
         }
     }
 
+    public void Batch(Guid? batch)
+    {
+        if (batch is { } id)
+        {
+            Add("batch_id = {p}", new NpgsqlParameter<Guid> { TypedValue = id });
+        }
+    }
+
     /// <summary>Jobs whose instruction contains <paramref name="instruction"/>, a JSON object (<see cref="InstructionFilter"/>).</summary>
     public void Instruction(string? instruction)
     {

@@ -90,6 +90,29 @@ internal sealed record JobRecord
     [Column("concurrency_key", NpgsqlDbType.Text, Fixed = true)]
     public string? ConcurrencyKey { get; init; }
 
+    /// <summary>The batch the job belongs to; null for a job submitted on its own.</summary>
+    [Column("batch_id", NpgsqlDbType.Uuid, Fixed = true)]
+    public Guid? BatchId { get; init; }
+
+    /// <summary>The jobs this one waits for (<c>dependsOn</c>); null when none.</summary>
+    [Column("depends_on", NpgsqlDbType.Jsonb, Fixed = true)]
+    public IReadOnlyList<Guid>? DependsOn { get; init; }
+
+    /// <summary>Dependencies that have not ended yet; the job is <see cref="JobState.Awaiting"/> while above 0.</summary>
+    [Column("pending_dependencies", NpgsqlDbType.Integer)]
+    public int PendingDependencies { get; init; }
+
+    /// <summary>Whether the job runs when a dependency fails or is cancelled (<c>onDependencyFailure: "run"</c>).</summary>
+    [Column("run_on_dependency_failure", NpgsqlDbType.Boolean, Fixed = true)]
+    public bool RunOnDependencyFailure { get; init; }
+
+    /// <summary>
+    /// Whether some job depends on this one: the commit that ends it then settles its dependents. Set
+    /// only by the statement that stores a dependent, under this row's lock; never by an update.
+    /// </summary>
+    [Column("has_dependents", NpgsqlDbType.Boolean, Fixed = true)]
+    public bool HasDependents { get; init; }
+
     /// <summary>The version stored in the row; a write succeeds only against this version.</summary>
     [Column("version", NpgsqlDbType.Bigint)]
     public long Version { get; init; }
@@ -130,6 +153,13 @@ internal sealed record JobRecord
         Version = Version,
         Requires = Requires ?? [],
         ConcurrencyKey = ConcurrencyKey,
-        WaitingFor = waitingFor,
+        WaitingFor = waitingFor ?? (State == JobState.Awaiting ? AwaitingFor() : null),
+        BatchId = BatchId,
+        DependsOn = DependsOn ?? [],
     };
+
+    // An awaiting job without dependencies of its own is a batch's onComplete job.
+    private string AwaitingFor() => DependsOn is { Count: > 0 } dependsOn
+        ? $"dependencies: {PendingDependencies} of {dependsOn.Count} not finished"
+        : "its batch to finish";
 }

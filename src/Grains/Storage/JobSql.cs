@@ -40,6 +40,7 @@ internal static class JobSql
         DELETE FROM jobs WHERE id IN (
             SELECT id FROM jobs
             WHERE state IN ('succeeded', 'failed', 'cancelled') AND created_at < $1 AND finished_at < $1
+              AND batch_id IS NULL -- a batch goes whole, with its jobs (BatchSql.DeleteFinishedBefore)
             LIMIT $2
             FOR UPDATE SKIP LOCKED)
         """;
@@ -227,6 +228,10 @@ internal static class JobSql
         """;
 
 
+    // What follows the ends of jobs (releases, cancels by a failed dependency, the ends of batches),
+    // in the commit that stores them: see jobgrains_settle in migration 0012.
+    private static readonly string SettleSql = $"SELECT {Columns} FROM jobgrains_settle($1, $2)";
+
     private static readonly JsonSerializerOptions WireJson = new(JsonSerializerDefaults.Web);
 
     public static NpgsqlBatchCommand InsertMany(IReadOnlyList<JobRecord> jobs)
@@ -281,6 +286,15 @@ internal static class JobSql
         p.Add(Array(endings, e => e.Now.UtcDateTime, NpgsqlDbType.TimestampTz));
         p.Add(Array(endings, e => e.Counts, NpgsqlDbType.Boolean));
         p.Add(Array(endings, e => e.KeepsError, NpgsqlDbType.Boolean));
+        return command;
+    }
+
+    /// <summary>Settles the ends of <paramref name="ended"/> (jobs that are not terminal are skipped); returns the rows it changed.</summary>
+    public static NpgsqlBatchCommand Settle(IReadOnlyList<Guid> ended, DateTimeOffset now)
+    {
+        var command = new NpgsqlBatchCommand(SettleSql);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. ended] });
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
         return command;
     }
 

@@ -68,6 +68,13 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// </summary>
     public Task<JobRecord?> NoteAttemptAsync(AttemptNote note) => Enqueue(new NoteWrite(note));
 
+    /// <summary>
+    /// Told, after each commit, the rows its settle statement changed beside the commit's own writes:
+    /// dependents released or cancelled, onComplete jobs released. Set by <see cref="JobChanges"/>,
+    /// which every writer of job ends holds, so it is set before any end is written.
+    /// </summary>
+    public Action<IReadOnlyList<JobRecord>>? Settled { get; set; }
+
     public Task<IReadOnlyList<AttemptView>> LoadAttemptsAsync(Guid jobId, CancellationToken cancellationToken = default) =>
         RunAsync<IReadOnlyList<AttemptView>>("load attempts", async () =>
     {
@@ -178,7 +185,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// <paramref name="maxBytes"/>, so that a page of large jobs costs bounded memory.
     /// </summary>
     public Task<IReadOnlyList<JobRecord>> ListAsync(JobState? state, string? type, string? queue, JobCursor? after, int limit,
-        string? instruction = null, long maxBytes = long.MaxValue, CancellationToken cancellationToken = default) => RunAsync<IReadOnlyList<JobRecord>>("list jobs", async () =>
+        string? instruction = null, Guid? batch = null, long maxBytes = long.MaxValue, CancellationToken cancellationToken = default) => RunAsync<IReadOnlyList<JobRecord>>("list jobs", async () =>
     {
         await using var command = _dataSource.CreateCommand();
         var conditions = new JobConditions(command.Parameters);
@@ -186,6 +193,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         conditions.Type(type);
         conditions.Queue(queue);
         conditions.Instruction(instruction);
+        conditions.Batch(batch);
         if (after is { } cursor)
         {
             command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cursor.CreatedAt.UtcDateTime });
@@ -356,6 +364,11 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
             foreach (var write in batch)
             {
                 write.Complete(results);
+            }
+
+            if (results.Settled.Count > 0)
+            {
+                Settled?.Invoke(results.Settled);
             }
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && batch.Count > 1)
@@ -561,6 +574,20 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
             Add(JobSql.NoteMany(notes), RowsInto(results));
         }
 
+        // Last, so it sees the ends above: releases the dependents of jobs that ended, in this commit.
+        // A job none depend on, outside any batch, costs one probe of its row there.
+        var ended = endings.Where(e => e.State.IsTerminal()).Select(e => (e.JobId, e.Now))
+            .Concat(updates.Where(u => u.Job.State.IsTerminal()).Select(u => (JobId: u.Job.Id, Now: u.Job.UpdatedAt)))
+            .ToList();
+        if (ended.Count > 0)
+        {
+            Add(JobSql.Settle([.. ended.Select(e => e.JobId)], ended.Max(e => e.Now)), set =>
+            {
+                var read = JobSql.RecordReader(set);
+                return r => results.Settled.Add(read(r));
+            });
+        }
+
         // Prepared once per physical connection (Npgsql keeps it across pool returns), so PostgreSQL
         // parses and plans these large statements once instead of once per batch.
         await npgsqlBatch.PrepareAsync();
@@ -610,6 +637,9 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
 
         /// <summary>The rows that attempt ends and notes returned.</summary>
         public Dictionary<Guid, JobRecord> Rows { get; } = [];
+
+        /// <summary>Other jobs' rows that the settle statement changed.</summary>
+        public List<JobRecord> Settled { get; } = [];
     }
 
     private enum WriteKind

@@ -12,7 +12,7 @@ public sealed class JobApiTests(GatewayFixture fixture)
     private static readonly string[] ViewFields =
     [
         "id", "type", "queue", "priority", "state", "instruction", "attempt", "maxAttempts", "progress",
-        "result", "error", "silo", "createdAt", "updatedAt", "startedAt", "finishedAt", "runAt", "requires", "waitingFor", "concurrencyKey",
+        "result", "error", "silo", "createdAt", "updatedAt", "startedAt", "finishedAt", "runAt", "requires", "waitingFor", "concurrencyKey", "batchId", "dependsOn",
     ];
 
     private static async Task<JsonElement> WaitForStateAsync(HttpClient client, string id, string state) =>

@@ -86,6 +86,11 @@ public sealed class ColumnMappingTests : IAsyncLifetime
             TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
             Requires = ["gpu", "region-eu"],
             ConcurrencyKey = "customer-42",
+            BatchId = Guid.NewGuid(),
+            DependsOn = [Guid.NewGuid(), Guid.NewGuid()],
+            PendingDependencies = 2,
+            RunOnDependencyFailure = true,
+            HasDependents = true,
             Version = 9,
         };
         AssertNoPropertyIsDefault(job);
@@ -110,6 +115,7 @@ public sealed class ColumnMappingTests : IAsyncLifetime
             FinishedAt = Base.AddSeconds(13),
             RunAt = Base.AddSeconds(14),
             Checkpoint = """{"done": 80}""",
+            PendingDependencies = 1,
         };
         Assert.True(await _store.UpdateAsync(changed, writesCheckpoint: true));
         AssertSameRow(changed with { Version = job.Version + 1 }, await _store.LoadAsync(job.Id));
@@ -165,7 +171,8 @@ public sealed class ColumnMappingTests : IAsyncLifetime
     {
         Assert.NotNull(actual);
         Assert.Equal(expected.Requires, actual.Requires);
-        Assert.Equal(expected with { Requires = null }, actual with { Requires = null });
+        Assert.Equal(expected.DependsOn, actual.DependsOn);
+        Assert.Equal(expected with { Requires = null, DependsOn = null }, actual with { Requires = null, DependsOn = null });
     }
 
     private static void AssertNoPropertyIsDefault<T>(T record)

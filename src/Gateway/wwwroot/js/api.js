@@ -51,6 +51,7 @@ export const api = {
   // A bulk action on every job the filter matches; the key makes a repeated click start it once.
   bulk: (request, idempotencyKey) => call("POST", "/api/jobs/bulk", request, idempotencyKey ? { "Idempotency-Key": idempotencyKey } : undefined),
   getBulk: (id) => call("GET", `/api/jobs/bulk/${encodeURIComponent(id)}`),
+  getBatch: (id) => call("GET", `/api/batches/${encodeURIComponent(id)}`),
   cluster: () => call("GET", "/api/cluster"),
   schedules: () => call("GET", "/api/schedules"),
   pauseSchedule: (name) => call("POST", `/api/schedules/${encodeURIComponent(name)}/pause`),

@@ -205,6 +205,9 @@ function renderDetail(job) {
     ["Silo", job.silo ?? ""], ["Created", job.createdAt], ["Started", job.startedAt ?? ""],
     ["Finished", job.finishedAt ?? ""], ["Run at", job.runAt ?? ""], ["Updated", job.updatedAt],
     ["Requires", (job.requires ?? []).join(", ")], ["Waiting for", job.waitingFor ?? ""],
+    ["Batch", job.batchId ? el("span", { id: "detail-batch" }, job.batchId) : ""],
+    ["Depends on", el("span", {}, ...(job.dependsOn ?? []).flatMap((id) =>
+      [el("a", { href: "#", title: id, onclick: (e) => { e.preventDefault(); showDetail(id); } }, id.slice(0, 8)), " "]))],
   ];
   $("detail-fields").replaceChildren(...fields.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
   $("detail-instruction").textContent = json(job.instruction);
@@ -214,6 +217,24 @@ function renderDetail(job) {
   $("detail-retry").disabled = !(job.state === "failed" || job.state === "cancelled");
   for (const { job: rowJob, tr } of state.rows.values()) tr.classList.toggle("selected", rowJob.id === job.id);
   refreshAttempts(job);
+  refreshBatch(job);
+}
+
+// The batch's roll-up beside a job of it: read again when the job's state changes.
+async function refreshBatch(job) {
+  if (!job.batchId) return;
+  const key = `${job.id}/${job.state}`;
+  if (state.batchKey === key) return;
+  state.batchKey = key;
+  try {
+    const batch = await api.getBatch(job.batchId);
+    if (state.batchKey !== key || !$("detail-batch")) return;
+    const c = batch.counts;
+    $("detail-batch").textContent = `${batch.name ?? batch.id} — ${batch.state}, ${batch.progress.toFixed(0)}% ` +
+      `(${c.succeeded} succeeded, ${c.failed} failed, ${c.cancelled} cancelled of ${batch.total})`;
+  } catch (error) {
+    handleError(error, "Could not read the batch");
+  }
 }
 
 // The history changes only when an attempt starts or ends: read it again then, not on progress.
