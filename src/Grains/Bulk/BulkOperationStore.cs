@@ -143,14 +143,31 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
         }
 
         var changed = 0;
+        var settled = new List<JobRecord>();
         if (writes.Updates.Count > 0)
         {
             await using var batch = new NpgsqlBatch(connection, transaction);
             batch.BatchCommands.Add(JobSql.UpdateMany([.. writes.Updates.Select(u => (u, true))]));
+            // A job cancelled here settles its dependents in the same commit, as a single cancel does.
+            var ended = writes.Updates.Where(u => u.State.IsTerminal()).Select(u => u.Id).ToList();
+            if (ended.Count > 0)
+            {
+                batch.BatchCommands.Add(JobSql.Settle(ended, now));
+            }
+
             await using var reader = await batch.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
                 changed++;
+            }
+
+            if (ended.Count > 0 && await reader.NextResultAsync())
+            {
+                var read = JobSql.RecordReader(reader);
+                while (await reader.ReadAsync())
+                {
+                    settled.Add(read(reader));
+                }
             }
         }
 
@@ -182,7 +199,7 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
         }
 
         await transaction.CommitAsync();
-        return new ChunkCommit(advanced, writes.Updates);
+        return new ChunkCommit(advanced, writes.Updates, settled);
     });
 
     /// <summary>Marks the operation succeeded over the version read; null when another activation changed it first.</summary>
@@ -219,4 +236,4 @@ internal sealed record ChunkJob(Guid Id, DateTimeOffset CreatedAt, JobState Stat
 internal sealed record ChunkWrites(IReadOnlyList<JobRecord> Updates, IReadOnlyList<Guid> Deletes, long AlreadyDone);
 
 /// <summary>A committed chunk: the operation as advanced, and the job rows written (at the versions before the write).</summary>
-internal sealed record ChunkCommit(BulkOperationRecord Operation, IReadOnlyList<JobRecord> Updated);
+internal sealed record ChunkCommit(BulkOperationRecord Operation, IReadOnlyList<JobRecord> Updated, IReadOnlyList<JobRecord> Settled);

@@ -103,6 +103,8 @@ internal sealed partial class BulkRunner(
                     changes.Committed(new JobChange(transition, row with { Version = row.Version + 1 }, now));
                 }
 
+                changes.Settled(commit.Settled);
+
                 LogChunk(logger, operation.Id, commit.Operation.Done, commit.Operation.Matched);
                 return commit.Operation;
             }

@@ -11,7 +11,7 @@ namespace JobGrains.Jobs;
 internal static class JobStateMachine
 {
     /// <summary>The states in which a job waits without an attempt: a cancel ends it there without one (a bulk cancel, set-wise).</summary>
-    public static readonly IReadOnlyList<JobState> Waiting = [JobState.Scheduled, JobState.Queued];
+    public static readonly IReadOnlyList<JobState> Waiting = [JobState.Awaiting, JobState.Scheduled, JobState.Queued];
 
     /// <summary>The states <see cref="Retry"/> takes a job from.</summary>
     public static readonly IReadOnlyList<JobState> Retryable = [JobState.Failed, JobState.Cancelled];
