@@ -54,6 +54,44 @@ internal static class BatchOutcome
 }
 
 /// <summary>
+/// The answer to a batch one of whose jobs was refused by the store after the others were sent
+/// (an idempotency key that names another body, a job the cluster refused): its jobs are stored in
+/// several commits, so the problem lists those that were stored, with their ids, and those that were not.
+/// </summary>
+internal static class BatchRefusal
+{
+    public static IResult Of(IReadOnlyList<SubmitResult> results, int status, string title, string detail)
+    {
+        var stored = new List<StoredJob>();
+        var notStored = new List<int>();
+        for (var i = 0; i < results.Count; i++)
+        {
+            if (results[i] is { Status: SubmitStatus.Created or SubmitStatus.Existing, Job: { } job })
+            {
+                stored.Add(new StoredJob(i, job.Id));
+            }
+            else
+            {
+                notStored.Add(i);
+            }
+        }
+
+        var problem = new BatchOutcomeProblem
+        {
+            Title = title,
+            Status = status,
+            Detail = stored.Count == 0
+                ? detail + " Nothing was stored."
+                : detail + $" The other jobs were stored ({stored.Count}, see 'stored'); send the batch again with the same Idempotency-Key once it is fixed.",
+            Stored = stored,
+            NotStored = notStored,
+            Unknown = [],
+        };
+        return TypedResults.Json(problem, contentType: "application/problem+json", statusCode: status);
+    }
+}
+
+/// <summary>
 /// An RFC 9457 problem for a batch that was stored in part: the indexes (into <c>jobs</c>) of the
 /// jobs stored, with their ids, of those not stored, and of those whose outcome is unknown.
 /// </summary>

@@ -196,12 +196,13 @@ internal static class JobEndpoints
             var result = results[i];
             if (result.Status == SubmitStatus.Conflict)
             {
-                return Problems.Conflict($"Job {i} (jobs[{i}]): the idempotency key '{submissions[i].IdempotencyKey}' already names a job with a different body.");
+                return BatchRefusal.Of(results, StatusCodes.Status409Conflict, "Conflict",
+                    $"Job {i} (jobs[{i}]): the idempotency key '{submissions[i].IdempotencyKey}' already names a job with a different body.");
             }
 
             if (result.Job is null)
             {
-                return Problems.BadRequest($"Job {i} (jobs[{i}]) was refused: {result.Problem ?? "invalid"}");
+                return BatchRefusal.Of(results, StatusCodes.Status400BadRequest, "Bad request", $"Job {i} (jobs[{i}]) was refused: {result.Problem ?? "invalid"}");
             }
 
             views[i] = JobViewResponse.From(result.Job);
