@@ -96,13 +96,10 @@ internal sealed class BatchStore(NpgsqlDataSource dataSource, ILogger<BatchStore
             }
         }
 
-        var settled = new List<JobRecord>();
-        var ended = plan.Rows.Where(r => r.State.IsTerminal()).Select(r => r.Id).ToList();
-        if (ended.Count > 0 && batch is not null)
-        {
-            settled.AddRange(await SettleAsync(connection, transaction, ended, now));
-        }
-
+        // Outside a batch, a job stored cancelled has nothing to settle: no job depends on it yet.
+        IReadOnlyList<JobRecord> settled = batch is null
+            ? []
+            : await TransactionJobs.SettleAsync(connection, transaction, [.. plan.Rows.Where(r => r.State.IsTerminal()).Select(r => r.Id)], now);
         await transaction.CommitAsync();
         return GraphWrite.Stored(plan.Rows, settled);
     });
@@ -160,21 +157,17 @@ internal sealed class BatchStore(NpgsqlDataSource dataSource, ILogger<BatchStore
         }
 
         var before = BatchStates.ParseWire(stateText);
-        var cancelled = new List<JobRecord>();
+        List<JobRecord> cancelled;
         await using (var cancel = new NpgsqlCommand(BatchSql.CancelUnstarted, connection, transaction))
         {
             cancel.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
             cancel.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = JsonSerializer.Serialize(error, WireJson) });
             cancel.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
             await using var reader = await cancel.ExecuteReaderAsync();
-            var read = JobSql.RecordReader(reader);
-            while (await reader.ReadAsync())
-            {
-                cancelled.Add(read(reader));
-            }
+            cancelled = await TransactionJobs.ReadRowsAsync(reader);
         }
 
-        var settled = cancelled.Count > 0 ? await SettleAsync(connection, transaction, [.. cancelled.Select(r => r.Id)], now) : [];
+        var settled = await TransactionJobs.SettleAsync(connection, transaction, [.. cancelled.Select(r => r.Id)], now);
         await transaction.CommitAsync();
         return (before, (IReadOnlyList<JobRecord>)cancelled, settled);
     });
@@ -201,20 +194,6 @@ internal sealed class BatchStore(NpgsqlDataSource dataSource, ILogger<BatchStore
         command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cutoff.UtcDateTime });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         return (int)(long)(await command.ExecuteScalarAsync() ?? 0L);
-    }
-
-    private static async Task<IReadOnlyList<JobRecord>> SettleAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Guid> ended, DateTimeOffset now)
-    {
-        await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { JobSql.Settle(ended, now) } };
-        var rows = new List<JobRecord>();
-        await using var reader = await batch.ExecuteReaderAsync();
-        var read = JobSql.RecordReader(reader);
-        while (await reader.ReadAsync())
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
     }
 }
 
