@@ -55,7 +55,7 @@ internal sealed class BatchStore(NpgsqlDataSource dataSource, ILogger<BatchStore
             }
         }
 
-        if (external.FirstOrDefault(id => !states.ContainsKey(id)) is var unknown && unknown != Guid.Empty)
+        if (external.Where(id => !states.ContainsKey(id)).Select(id => (Guid?)id).FirstOrDefault() is { } unknown)
         {
             await transaction.RollbackAsync();
             return GraphWrite.UnknownDependency(unknown);
