@@ -141,8 +141,9 @@ internal sealed class BatchStore(NpgsqlDataSource dataSource, ILogger<BatchStore
     });
 
     /// <summary>
-    /// Marks the batch as being cancelled and cancels its jobs that run no attempt, settling them in
-    /// the same transaction. Null when there is no such batch; the batch's state before otherwise.
+    /// Marks the running batch as being cancelled and cancels its jobs that run no attempt, settling
+    /// them in the same transaction. Null when there is no such batch; the batch's state before
+    /// otherwise (a batch that has ended already is left as it is).
     /// </summary>
     public Task<(BatchState Before, IReadOnlyList<JobRecord> Cancelled, IReadOnlyList<JobRecord> Settled)?> CancelUnstartedAsync(
         Guid id, JobError error, DateTimeOffset now) => StoreFailures.RunAsync(logger, "cancel a batch", async () =>
@@ -157,6 +158,12 @@ internal sealed class BatchStore(NpgsqlDataSource dataSource, ILogger<BatchStore
         }
 
         var before = BatchStates.ParseWire(stateText);
+        if (before != BatchState.Running)
+        {
+            await transaction.RollbackAsync();
+            return (before, (IReadOnlyList<JobRecord>)[], (IReadOnlyList<JobRecord>)[]);
+        }
+
         List<JobRecord> cancelled;
         await using (var cancel = new NpgsqlCommand(BatchSql.CancelUnstarted, connection, transaction))
         {

@@ -112,6 +112,7 @@ public sealed class BatchApiTests(GatewayFixture fixture, ITestOutputHelper outp
     [InlineData("a self-dependency", """{"ref":"x","type":"echo","instruction":{},"dependsOn":["x"]}""")]
     [InlineData("an unknown ref", """{"ref":"x","type":"echo","instruction":{},"dependsOn":["nope"]}""")]
     [InlineData("an unknown job id", """{"ref":"x","type":"echo","instruction":{},"dependsOn":["0190d3f0-9c4b-7c1e-8a2d-3f4e5a6b7c8d"]}""")]
+    [InlineData("the empty job id", """{"ref":"x","type":"echo","instruction":{},"dependsOn":["00000000-0000-0000-0000-000000000000"]}""")]
     [InlineData("an invalid job", """{"ref":"x","type":"echo","instruction":{},"maxAttempts":0}""")]
     public async Task A_batch_with_one_bad_job_is_refused_whole(string what, string badJobs)
     {
