@@ -80,6 +80,6 @@ internal static class BatchSql
         jobs_gone AS (
             DELETE FROM jobs WHERE batch_id IN (SELECT id FROM gone) RETURNING 1
         )
-        SELECT count(*) FROM gone
+        SELECT (SELECT count(*) FROM gone) AS batches, (SELECT count(*) FROM jobs_gone) AS jobs
         """;
 }

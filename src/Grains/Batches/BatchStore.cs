@@ -194,13 +194,18 @@ internal sealed class BatchStore(NpgsqlDataSource dataSource, ILogger<BatchStore
         return ids;
     });
 
-    /// <summary>Deletes up to <paramref name="limit"/> batches that finished before <paramref name="cutoff"/>, each with all its jobs.</summary>
-    public async Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, int limit)
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> batches that finished before <paramref name="cutoff"/>,
+    /// each with all its jobs; returns how many batches and jobs went.
+    /// </summary>
+    public async Task<(int Batches, long Jobs)> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, int limit)
     {
         await using var command = dataSource.CreateCommand(BatchSql.DeleteFinishedBefore);
         command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cutoff.UtcDateTime });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        return (int)(long)(await command.ExecuteScalarAsync() ?? 0L);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return ((int)reader.GetInt64(reader.GetOrdinal("batches")), reader.GetInt64(reader.GetOrdinal("jobs")));
     }
 }
 

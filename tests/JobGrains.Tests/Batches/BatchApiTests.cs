@@ -203,6 +203,30 @@ public sealed class BatchApiTests(GatewayFixture fixture, ITestOutputHelper outp
         await (await client.GetAsync($"api/batches/{Guid.NewGuid()}")).AssertProblemAsync(HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task Cancelling_a_batch_that_has_ended_is_409_and_leaves_a_retried_job_of_it_alone()
+    {
+        using var client = fixture.CreateClient();
+        var queue = "ended-" + Guid.NewGuid().ToString("N")[..8];
+        var submitted = await (await client.PostJsonAsync("api/batches",
+                $$"""{"jobs": [{"type": "fail", "queue": "{{queue}}", "instruction": {"message": "once", "failTimes": 1}, "maxAttempts": 1}]}"""))
+            .AssertStatusAsync(HttpStatusCode.Accepted);
+        var batchId = submitted.GetProperty("id").GetString()!;
+        var jobId = submitted.GetProperty("jobs")[0].GetProperty("id").GetString()!;
+        Assert.Equal("failed", (await WaitForBatchEndAsync(client, batchId)).GetProperty("state").GetString());
+
+        // Retried on a paused queue (every silo knows of a pause within a second), the job waits
+        // queued while the ended batch is asked to cancel.
+        await (await client.PostAsync($"api/queues/{queue}/pause", null)).AssertStatusAsync(HttpStatusCode.OK);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        await (await client.PostAsync($"api/jobs/{jobId}/retry", null)).AssertStatusAsync(HttpStatusCode.Accepted);
+        await (await client.PostAsync($"api/batches/{batchId}/cancel", null)).AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Equal("queued", (await GetJobAsync(client, jobId)).GetProperty("state").GetString());
+
+        await (await client.PostAsync($"api/queues/{queue}/resume", null)).AssertStatusAsync(HttpStatusCode.OK);
+        await WaitForJobAsync(client, jobId, "succeeded");
+    }
+
     internal static async Task<JsonElement> WaitForBatchEndAsync(HttpClient client, string id, TimeSpan? timeout = null) =>
         await Eventually.MatchesAsync(
             async () => await (await client.GetAsync($"api/batches/{id}")).AssertStatusAsync(HttpStatusCode.OK),
