@@ -10,7 +10,7 @@ public interface IBulkOperationGrain : IGrainWithGuidKey
     /// <summary>
     /// Begins the operation and answers once it is durable, with the jobs it matched; the work goes
     /// on after the answer. Asked again (the same idempotency key), answers the stored operation.
-    /// A dry run is answered by <see cref="IBulkPreviewGrain"/>, not here.
+    /// A dry run only counts; callers send it to <see cref="IBulkPreviewGrain"/>, which activates no operation.
     /// </summary>
     [Alias("Start")]
     Task<BulkResult> StartAsync(BulkRequest request);

@@ -5,8 +5,6 @@ namespace JobGrains.Batches;
 /// <summary>The SQL of batches and of the edges between dependent jobs (migration 0012).</summary>
 internal static class BatchSql
 {
-    private static readonly string Columns = RowMap<JobRecord>.Instance.Select();
-
     // First in a batch's transaction: a repeat of a stored batch stops here.
     public const string InsertBatch = """
         INSERT INTO batches (id, name, total, state, on_complete_job_id, created_at)
@@ -62,7 +60,7 @@ internal static class BatchSql
     public static readonly string CancelUnstarted = $"""
         UPDATE jobs SET state = 'cancelled', error = $2::jsonb, finished_at = $3, updated_at = $3, version = version + 1
         WHERE batch_id = $1 AND state IN ('awaiting', 'scheduled', 'queued')
-        RETURNING {Columns}
+        RETURNING {JobSql.Columns}
         """;
 
     public const string SelectRunning = "SELECT id FROM jobs WHERE batch_id = $1 AND state = 'running'";
@@ -82,6 +80,6 @@ internal static class BatchSql
         jobs_gone AS (
             DELETE FROM jobs WHERE batch_id IN (SELECT id FROM gone) RETURNING 1
         )
-        SELECT count(*) FROM gone
+        SELECT (SELECT count(*) FROM gone) AS batches, (SELECT count(*) FROM jobs_gone) AS jobs
         """;
 }

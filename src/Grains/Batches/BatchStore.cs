@@ -55,7 +55,7 @@ internal sealed class BatchStore(NpgsqlDataSource dataSource, ILogger<BatchStore
             }
         }
 
-        if (external.FirstOrDefault(id => !states.ContainsKey(id)) is var unknown && unknown != Guid.Empty)
+        if (external.Where(id => !states.ContainsKey(id)).Select(id => (Guid?)id).FirstOrDefault() is { } unknown)
         {
             await transaction.RollbackAsync();
             return GraphWrite.UnknownDependency(unknown);
@@ -96,13 +96,10 @@ internal sealed class BatchStore(NpgsqlDataSource dataSource, ILogger<BatchStore
             }
         }
 
-        var settled = new List<JobRecord>();
-        var ended = plan.Rows.Where(r => r.State.IsTerminal()).Select(r => r.Id).ToList();
-        if (ended.Count > 0 && batch is not null)
-        {
-            settled.AddRange(await SettleAsync(connection, transaction, ended, now));
-        }
-
+        // Outside a batch, a job stored cancelled has nothing to settle: no job depends on it yet.
+        IReadOnlyList<JobRecord> settled = batch is null
+            ? []
+            : await TransactionJobs.SettleAsync(connection, transaction, [.. plan.Rows.Where(r => r.State.IsTerminal()).Select(r => r.Id)], now);
         await transaction.CommitAsync();
         return GraphWrite.Stored(plan.Rows, settled);
     });
@@ -144,8 +141,9 @@ internal sealed class BatchStore(NpgsqlDataSource dataSource, ILogger<BatchStore
     });
 
     /// <summary>
-    /// Marks the batch as being cancelled and cancels its jobs that run no attempt, settling them in
-    /// the same transaction. Null when there is no such batch; the batch's state before otherwise.
+    /// Marks the running batch as being cancelled and cancels its jobs that run no attempt, settling
+    /// them in the same transaction. Null when there is no such batch; the batch's state before
+    /// otherwise (a batch that has ended already is left as it is).
     /// </summary>
     public Task<(BatchState Before, IReadOnlyList<JobRecord> Cancelled, IReadOnlyList<JobRecord> Settled)?> CancelUnstartedAsync(
         Guid id, JobError error, DateTimeOffset now) => StoreFailures.RunAsync(logger, "cancel a batch", async () =>
@@ -160,21 +158,23 @@ internal sealed class BatchStore(NpgsqlDataSource dataSource, ILogger<BatchStore
         }
 
         var before = BatchStates.ParseWire(stateText);
-        var cancelled = new List<JobRecord>();
+        if (before != BatchState.Running)
+        {
+            await transaction.RollbackAsync();
+            return (before, (IReadOnlyList<JobRecord>)[], (IReadOnlyList<JobRecord>)[]);
+        }
+
+        List<JobRecord> cancelled;
         await using (var cancel = new NpgsqlCommand(BatchSql.CancelUnstarted, connection, transaction))
         {
             cancel.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
             cancel.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = JsonSerializer.Serialize(error, WireJson) });
             cancel.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
             await using var reader = await cancel.ExecuteReaderAsync();
-            var read = JobSql.RecordReader(reader);
-            while (await reader.ReadAsync())
-            {
-                cancelled.Add(read(reader));
-            }
+            cancelled = await TransactionJobs.ReadRowsAsync(reader);
         }
 
-        var settled = cancelled.Count > 0 ? await SettleAsync(connection, transaction, [.. cancelled.Select(r => r.Id)], now) : [];
+        var settled = await TransactionJobs.SettleAsync(connection, transaction, [.. cancelled.Select(r => r.Id)], now);
         await transaction.CommitAsync();
         return (before, (IReadOnlyList<JobRecord>)cancelled, settled);
     });
@@ -194,27 +194,18 @@ internal sealed class BatchStore(NpgsqlDataSource dataSource, ILogger<BatchStore
         return ids;
     });
 
-    /// <summary>Deletes up to <paramref name="limit"/> batches that finished before <paramref name="cutoff"/>, each with all its jobs.</summary>
-    public async Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, int limit)
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> batches that finished before <paramref name="cutoff"/>,
+    /// each with all its jobs; returns how many batches and jobs went.
+    /// </summary>
+    public async Task<(int Batches, long Jobs)> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, int limit)
     {
         await using var command = dataSource.CreateCommand(BatchSql.DeleteFinishedBefore);
         command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cutoff.UtcDateTime });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        return (int)(long)(await command.ExecuteScalarAsync() ?? 0L);
-    }
-
-    private static async Task<IReadOnlyList<JobRecord>> SettleAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Guid> ended, DateTimeOffset now)
-    {
-        await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { JobSql.Settle(ended, now) } };
-        var rows = new List<JobRecord>();
-        await using var reader = await batch.ExecuteReaderAsync();
-        var read = JobSql.RecordReader(reader);
-        while (await reader.ReadAsync())
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return ((int)reader.GetInt64(reader.GetOrdinal("batches")), reader.GetInt64(reader.GetOrdinal("jobs")));
     }
 }
 

@@ -29,10 +29,7 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
     public Task<long> CountAsync(BulkAction action, JobFilter filter) => RunAsync("count the jobs of a bulk request", async () =>
     {
         await using var command = dataSource.CreateCommand();
-        var conditions = new JobConditions(command.Parameters);
-        conditions.Filter(filter);
-        conditions.States(SourceStates(action));
-        command.CommandText = "SELECT count(*) FROM jobs" + conditions.Where;
+        command.CommandText = "SELECT count(*) FROM jobs" + Taken(command.Parameters, action, filter).Where;
         return (long)(await command.ExecuteScalarAsync())!;
     });
 
@@ -56,9 +53,7 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
         p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = StoredFilter.Write(request.Filter) });
         p.Add(new NpgsqlParameter<string?> { TypedValue = request.IdempotencyKey, NpgsqlDbType = NpgsqlDbType.Text });
         p.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
-        var conditions = new JobConditions(p);
-        conditions.Filter(request.Filter);
-        conditions.States(SourceStates(request.Action));
+        var conditions = Taken(p, request.Action, request.Filter);
         command.CommandText = $"""
             INSERT INTO bulk_operations (id, action, filter, idempotency_key, state, matched, done, snapshot_at, created_at, updated_at, version)
             SELECT $1, $2, $3, $4, '{BulkOperationRecord.StateRunning}', (SELECT count(*) FROM jobs{conditions.Where}), 0, $5, $5, $5, 1
@@ -90,9 +85,7 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
     public Task<IReadOnlyList<ChunkJob>> NextChunkAsync(BulkOperationRecord operation, int limit) => RunAsync<IReadOnlyList<ChunkJob>>("read a bulk operation's next jobs", async () =>
     {
         await using var command = dataSource.CreateCommand();
-        var conditions = new JobConditions(command.Parameters);
-        conditions.Filter(StoredFilter.Read(operation.Filter));
-        conditions.States(SourceStates(operation.ParsedAction));
+        var conditions = Taken(command.Parameters, operation.ParsedAction, StoredFilter.Read(operation.Filter));
         conditions.Add("created_at <= {p}", new NpgsqlParameter<DateTime> { TypedValue = operation.SnapshotAt.UtcDateTime });
         if (operation is { CursorCreatedAt: { } cursorAt, CursorId: { } cursorId })
         {
@@ -124,16 +117,12 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        var locked = new List<JobRecord>(chunk.Count);
+        List<JobRecord> locked;
         await using (var select = new NpgsqlCommand($"SELECT {JobSql.Columns} FROM jobs WHERE id = ANY($1) ORDER BY id FOR UPDATE", connection, transaction))
         {
             select.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. chunk.Select(j => j.Id)] });
             await using var reader = await select.ExecuteReaderAsync();
-            var read = JobSql.RecordReader(reader);
-            while (await reader.ReadAsync())
-            {
-                locked.Add(read(reader));
-            }
+            locked = await TransactionJobs.ReadRowsAsync(reader);
         }
 
         if (decide(locked) is not { } writes)
@@ -143,7 +132,7 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
         }
 
         var changed = 0;
-        var settled = new List<JobRecord>();
+        IReadOnlyList<JobRecord> settled = [];
         if (writes.Updates.Count > 0)
         {
             await using var batch = new NpgsqlBatch(connection, transaction);
@@ -163,11 +152,7 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
 
             if (ended.Count > 0 && await reader.NextResultAsync())
             {
-                var read = JobSql.RecordReader(reader);
-                while (await reader.ReadAsync())
-                {
-                    settled.Add(read(reader));
-                }
+                settled = await TransactionJobs.ReadRowsAsync(reader);
             }
         }
 
@@ -215,6 +200,15 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
         command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
         return await ReadSingleAsync(command);
     });
+
+    /// <summary>The conditions of the jobs <paramref name="action"/> takes under <paramref name="filter"/>.</summary>
+    private static JobConditions Taken(NpgsqlParameterCollection parameters, BulkAction action, JobFilter filter)
+    {
+        var conditions = new JobConditions(parameters);
+        conditions.Filter(filter);
+        conditions.States(SourceStates(action));
+        return conditions;
+    }
 
     private static async Task<BulkOperationRecord?> ReadSingleAsync(NpgsqlCommand command)
     {

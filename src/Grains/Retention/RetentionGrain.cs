@@ -56,9 +56,13 @@ internal sealed partial class RetentionGrain(
         // Jobs of batches are left above: a batch goes whole, with all its jobs (up to 10,000 each,
         // so a few batches per statement), once it has ended.
         const int batchesPerStatement = 8;
-        while (await batches.DeleteFinishedBeforeAsync(cutoff, batchesPerStatement) == batchesPerStatement)
+        int gone;
+        do
         {
+            (gone, var jobs) = await batches.DeleteFinishedBeforeAsync(cutoff, batchesPerStatement);
+            removed += jobs;
         }
+        while (gone == batchesPerStatement);
 
         metrics.Removed(removed);
         if (removed > 0)

@@ -112,6 +112,7 @@ public sealed class BatchApiTests(GatewayFixture fixture, ITestOutputHelper outp
     [InlineData("a self-dependency", """{"ref":"x","type":"echo","instruction":{},"dependsOn":["x"]}""")]
     [InlineData("an unknown ref", """{"ref":"x","type":"echo","instruction":{},"dependsOn":["nope"]}""")]
     [InlineData("an unknown job id", """{"ref":"x","type":"echo","instruction":{},"dependsOn":["0190d3f0-9c4b-7c1e-8a2d-3f4e5a6b7c8d"]}""")]
+    [InlineData("the empty job id", """{"ref":"x","type":"echo","instruction":{},"dependsOn":["00000000-0000-0000-0000-000000000000"]}""")]
     [InlineData("an invalid job", """{"ref":"x","type":"echo","instruction":{},"maxAttempts":0}""")]
     public async Task A_batch_with_one_bad_job_is_refused_whole(string what, string badJobs)
     {
@@ -200,6 +201,30 @@ public sealed class BatchApiTests(GatewayFixture fixture, ITestOutputHelper outp
 
         await (await client.PostAsync($"api/batches/{batchId}/cancel", null)).AssertProblemAsync(HttpStatusCode.Conflict);
         await (await client.GetAsync($"api/batches/{Guid.NewGuid()}")).AssertProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_batch_that_has_ended_is_409_and_leaves_a_retried_job_of_it_alone()
+    {
+        using var client = fixture.CreateClient();
+        var queue = "ended-" + Guid.NewGuid().ToString("N")[..8];
+        var submitted = await (await client.PostJsonAsync("api/batches",
+                $$"""{"jobs": [{"type": "fail", "queue": "{{queue}}", "instruction": {"message": "once", "failTimes": 1}, "maxAttempts": 1}]}"""))
+            .AssertStatusAsync(HttpStatusCode.Accepted);
+        var batchId = submitted.GetProperty("id").GetString()!;
+        var jobId = submitted.GetProperty("jobs")[0].GetProperty("id").GetString()!;
+        Assert.Equal("failed", (await WaitForBatchEndAsync(client, batchId)).GetProperty("state").GetString());
+
+        // Retried on a paused queue (every silo knows of a pause within a second), the job waits
+        // queued while the ended batch is asked to cancel.
+        await (await client.PostAsync($"api/queues/{queue}/pause", null)).AssertStatusAsync(HttpStatusCode.OK);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        await (await client.PostAsync($"api/jobs/{jobId}/retry", null)).AssertStatusAsync(HttpStatusCode.Accepted);
+        await (await client.PostAsync($"api/batches/{batchId}/cancel", null)).AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Equal("queued", (await GetJobAsync(client, jobId)).GetProperty("state").GetString());
+
+        await (await client.PostAsync($"api/queues/{queue}/resume", null)).AssertStatusAsync(HttpStatusCode.OK);
+        await WaitForJobAsync(client, jobId, "succeeded");
     }
 
     internal static async Task<JsonElement> WaitForBatchEndAsync(HttpClient client, string id, TimeSpan? timeout = null) =>
