@@ -20,6 +20,9 @@ internal sealed class BacklogDrain(NpgsqlDataSource dataSource, HttpClient http,
 
     public async Task<JsonObject> RunAsync(int queued, TimeSpan killAfter, int beforeSeconds, TimeSpan timeout, string killedFile)
     {
+        // Called once both silos are active: the kill comes killAfter later, so that the seconds
+        // before it are both silos' (the first silo starts draining before the second joins).
+        var bothActive = DateTimeOffset.UtcNow;
         await using var rss = new RssSampler(silos);
         var host = await DispatcherHost.FindAsync(http, silos, TimeSpan.FromSeconds(60))
             ?? throw new InvalidOperationException("no silo reports queue depths: the dispatcher's host is unknown");
@@ -28,9 +31,9 @@ internal sealed class BacklogDrain(NpgsqlDataSource dataSource, HttpClient http,
         var drainStart = await WaitForAsync(() => BacklogSql.TimeAsync(dataSource, "SELECT min(started_at) FROM job_attempts"), TimeSpan.FromSeconds(120))
             ?? throw new InvalidOperationException("no job started within 120 s of the silos' start");
 
-        // Kill after killAfter of draining, or half-way through the queued jobs if that comes first
+        // Kill after killAfter on both silos, or half-way through the queued jobs if that comes first
         // (a small backlog would drain before), so that there is a before and an after.
-        while (DateTimeOffset.UtcNow < drainStart + killAfter
+        while (DateTimeOffset.UtcNow < bothActive + killAfter
                && await BacklogSql.ScalarAsync<long>(dataSource, "SELECT count(*) FROM jobs WHERE state = 'queued'") > queued / 2)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(200));
@@ -69,6 +72,11 @@ internal sealed class BacklogDrain(NpgsqlDataSource dataSource, HttpClient http,
         }
 
         var beforeMedian = Stats.Median(before);
+
+        // The kernel's high-water mark also covers the seconds before the sampling began (the silos'
+        // start and the dispatcher's first refill).
+        double? MaxBeforeKill(BacklogSilo silo) =>
+            Math.Max(rssMax[silo.Name].Before ?? 0, peaksBeforeKill.GetValueOrDefault(silo.Name)) is > 0 and var max ? max : null;
         var after = Enumerable.Range(AfterFrom, AfterTo - AfterFrom).Where(k => k <= lastWhole).Select(k => (double)perSecond.GetValueOrDefault(k)).ToList();
 
         return new JsonObject
@@ -76,8 +84,8 @@ internal sealed class BacklogDrain(NpgsqlDataSource dataSource, HttpClient http,
             ["queued"] = queued,
             ["dispatcherSilo"] = host.Name,
             ["dispatcherMovedTo"] = newHost?.Name,
-            ["dispatcherSiloMaxRssMiB"] = Round(rssMax[host.Name].Before),
-            ["otherSiloMaxRssMiB"] = Round(survivors.Select(s => rssMax[s.Name].Before).Max()),
+            ["dispatcherSiloMaxRssMiB"] = Round(MaxBeforeKill(host)),
+            ["otherSiloMaxRssMiB"] = Round(survivors.Select(MaxBeforeKill).Max()),
             ["rssMiB"] = new JsonObject(silos.Select(s => new KeyValuePair<string, JsonNode?>(s.Name, new JsonObject
             {
                 ["maxBeforeKill"] = Round(rssMax[s.Name].Before),
