@@ -44,6 +44,7 @@ Environment (defaults):
   JOBGRAINS_BENCH_BACKLOG_DELAYED=1000000 delayed jobs (run_at spread over the next 7 days)
   JOBGRAINS_BENCH_BACKLOG_QUEUED=100000   queued jobs, drained with the kill
   JOBGRAINS_BENCH_BACKLOG_WAVE=100000     jobs of the wave, all due in one second
+  JOBGRAINS_BENCH_BACKLOG_WAVE_AHEAD=15   seconds from the wave's insert to that second
   JOBGRAINS_BENCH_BACKLOG_KILL_AFTER=15   seconds on 2 silos before the kill (or half the queued jobs)
   JOBGRAINS_BENCH_BACKLOG_TIMEOUT=600     seconds to wait for the drain, and for the wave
 EOF

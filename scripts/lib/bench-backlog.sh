@@ -14,8 +14,8 @@ backlog_step() { # STEP ARGS...
 run_backlog() {
   local delayed=${JOBGRAINS_BENCH_BACKLOG_DELAYED:-1000000} queued=${JOBGRAINS_BENCH_BACKLOG_QUEUED:-100000}
   local wave=${JOBGRAINS_BENCH_BACKLOG_WAVE:-100000} kill_after=${JOBGRAINS_BENCH_BACKLOG_KILL_AFTER:-15}
-  local timeout=${JOBGRAINS_BENCH_BACKLOG_TIMEOUT:-600} v
-  for v in delayed queued wave kill_after timeout; do
+  local timeout=${JOBGRAINS_BENCH_BACKLOG_TIMEOUT:-600} wave_ahead=${JOBGRAINS_BENCH_BACKLOG_WAVE_AHEAD:-15} v
+  for v in delayed queued wave kill_after timeout wave_ahead; do
     is_uint "${!v}" || die "JOBGRAINS_BENCH_BACKLOG_${v^^} must be a number, not '${!v}'"
   done
   local results=$JOBGRAINS_DATA/results started=$SECONDS killed
@@ -50,7 +50,7 @@ run_backlog() {
     die "$killed did not restart"
   }
   wait_silos_active 2
-  backlog_step wave --jobs "$wave" --timeout-seconds "$timeout" --out "$results/wave.json" || {
+  backlog_step wave --jobs "$wave" --ahead-seconds "$wave_ahead" --timeout-seconds "$timeout" --out "$results/wave.json" || {
     show_logs
     die "the backlog wave failed"
   }
