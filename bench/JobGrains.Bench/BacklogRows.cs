@@ -5,16 +5,15 @@ namespace JobGrains.Bench;
 
 /// <summary>
 /// Rows of the backlog benchmark, generated in PostgreSQL by one <c>INSERT ... SELECT FROM
-/// generate_series</c> per set: nothing crosses the wire, so it is faster than a <c>COPY</c> of the
-/// same rows from here. Each row is what the product's submit path writes for an <c>echo</c> job
-/// without an idempotency key (<c>JobStateMachine.Submit</c>): version 1, no attempt yet, max 3
+/// generate_series</c> per set, rather than a <c>COPY</c> from here: nothing crosses the wire. Each
+/// row is what the product's submit path writes for an <c>echo</c> job without an idempotency key (<c>JobStateMachine.Submit</c>): version 1, no attempt yet, max 3
 /// attempts, <c>state</c> scheduled (with <c>run_at</c>) or queued, and the submission's digest
 /// (<c>SubmissionRules.Digest</c>) as <c>submission_hash</c>. The instruction names the set
 /// (<c>{"bench":"backlog","set":"queued","n":1}</c>), so the checks find a set by <c>@&gt;</c>.
 /// </summary>
 internal static class BacklogRows
 {
-    public const string Method = "INSERT ... SELECT FROM generate_series, one statement per set";
+    public const string Method = "SQL: INSERT ... SELECT FROM generate_series, one statement per set (not COPY)";
 
     // $1 count, $2 state, $3 set, $4 first created_at (then one microsecond apart, FIFO order),
     // $5 run_at of the first row or null, $6 spread of run_at from the first to the last row.
