@@ -18,6 +18,9 @@ internal sealed class BacklogDrain(NpgsqlDataSource dataSource, HttpClient http,
     /// <summary>Throughput is back once a whole second finishes this share of the "before" median.</summary>
     private const double Recovered = 0.8;
 
+    /// <summary>The per-second counts in the output end this long after the kill (or at the drain's end).</summary>
+    private const int SeriesAfter = 60;
+
     public async Task<JsonObject> RunAsync(int queued, TimeSpan killAfter, int beforeSeconds, TimeSpan timeout, string killedFile)
     {
         // Called once both silos are active: the kill comes killAfter later, so that the seconds
@@ -101,7 +104,8 @@ internal sealed class BacklogDrain(NpgsqlDataSource dataSource, HttpClient http,
             ["finishedPerSecond"] = new JsonObject
             {
                 ["fromSecond"] = -beforeSeconds,
-                ["counts"] = new JsonArray([.. Enumerable.Range(-beforeSeconds, Math.Max(0, lastWhole + 2 + beforeSeconds)).Select(k => (JsonNode?)perSecond.GetValueOrDefault(k))]),
+                ["counts"] = new JsonArray([.. Enumerable.Range(-beforeSeconds, Math.Max(0, Math.Min(lastWhole + 2, SeriesAfter) + beforeSeconds))
+                    .Select(k => (JsonNode?)perSecond.GetValueOrDefault(k))]),
             },
             ["drainSeconds"] = Round((drainedAt - drainStart).TotalSeconds),
             ["jobsPerSecondOverall"] = Round(queued / Math.Max(0.001, (drainedAt - drainStart).TotalSeconds)),
