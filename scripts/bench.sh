@@ -3,18 +3,27 @@
 # gateway) on its own data dir and ports, pushes `echo` jobs through the .NET client and through
 # REST batches, first on 2 silos then on 1, and prints as its last line one JSON object:
 #   {"client": {...}, "rest": {...}, "oneSilo": {...}, "twoSilos": {...}}
+# (--backlog: {"mode": "backlog", "load": {...}, "drain": {...}, "wave": {...}}, see lib/bench-backlog.sh).
 # See docs/benchmarks.md for what is measured and how. Stops everything it started.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/bench-backlog.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/bench-backlog.sh"
 
 usage() {
   cat <<EOF
-usage: scripts/bench.sh [--flood]
+usage: scripts/bench.sh [--flood | --backlog]
 
   --flood   a flood as users send one: 20,000 echo jobs through REST batches as fast as the
             client sends them, with nothing held back (no window), the silos' default slots (16),
             5 s of warm-up and no half-load runs; the variables below still override it
+  --backlog a backlog at scale (2 silos, default slots 16, no gateway): loads delayed and queued
+            echo jobs straight into the jobs table by SQL (INSERT ... SELECT FROM generate_series,
+            silos stopped), starts the silos, samples their RSS while the queued jobs drain,
+            SIGKILLs the silo hosting the dispatcher part-way (time to the first start elsewhere,
+            jobs/s before, after and recovery), checks that every queued job ran once, then times
+            a wave of delayed jobs all due in one second (start lag p50/p99, one attempt each)
 
 Environment (defaults):
   JOBGRAINS_BENCH_DATA=.data/bench        its own data dir (wiped at start)
@@ -31,16 +40,25 @@ Environment (defaults):
   JOBGRAINS_SLOTS=64                      attempts per silo (the silo's default is 16)
   JobGrains__*                            passed to the silos as usual
   JOBGRAINS_SKIP_BUILD=1                  skips the Release build
+ --backlog only:
+  JOBGRAINS_BENCH_BACKLOG_DELAYED=1000000 delayed jobs (run_at spread over the next 7 days)
+  JOBGRAINS_BENCH_BACKLOG_QUEUED=100000   queued jobs, drained with the kill
+  JOBGRAINS_BENCH_BACKLOG_WAVE=100000     jobs of the wave, all due in one second
+  JOBGRAINS_BENCH_BACKLOG_WAVE_AHEAD=15   seconds from the wave's insert to that second
+  JOBGRAINS_BENCH_BACKLOG_KILL_AFTER=15   seconds on 2 silos before the kill (or half the queued jobs)
+  JOBGRAINS_BENCH_BACKLOG_TIMEOUT=600     seconds to wait for the drain, and for the wave
 EOF
 }
 
 FLOOD=0
+BACKLOG=0
 case ${1:-} in
   -h | --help)
     usage
     exit 0
     ;;
   --flood) FLOOD=1 ;;
+  --backlog) BACKLOG=1 ;;
   "") ;;
   *)
     usage >&2
@@ -61,6 +79,10 @@ if ((FLOOD)); then
   : "${JOBGRAINS_BENCH_STACKS:=2}" "${JOBGRAINS_BENCH_PATHS:=rest}" "${JOBGRAINS_BENCH_JOBS:=20000}"
   : "${JOBGRAINS_BENCH_HALF_SECONDS:=0}" "${JOBGRAINS_BENCH_LIST_ROWS:=0}"
   JOBGRAINS_BENCH_ARGS="--window ${JOBGRAINS_BENCH_JOBS} --warmup-seconds 5 ${JOBGRAINS_BENCH_ARGS:-}"
+elif ((BACKLOG)); then
+  export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-16}"
+  # Nothing goes through the gateway: the load is SQL, the measures come from the table and /proc.
+  : "${JOBGRAINS_BENCH_PATHS:=client}" "${JOBGRAINS_BENCH_GATEWAY:=0}"
 else
   export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-64}"
 fi
@@ -177,6 +199,10 @@ main() {
   mkdir -p -- "$JOBGRAINS_DATA/results"
   PG_UP=1
   pg_start "$JOBGRAINS_DATA" "$JOBGRAINS_PG_PORT" ""
+  if ((BACKLOG)); then
+    run_backlog
+    return
+  fi
 
   local silos started=$SECONDS
   local -a combine=()

@@ -11,11 +11,13 @@ using Orleans.Hosting;
 // The end-to-end benchmark of a running JobGrains stack (scripts/bench.sh starts the stack).
 //   run      measures one stack and writes its JSON to --out
 //   combine  prints the final JSON object of a two-silo and a one-silo result
+//   backlog  one step of the backlog benchmark (BacklogBench)
 var options = Options.Parse(args);
 return options.Command switch
 {
     "run" => await RunAsync(options),
     "combine" => Combine(options),
+    "backlog" => await BacklogBench.RunAsync(options, Progress),
     _ => Usage(),
 };
 
@@ -25,6 +27,7 @@ static int Usage()
     Console.Error.WriteLine("       (the connection string from ConnectionStrings__JobGrains, the key from JOBGRAINS_API_KEY:");
     Console.Error.WriteLine("       secrets never on a command line, where any local user can read them)");
     Console.Error.WriteLine("       JobGrains.Bench combine --two FILE --one FILE");
+    Console.Error.WriteLine("       JobGrains.Bench backlog --step load|drain|wave|combine [options] (see BacklogBench.cs)");
     return 2;
 }
 
