@@ -1,3 +1,4 @@
+using JobGrains.Cluster;
 using JobGrains.Execution;
 using JobGrains.Jobs;
 using JobGrains.Storage;
@@ -18,13 +19,12 @@ internal sealed partial class AbilityRegistry(
     IOptions<WorkerOptions> options,
     ILocalSiloDetails silo,
     TimeProvider time,
-    ILogger<AbilityRegistry> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
+    ILogger<AbilityRegistry> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     public static readonly TimeSpan RefreshPeriod = TimeSpan.FromSeconds(2);
 
-    private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _typesGate = new();
-    private Task _refreshLoop = Task.CompletedTask;
+    private PeriodicRefresh? _refreshing;
     private IReadOnlySet<string> _knownTypes = new HashSet<string>(StringComparer.Ordinal);
     private IReadOnlyDictionary<string, SiloAbilities> _live = new Dictionary<string, SiloAbilities>();
     private DateTimeOffset _typesReadAt = DateTimeOffset.MinValue;
@@ -43,13 +43,16 @@ internal sealed partial class AbilityRegistry(
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         await RefreshAsync(cancellationToken);
-        _refreshLoop = Task.Run(RefreshLoopAsync, CancellationToken.None);
+        _refreshing = PeriodicRefresh.Start(RefreshPeriod, RefreshAsync, e => LogRefreshFailed(logger, e), time);
     }
 
     private async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync();
-        await _refreshLoop;
+        if (_refreshing is not null)
+        {
+            await _refreshing.DisposeAsync();
+        }
+
         try
         {
             await store.UnregisterAsync(SiloName, cancellationToken);
@@ -103,27 +106,6 @@ internal sealed partial class AbilityRegistry(
             ? SiloAbilities.WhyNone(_live.Values, job.Type, job.Requires)
             : null;
 
-    private async Task RefreshLoopAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(RefreshPeriod, time, _stopping.Token);
-                await RefreshAsync(_stopping.Token);
-            }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-            {
-                // Stopping.
-            }
-            catch (Exception e)
-            {
-                // The copy stays as it was until PostgreSQL answers again.
-                LogRefreshFailed(logger, e);
-            }
-        }
-    }
-
     private async Task RefreshAsync(CancellationToken cancellationToken)
     {
         var live = await store.LoadLiveAsync(cancellationToken);
@@ -137,8 +119,6 @@ internal sealed partial class AbilityRegistry(
         _live = live;
         _knownTypes = await store.LoadKnownTypesAsync(cancellationToken);
     }
-
-    public void Dispose() => _stopping.Dispose();
 
     [LoggerMessage(EventId = 8501, Level = LogLevel.Warning, Message = "Reading the cluster's silo abilities failed; using the last copy")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);

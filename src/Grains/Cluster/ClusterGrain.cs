@@ -44,7 +44,7 @@ internal sealed class ClusterGrain(Queues.QueueSettingsCache queueSettings, Time
         }
 
         var rules = queueSettings.Current;
-        var queues = depths.Keys.Union(running.Keys).Union(rules.Rows.Select(r => r.Name)).Union(rules.ConfiguredOnly)
+        var queues = depths.Keys.Union(running.Keys).Union(rules.Names)
             .Order(StringComparer.Ordinal)
             .Select(q => new QueueView(q, depths.GetValueOrDefault(q), running.GetValueOrDefault(q), rules.ConcurrencyLimit(q)))
             .ToList();

@@ -29,7 +29,7 @@ internal interface IJobDispatcherGrain : IGrainWithIntegerKey
 
     /// <summary>
     /// The <c>queues</c> table changed (a pause, a limit): the dispatcher serves by it from now on.
-    /// It also re-reads the table every second, in case this call is lost.
+    /// Its silo's copy of the table is re-read every half second anyway, in case this call is lost.
     /// </summary>
     [Alias("QueuesChanged")]
     Task QueuesChangedAsync();

@@ -37,20 +37,18 @@ internal sealed partial class JobDispatcherGrain(
     private static readonly TimeSpan IdleRefillPause = TimeSpan.FromMilliseconds(500);
 
     // How often the queue rules are looked at: a change seen, a rate window with room again.
-    private static readonly TimeSpan QueueTickPeriod = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan RulesCheckPeriod = TimeSpan.FromMilliseconds(50);
 
     // How often the holders of concurrency keys are checked against the table's running jobs.
     private static readonly TimeSpan KeyCheckPeriod = TimeSpan.FromSeconds(2);
     private readonly DispatcherOptions _options = options.Value;
     private readonly ReadySet _pending = new(options.Value.WindowPerLine);
-    private readonly QueueGate _gate = new(queues, time);
+    private readonly QueueGate _gate = new(() => queues.Current, time);
     private long _rulesVersion = -1;
-    private DateTimeOffset _keysCheckedAt = DateTimeOffset.MinValue;
     private bool _keysSeen;
-    private bool _checkingKeys;
 
-    // Keys released while the check reads the table: the read may predate them.
-    private readonly List<Guid> _releasedDuringCheck = [];
+    // Keys released while the key check reads the table (the read may predate them); null when no check reads.
+    private List<Guid>? _releasedDuringCheck;
     private readonly List<WaitingPull> _waiting = [];
     private HashSet<string> _deadSilos = [];
     private IReadOnlyDictionary<string, int> _depths = new Dictionary<string, int>();
@@ -81,13 +79,14 @@ internal sealed partial class JobDispatcherGrain(
         this.RegisterGrainTimer(ReconcileTick, new GrainTimerCreationOptions(_options.ReconcilePeriod, _options.ReconcilePeriod) { Interleave = true });
         this.RegisterGrainTimer(RecoverLostAttempts, new GrainTimerCreationOptions(TimeSpan.Zero, _options.LostAttemptCheckPeriod) { Interleave = true });
         this.RegisterGrainTimer(ReportDepths, new GrainTimerCreationOptions(TimeSpan.Zero, DepthReportPeriod) { Interleave = true });
-        this.RegisterGrainTimer(QueueTick, new GrainTimerCreationOptions(QueueTickPeriod, QueueTickPeriod) { Interleave = true });
+        this.RegisterGrainTimer(CheckRules, new GrainTimerCreationOptions(RulesCheckPeriod, RulesCheckPeriod) { Interleave = true });
+        this.RegisterGrainTimer(CheckKeyHolders, new GrainTimerCreationOptions(KeyCheckPeriod, KeyCheckPeriod) { Interleave = true });
     }
 
     /// <summary>Seeds the windows of rate-limited queues with the attempts that started in their last period.</summary>
     private async Task SeedRatesAsync(QueueRuleBook rules, CancellationToken cancellationToken)
     {
-        var limited = rules.Rows.Where(r => r.RateLimit is not null).ToList();
+        var limited = rules.RateLimited;
         if (limited.Count > 0)
         {
             var since = time.GetUtcNow() - TimeSpan.FromSeconds(limited.Max(r => r.RateLimit!.PeriodSeconds));
@@ -98,29 +97,22 @@ internal sealed partial class JobDispatcherGrain(
     public async Task QueuesChangedAsync()
     {
         await queues.RefreshAsync();
-        await QueueTick();
+        await CheckRules();
     }
 
     public Task KeysReleasedAsync(IReadOnlyList<Guid> jobIds)
     {
         ArgumentNullException.ThrowIfNull(jobIds);
         _gate.Keys.Release(jobIds);
-        if (_checkingKeys)
-        {
-            _releasedDuringCheck.AddRange(jobIds);
-        }
-
+        _releasedDuringCheck?.AddRange(jobIds);
         ServeWaitingPulls();
         return Task.CompletedTask;
     }
 
     public Task<string?> WaitingForAsync(string queue, string? key) => Task.FromResult(_gate.WhyNot(queue, key));
 
-    /// <summary>
-    /// Serves waiting pulls when the rules changed (a resume, a higher limit) or a rate window may
-    /// have room again; checks the key holders against the table now and then.
-    /// </summary>
-    private async Task QueueTick()
+    /// <summary>Serves waiting pulls when the rules changed (a resume, a higher limit) or a rate window may have room again.</summary>
+    private Task CheckRules()
     {
         var rules = _gate.Rules;
         if (rules.Version != _rulesVersion)
@@ -129,31 +121,38 @@ internal sealed partial class JobDispatcherGrain(
             _gate.Rates.RetainOnly(q => rules.RateLimit(q) is not null);
             ServeWaitingPulls();
         }
-        else if (rules.AnyRateLimit && rules.Rows.Any(r => r.RateLimit is not null && _pending.HasReady(r.Name)))
+        else if (rules.RateLimited.Any(r => _pending.HasReady(r.Name)))
         {
             ServeWaitingPulls();
         }
 
-        if (_keysSeen && !_checkingKeys && time.GetUtcNow() - _keysCheckedAt >= KeyCheckPeriod)
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Checks the holders of concurrency keys against the table's running jobs: it forgets the ends it was never told.</summary>
+    private async Task CheckKeyHolders()
+    {
+        if (!_keysSeen || _releasedDuringCheck is not null)
         {
-            _checkingKeys = true;
-            try
-            {
-                _keysCheckedAt = time.GetUtcNow();
-                _releasedDuringCheck.Clear();
-                var running = await queueStore.LoadRunningKeyedAsync();
-                _gate.Keys.Rebuild(running, _keysCheckedAt);
-                _gate.Keys.Release(_releasedDuringCheck);
-                ServeWaitingPulls();
-            }
-            catch (Exception e)
-            {
-                LogKeyCheckFailed(logger, e);
-            }
-            finally
-            {
-                _checkingKeys = false;
-            }
+            return;
+        }
+
+        _releasedDuringCheck = [];
+        try
+        {
+            var readAt = time.GetUtcNow();
+            var running = await queueStore.LoadRunningKeyedAsync();
+            _gate.Keys.Rebuild(running, readAt);
+            _gate.Keys.Release(_releasedDuringCheck);
+            ServeWaitingPulls();
+        }
+        catch (Exception e)
+        {
+            LogKeyCheckFailed(logger, e);
+        }
+        finally
+        {
+            _releasedDuringCheck = null;
         }
     }
 
@@ -182,10 +181,13 @@ internal sealed partial class JobDispatcherGrain(
         return [.. rules.Controlled.Order(StringComparer.Ordinal).Select(queue =>
         {
             var settings = rules.For(queue);
-            var throttledBy = settings.Paused ? "paused"
-                : !_gate.Concurrency.CanStart(queue) ? "concurrency"
-                : settings.RateLimit is { } rate && !_gate.Rates.CanStart(queue, rate) ? "rate"
-                : null;
+            var throttledBy = _gate.HoldOf(queue, key: null) switch
+            {
+                QueueHold.Paused => "paused",
+                QueueHold.Concurrency => "concurrency",
+                QueueHold.Rate => "rate",
+                _ => null,
+            };
             return new QueueRuleState(queue, settings.Paused, settings.ConcurrencyLimit, settings.RateLimit?.Count, settings.RateLimit?.PeriodSeconds,
                 settings.RateLimit is { } r ? _gate.Rates.InWindow(queue, r) : 0,
                 throttledBy is null ? 0 : depths.GetValueOrDefault(queue), throttledBy);

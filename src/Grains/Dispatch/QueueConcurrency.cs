@@ -2,12 +2,12 @@ namespace JobGrains.Dispatch;
 
 /// <summary>
 /// The dispatcher's count of attempts per limited queue, to keep each under its concurrency limit
-/// (the <c>queues</c> table's, or the configured initial one; <paramref name="limitOf"/> says which
-/// applies now, so a limit changed at runtime counts from the next hand-out). Each silo's pulls (and its one-way reports while a pull waits) say how many
-/// jobs of each queue it holds; jobs handed to a silo since its last pull are added on top, as
-/// the silo did not know them when it asked. Counts of silos that are no longer alive are dropped.
-/// Silos count what they hold of every queue, so a queue limited at runtime is counted right from each
-/// silo's next pull. Not thread-safe: the dispatcher grain owns it.
+/// (<paramref name="limitOf"/> says the limit that applies now, so a limit changed at runtime counts
+/// from the next hand-out). Each silo's pulls (and its one-way reports while a pull waits) say how
+/// many jobs of each queue it holds (of every queue, so a queue limited at runtime is counted right
+/// from each silo's next pull); jobs handed to a silo since its last pull are added on top, as the
+/// silo did not know them when it asked. Counts of silos that are no longer alive are dropped.
+/// Not thread-safe: the dispatcher grain owns it.
 /// </summary>
 /// <remarks>
 /// After the dispatcher grain moves, its counts start from the table's <c>running</c> rows, which
@@ -22,7 +22,7 @@ internal sealed class QueueConcurrency(Func<string, int?> limitOf)
     public bool CanStart(string queue) => limitOf(queue) is not { } limit || Running(queue) < limit;
 
     /// <summary>Jobs of <paramref name="queue"/> held by silos, as far as the dispatcher knows.</summary>
-    public int Running(string queue)
+    private int Running(string queue)
     {
         var total = 0;
         foreach (var silo in _silos.Values)

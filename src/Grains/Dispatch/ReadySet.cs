@@ -19,7 +19,7 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     /// <summary>How long a job handed out is not taken back in from the table: its start is on its way.</summary>
     private static readonly TimeSpan HandedOutMemory = TimeSpan.FromSeconds(15);
 
-    private readonly Dictionary<(string Queue, string Type, string Requires, string? Key), QueueLine> _lines = [];
+    private readonly Dictionary<LineId, QueueLine> _lines = [];
     private readonly Dictionary<string, int> _readyByQueue = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastServed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _overflowed = new(StringComparer.Ordinal);
@@ -47,11 +47,11 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
             return false;
         }
 
-        var key = (job.Queue, job.Type, job.Requires is { Count: > 0 } requires ? string.Join(',', requires) : "", job.ConcurrencyKey);
-        if (!_lines.TryGetValue(key, out var line))
+        var id = new LineId(job.Queue, job.Type, job.Requires is { Count: > 0 } requires ? string.Join(',', requires) : "", job.ConcurrencyKey);
+        if (!_lines.TryGetValue(id, out var line))
         {
-            line = new QueueLine(job.Queue, job.Type, job.Requires, key.Item3, job.ConcurrencyKey);
-            _lines.Add(key, line);
+            line = new QueueLine(id, job.Requires);
+            _lines.Add(id, line);
         }
 
         var entry = new LineEntry(-job.Priority, job.CreatedAt, _arrivals++, job);
@@ -107,7 +107,7 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
         _lastServed[best.Queue] = ++_serves;
         if (best.Jobs.Count == 0)
         {
-            _lines.Remove((best.Queue, best.Type, best.RequiresKey, best.Key));
+            _lines.Remove(best.Id);
         }
 
         _known.Remove(head.Job.Id);
@@ -130,6 +130,9 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     /// gone), so it is ready again now rather than once <see cref="HandedOutMemory"/> has passed.
     /// </summary>
     public void ForgetHandedOut(Guid id) => _handedOut.Remove(id);
+
+    /// <summary>Whether any job of <paramref name="queue"/> waits here.</summary>
+    public bool HasReady(string queue) => _readyByQueue.ContainsKey(queue);
 
     /// <summary>Marks <paramref name="queue"/> as having ready jobs in the table that this window lacks.</summary>
     public void MarkOverflowed(string queue) => _overflowed[queue] = ++_overflows;
@@ -218,17 +221,17 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
             (a.NegatedPriority, a.CreatedAt, a.Arrival).CompareTo((b.NegatedPriority, b.CreatedAt, b.Arrival)));
     }
 
-    /// <summary>Whether any job of <paramref name="queue"/> waits here.</summary>
-    public bool HasReady(string queue) => _readyByQueue.ContainsKey(queue);
+    /// <summary>What a line holds: jobs of one queue, need (type, required tags joined) and concurrency key.</summary>
+    private readonly record struct LineId(string Queue, string Type, string Requires, string? Key);
 
     /// <summary>The ready jobs of one queue, need and concurrency key, in serving order.</summary>
-    private sealed class QueueLine(string queue, string type, IReadOnlyList<string>? requires, string requiresKey, string? key)
+    private sealed class QueueLine(LineId id, IReadOnlyList<string>? requires)
     {
-        public string? Key { get; } = key;
-        public string Queue { get; } = queue;
-        public string Type { get; } = type;
+        public LineId Id { get; } = id;
+        public string Queue => Id.Queue;
+        public string Type => Id.Type;
+        public string? Key => Id.Key;
         public IReadOnlyList<string>? Requires { get; } = requires is { Count: > 0 } ? requires : null;
-        public string RequiresKey { get; } = requiresKey;
         public SortedSet<LineEntry> Jobs { get; } = new(LineEntry.Order);
     }
 }

@@ -1,3 +1,4 @@
+using JobGrains.Cluster;
 using JobGrains.Dispatch;
 using JobGrains.Jobs;
 using JobGrains.Storage;
@@ -25,9 +26,8 @@ internal sealed partial class QueueSettingsCache(
     /// <summary>A copy older than this is stale: no start on intake relies on it.</summary>
     private static readonly TimeSpan Staleness = TimeSpan.FromSeconds(2);
 
-    private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _reading = new(1, 1);
-    private Task _refreshLoop = Task.CompletedTask;
+    private PeriodicRefresh? _refreshing;
     private QueueRuleBook _current = new(new Dictionary<string, QueueSettings>(), options.Value.QueueLimits, version: 0);
     private long _readAtTicks;
 
@@ -42,7 +42,7 @@ internal sealed partial class QueueSettingsCache(
     /// back only the dispatcher knows: the job grain asks it, see <see cref="IJobDispatcherGrain.WaitingForAsync"/>.)
     /// </summary>
     public string? WaitingFor(JobRecord job) =>
-        job.State is JobState.Queued or JobState.Scheduled && Current.IsPaused(job.Queue) ? $"queue '{job.Queue}' to be resumed (it is paused)" : null;
+        job.State is JobState.Queued or JobState.Scheduled ? Current.WhyPaused(job.Queue) : null;
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(QueueSettingsCache), ServiceLifecycleStage.ApplicationServices, StartAsync, StopAsync);
@@ -50,13 +50,16 @@ internal sealed partial class QueueSettingsCache(
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         await RefreshAsync(cancellationToken);
-        _refreshLoop = Task.Run(RefreshLoopAsync, CancellationToken.None);
+        // A failed read leaves the copy as it was, and stale after a while.
+        _refreshing = PeriodicRefresh.Start(RefreshPeriod, RefreshAsync, e => LogRefreshFailed(logger, e), time);
     }
 
     private async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync();
-        await _refreshLoop;
+        if (_refreshing is not null)
+        {
+            await _refreshing.DisposeAsync();
+        }
     }
 
     /// <summary>Reads the table now; returns the rules read.</summary>
@@ -67,12 +70,7 @@ internal sealed partial class QueueSettingsCache(
         {
             var readAt = time.GetUtcNow();
             var rows = await store.LoadAllAsync(cancellationToken);
-            var current = Current;
-            if (!current.SameRows(rows))
-            {
-                Volatile.Write(ref _current, new QueueRuleBook(rows, options.Value.QueueLimits, current.Version + 1));
-            }
-
+            Volatile.Write(ref _current, Current.With(rows));
             Volatile.Write(ref _readAtTicks, readAt.UtcTicks);
             return Current;
         }
@@ -83,43 +81,9 @@ internal sealed partial class QueueSettingsCache(
     }
 
     /// <summary>Takes a row this silo just wrote, without waiting for the next read.</summary>
-    public void Apply(QueueSettings row)
-    {
-        var current = Current;
-        var rows = current.Rows.ToDictionary(r => r.Name, StringComparer.Ordinal);
-        rows[row.Name] = row;
-        if (!current.SameRows(rows))
-        {
-            Volatile.Write(ref _current, new QueueRuleBook(rows, options.Value.QueueLimits, current.Version + 1));
-        }
-    }
+    public void Apply(QueueSettings row) => Volatile.Write(ref _current, Current.With(row));
 
-    private async Task RefreshLoopAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(RefreshPeriod, time, _stopping.Token);
-                await RefreshAsync(_stopping.Token);
-            }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-            {
-                // Stopping.
-            }
-            catch (Exception e)
-            {
-                // The copy stays as it was (and turns stale) until PostgreSQL answers again.
-                LogRefreshFailed(logger, e);
-            }
-        }
-    }
-
-    public void Dispose()
-    {
-        _stopping.Dispose();
-        _reading.Dispose();
-    }
+    public void Dispose() => _reading.Dispose();
 
     [LoggerMessage(EventId = 8601, Level = LogLevel.Warning, Message = "Reading the queues table failed; using the last copy")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);

@@ -23,7 +23,7 @@ internal sealed class QueuesGrain(
     {
         var rules = await cache.RefreshAsync();
         var (depths, running) = await LoadAsync();
-        return [.. rules.Rows.Select(r => r.Name).Union(rules.ConfiguredOnly).Union(depths.Keys).Union(running.Keys)
+        return [.. rules.Names.Union(depths.Keys).Union(running.Keys)
             .Order(StringComparer.Ordinal)
             .Select(q => rules.For(q).ToView(depths.GetValueOrDefault(q), running.GetValueOrDefault(q)))];
     }

@@ -23,47 +23,29 @@ internal sealed class SiloGauges : ILifecycleParticipant<ISiloLifecycle>
             "Handlers abandoned at their timeout since the silo started.");
         meter.CreateObservableGauge("jobgrains.queue.depth", () => Depths(depths), "{job}",
             "Jobs waiting per queue (ready and delayed); reported by the silo that hosts the scheduler.");
-        meter.CreateObservableGauge("jobgrains.queue.paused", () => Rules(rules, r => r.Paused ? 1 : 0), "{queue}",
+        meter.CreateObservableGauge("jobgrains.queue.paused", () => PerQueue(rules, r => r.Paused ? 1 : 0), "{queue}",
             "1 while the queue is paused, else 0; per queue with rules, reported by the silo that hosts the dispatcher.");
-        meter.CreateObservableGauge("jobgrains.queue.concurrency_limit", () => Rules(rules, r => r.ConcurrencyLimit), "{attempt}",
+        meter.CreateObservableGauge("jobgrains.queue.concurrency_limit", () => PerQueue(rules, r => r.ConcurrencyLimit), "{attempt}",
             "The queue's concurrency limit, for limited queues.");
-        meter.CreateObservableGauge("jobgrains.queue.rate_limit", () => RateLimits(rules), "{attempt}",
+        meter.CreateObservableGauge("jobgrains.queue.rate_limit", () => PerQueue(rules, r => r.RateCount, r => new("period_seconds", r.RatePeriodSeconds)), "{attempt}",
             "Attempt starts the queue's rate limit allows per its period (label period_seconds), for rate-limited queues.");
-        meter.CreateObservableGauge("jobgrains.queue.rate_window_starts", () => Rules(rules, r => r.RateCount is null ? null : r.RateWindowStarts), "{attempt}",
+        meter.CreateObservableGauge("jobgrains.queue.rate_window_starts", () => PerQueue(rules, r => r.RateCount is null ? null : r.RateWindowStarts), "{attempt}",
             "Attempt starts counted in the rate-limited queue's current window.");
-        meter.CreateObservableGauge("jobgrains.queue.throttled", () => Throttled(rules), "{job}",
+        meter.CreateObservableGauge("jobgrains.queue.throttled", () => PerQueue(rules, r => r.Throttled, r => new("reason", r.ThrottledBy ?? "none")), "{job}",
             "Jobs waiting because a rule of their queue holds them back now, by reason: paused, concurrency, rate.");
     }
 
-    private static IEnumerable<Measurement<int>> Rules(QueueRuleReport report, Func<QueueRuleState, int?> value)
+    /// <summary>One measurement per queue with rules whose <paramref name="value"/> is not null, labelled by queue and <paramref name="label"/>.</summary>
+    private static IEnumerable<Measurement<int>> PerQueue(
+        QueueRuleReport report, Func<QueueRuleState, int?> value, Func<QueueRuleState, KeyValuePair<string, object?>>? label = null)
     {
         foreach (var state in report.Read())
         {
             if (value(state) is { } v)
             {
-                yield return new Measurement<int>(v, new KeyValuePair<string, object?>("queue", state.Queue));
+                var queue = new KeyValuePair<string, object?>("queue", state.Queue);
+                yield return label is null ? new Measurement<int>(v, queue) : new Measurement<int>(v, queue, label(state));
             }
-        }
-    }
-
-    private static IEnumerable<Measurement<int>> RateLimits(QueueRuleReport report)
-    {
-        foreach (var state in report.Read())
-        {
-            if (state is { RateCount: { } count, RatePeriodSeconds: { } period })
-            {
-                yield return new Measurement<int>(count,
-                    new KeyValuePair<string, object?>("queue", state.Queue), new KeyValuePair<string, object?>("period_seconds", period));
-            }
-        }
-    }
-
-    private static IEnumerable<Measurement<int>> Throttled(QueueRuleReport report)
-    {
-        foreach (var state in report.Read())
-        {
-            yield return new Measurement<int>(state.Throttled,
-                new KeyValuePair<string, object?>("queue", state.Queue), new KeyValuePair<string, object?>("reason", state.ThrottledBy ?? "none"));
         }
     }
 

@@ -1,6 +1,6 @@
 -- Queues as durable objects. A queue is still named by use (a job's `queue`); a row here holds
--- what an operator set for it, and may exist before any job used the name. The dispatcher loads
--- these rows when it activates, is told of each change and re-reads them every second, so the
+-- what an operator set for it, and may exist before any job used the name. Every silo keeps a
+-- copy of these rows, read at start, re-read every half second and at once on each change, so the
 -- table is the truth. A queue without a row has no rules, except the configured initial
 -- concurrency limit (JobGrains:Scheduler:QueueLimits), which its first change writes here.
 CREATE TABLE IF NOT EXISTS queues (
