@@ -168,8 +168,8 @@ net_pair() { # HOST PEER add|del
 # PostgreSQL as common.sh's pg_start sets it up, but in the pg namespace, listening on its address
 # only, and with the network's hosts allowed in (the role jobgrains, with its password). DATA/pgpass
 # is for that address; DATA/connection-string names it as the Passfile.
+# shellcheck disable=SC2034 # the JG_PG_* locals are read by pg_start and what it calls
 hosts_pg_start() {
-  # shellcheck disable=SC2034 # read by pg_start and what it calls
   local JG_PG_ADDRESS JG_PG_NETNS JG_PG_NETWORK="$HOSTS_SUBNET.0/24"
   JG_PG_ADDRESS=$(host_address pg)
   JG_PG_NETNS=$(host_netns pg)
