@@ -96,7 +96,7 @@ HALF_SECONDS="${JOBGRAINS_BENCH_HALF_SECONDS:-5}"
 LIST_ROWS="${JOBGRAINS_BENCH_LIST_ROWS:-1000000}"
 BURN="${JOBGRAINS_BENCH_BURN:-0}"
 BENCH_DLL="$JG_ROOT/artifacts/bin/JobGrains.Bench/release/JobGrains.Bench.dll"
-API_KEY="bench-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+API_KEY="bench-$(jg_random_hex 24)"
 RUNNING=0 # silos of the stack now up
 PG_UP=0
 

@@ -31,23 +31,9 @@ Environment (defaults):
 EOF
 }
 
-# The key from JOBGRAINS_API_KEY, else the one kept in DATA/api-key, else a new one kept there.
-api_key() {
-  local file="$JOBGRAINS_DATA/api-key" key=""
-  if [[ -n ${JOBGRAINS_API_KEY:-} ]]; then
-    key=$JOBGRAINS_API_KEY
-  elif [[ -f $file ]]; then
-    key=$(tr -d '[:space:]' <"$file")
-  fi
-  [[ -n $key ]] || key=$(openssl rand -hex 24 2>/dev/null || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  (umask 077 && printf '%s\n' "$key" >"$file")
-  printf '%s\n' "$key"
-}
-
-host_names() { printf '%s\n' gateway; silo_names_of_hosts; }
-silo_names_of_hosts() {
-  local n
-  for ((n = 1; n <= HOSTS_SILOS; n++)); do printf 'silo-%s\n' "$n"; done
+# The name of HOST's process (its pid file and log): postgres on pg, else the host's own name.
+host_process() { # HOST
+  if [[ $1 == pg ]]; then printf 'postgres\n'; else printf '%s\n' "$1"; fi
 }
 
 cmd_down() {
@@ -60,7 +46,7 @@ cmd_down() {
   done
   bg_stop gateway
   ((${#silos[@]})) && bg_stop "${silos[@]}"
-  hosts_pg_stop
+  pg_stop "$JOBGRAINS_DATA"
   net_remove
   log "stopped; namespaces $HOSTS_PREFIX-* removed"
 }
@@ -71,7 +57,7 @@ up_failed() {
   ((UP_DONE)) && return 0
   trap '' INT TERM
   local name
-  for name in postgres $(silo_names_of_hosts) gateway; do show_log_tail "$(log_path "$name")" 30; done
+  for name in postgres $(hosts_silos) gateway; do show_log_tail "$(log_path "$name")" 30; done
   JG_STOP_TIMEOUT=5 cmd_down
 }
 
@@ -79,8 +65,7 @@ cmd_up() {
   local key n
   build_release || die "the build failed"
   require_app_dlls "$JG_SILO_DLL" "$JG_GATEWAY_DLL"
-  mkdir -p -- "$JOBGRAINS_DATA/run" "$JOBGRAINS_DATA/logs"
-  key=$(api_key)
+  key=$(jg_api_key "$JOBGRAINS_DATA")
   cmd_down 2>/dev/null
   trap up_failed EXIT
   trap 'exit 130' INT
@@ -99,7 +84,7 @@ cmd_up() {
   done
   hosts_gateway_start "$key"
   # shellcheck disable=SC2046 # one name per silo
-  wait_http "$(hosts_url)/health/ready" "$READY_TIMEOUT" gateway $(silo_names_of_hosts) || die "the gateway did not become ready"
+  wait_http "$(hosts_url)/health/ready" "$READY_TIMEOUT" gateway $(hosts_silos) || die "the gateway did not become ready"
   UP_DONE=1
   cat <<EOF
 
@@ -114,8 +99,8 @@ EOF
 
 cmd_status() {
   local host pid state
-  for host in pg $(host_names); do
-    if [[ $host == pg ]]; then pid=$(pid_of postgres 2>/dev/null || true); else pid=$(pid_of "$host" 2>/dev/null || true); fi
+  for host in $(hosts_all); do
+    pid=$(pid_of "$(host_process "$host")" 2>/dev/null || true)
     state=$(ip -n "$(hosts_switch)" -br link show "$(host_port_dev "$host")" 2>/dev/null | awk '{print $2}')
     printf '%-8s %-14s pid %-8s link %-6s cuts: %s\n' "$host" "$(host_address "$host")" "${pid:--}" "${state:-none}" \
       "$(ip -n "$(host_netns "$host")" route show type blackhole 2>/dev/null | awk '{print $2}' | tr '\n' ' ')"
@@ -128,7 +113,7 @@ expand_peers() { # HOST PEER...
   shift
   for peer in "$@"; do
     if [[ $peer == silos ]]; then
-      silo_names_of_hosts | grep -vx -- "$host" || true
+      hosts_silos | grep -vx -- "$host" || true
     else
       host_valid "$peer" || die "unknown host '$peer'"
       printf '%s\n' "$peer"
@@ -153,9 +138,8 @@ cmd_cut_heal() { # add|del HOST [PEER...]
 }
 
 cmd_signal() { # STOP|CONT HOST
-  local name=$2 pid
-  [[ $name == pg ]] && name=postgres
-  pid=$(pid_of "$name") || die "$2 is not running"
+  local pid
+  pid=$(pid_of "$(host_process "$2")") || die "$2 is not running"
   kill -"$1" "$pid"
   log "sent SIG$1 to $2 (pid $pid)"
 }

@@ -80,37 +80,9 @@ check_ports_free() {
   for ((n = 1; n <= JOBGRAINS_SILOS; n++)); do check_silo_ports_free "$n"; done
 }
 
-# The key from JOBGRAINS_API_KEY, else the one kept in $JOBGRAINS_DATA/api-key, else
-# a new one (48 hex digits) stored there for the next runs. Either way it is (re)written to
-# api-key and, as a header line for `curl -H @file`, to api-header (both 0600): the key is
-# never put on a command line.
-resolve_api_key() {
-  local file="$JOBGRAINS_DATA/api-key" key=""
-  if [[ -n ${JOBGRAINS_API_KEY:-} ]]; then
-    key=$JOBGRAINS_API_KEY
-  elif [[ -f $file && ! -L $file ]]; then
-    key=$(tr -d '[:space:]' <"$file")
-  fi
-  if [[ -z $key ]]; then
-    key=$(openssl rand -hex 24 2>/dev/null) || key=""
-    [[ -n $key ]] || key=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-    log "generated an API key, kept in $file"
-  fi
-  ((${#key} >= 32)) || die "the API key must have at least 32 characters (it has ${#key}); unset JOBGRAINS_API_KEY to get a generated one"
-  [[ $key =~ ^[[:graph:]]+$ ]] || die "the API key must not contain white space or control characters"
-  printf '%s\n' "$key" | jg_write_private "$file"
-  printf 'X-Api-Key: %s\n' "$key" | jg_write_private "$JOBGRAINS_DATA/api-header"
-  printf '%s\n' "$key"
-}
-
-silo_log_names() {
-  local n
-  for ((n = 1; n <= JOBGRAINS_SILOS; n++)); do printf 'silo-%s\n' "$n"; done
-}
-
 show_stack_logs() {
   local name
-  for name in postgres $(silo_log_names) gateway; do
+  for name in postgres $(silo_names_upto "$JOBGRAINS_SILOS") gateway; do
     show_log_tail "$(log_path "$name")" 30
   done
 }
@@ -160,7 +132,7 @@ start_stack() {
   gateway_start "$API_KEY"
   log "waiting for $JOBGRAINS_URL/health/ready"
   # shellcheck disable=SC2046 # one name per silo
-  wait_http "$JOBGRAINS_URL/health/ready" "$READY_TIMEOUT" gateway $(silo_log_names) || startup_failed
+  wait_http "$JOBGRAINS_URL/health/ready" "$READY_TIMEOUT" gateway $(silo_names_upto "$JOBGRAINS_SILOS") || startup_failed
 }
 
 # Explains with the logs, then exits: the EXIT trap stops what was started.
@@ -210,7 +182,7 @@ watch_stack() {
     if ((PG_OWNED)) && ! pid_of postgres >/dev/null; then
       die "PostgreSQL exited (log: $(log_path postgres))"
     fi
-    for name in $(silo_log_names); do
+    for name in $(silo_names_upto "$JOBGRAINS_SILOS"); do
       if [[ -z ${reported[$name]:-} ]] && [[ -f $(pid_path "$name") ]] && ! pid_of "$name" >/dev/null; then
         warn "$name exited (log: $(log_path "$name"))"
         reported[$name]=1
@@ -228,7 +200,7 @@ main() {
   lock_data_dir "$JOBGRAINS_DATA" "another scripts/run.sh is starting or running for $JOBGRAINS_DATA"
   refuse_if_running
   check_ports_free
-  API_KEY=$(resolve_api_key)
+  API_KEY=$(jg_api_key "$JOBGRAINS_DATA")
   build_release || die "the build failed"
   require_app_dlls "$JG_SILO_DLL" "$JG_GATEWAY_DLL"
 

@@ -73,8 +73,8 @@ clean_results_dir() {
     / | "$JG_ROOT" | "$HOME" | "$TEST_DATA") die "refusing to use $RESULTS_DIR as the results directory" ;;
   esac
   rm -rf -- "$RESULTS_DIR"
-  mkdir -p -- "$RESULTS_DIR"
-  if [[ -L $RESULTS_DIR ]]; then die "$RESULTS_DIR is a symbolic link; refusing to use it"; fi
+  mkdir -p -- "$(dirname -- "$RESULTS_DIR")"
+  jg_secure_dir "$RESULTS_DIR" 700
 }
 
 # Prints "files counted total executed passed failed broken" summed over every TRX under

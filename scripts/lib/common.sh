@@ -84,7 +84,43 @@ jg_connection_string() { # [DATA]
 }
 
 # ---------------------------------------------------------------------------
-# Private directories
+# Secrets and private directories
+
+# COUNT random bytes as hex digits (a password, an API key).
+jg_random_hex() { # COUNT
+  openssl rand -hex "$1" 2>/dev/null || head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'
+}
+
+# The API key: JOBGRAINS_API_KEY, else the one kept in DATA/api-key, else a new one (48 hex digits)
+# stored there for the next runs. Either way it is (re)written to api-key and, as a header line for
+# `curl -H @file`, to api-header (both 0600): the key is never put on a command line.
+jg_api_key() { # DATA
+  local file="$1/api-key" key=""
+  if [[ -n ${JOBGRAINS_API_KEY:-} ]]; then
+    key=$JOBGRAINS_API_KEY
+  elif [[ -f $file && ! -L $file ]]; then
+    key=$(tr -d '[:space:]' <"$file")
+  fi
+  if [[ -z $key ]]; then
+    key=$(jg_random_hex 24)
+    log "generated an API key, kept in $file"
+  fi
+  ((${#key} >= 32)) || die "the API key must have at least 32 characters (it has ${#key}); unset JOBGRAINS_API_KEY to get a generated one"
+  [[ $key =~ ^[[:graph:]]+$ ]] || die "the API key must not contain white space or control characters"
+  printf '%s\n' "$key" | jg_write_private "$file"
+  printf 'X-Api-Key: %s\n' "$key" | jg_write_private "$1/api-header"
+  printf '%s\n' "$key"
+}
+
+# Writes FILE (mode 0600) from standard input, through a temporary file and a rename, so that a
+# reader never sees half of it and an existing link at FILE is replaced, never followed.
+jg_write_private() { # FILE
+  local file=$1 tmp
+  tmp="$file.tmp.$$"
+  rm -f -- "$tmp"
+  (umask 077 && cat >"$tmp")
+  mv -f -- "$tmp" "$file"
+}
 
 # Makes sure DIR is a directory of OWNER (default: the user running the script) with MODE:
 # creates it with that mode, or checks an existing one. Refuses a symbolic link or a directory
@@ -175,6 +211,12 @@ write_pidfile() { # FILE PID
   mkdir -p -- "$(dirname -- "$1")"
   printf '%s\n' "$2" >"$1.tmp.$$"
   mv -f -- "$1.tmp.$$" "$1"
+}
+
+# silo-1 ... silo-COUNT, one a line.
+silo_names_upto() { # COUNT
+  local n
+  for ((n = 1; n <= $1; n++)); do printf 'silo-%s\n' "$n"; done
 }
 
 # Names (silo-1, silo-2, ...) of the silo pid files of $JOBGRAINS_DATA, by number.
@@ -389,6 +431,14 @@ gateway_start() { # API_KEY
 # The role the stack's processes use, and the name of its database.
 JG_PG_APP_ROLE=jobgrains
 
+# Where the server listens: 127.0.0.1, and the role jobgrains connects from there. For a server on
+# a host of its own (scripts/hosts.sh), pg_start's caller sets JG_PG_ADDRESS (the listen address,
+# also the host of the pgpass line), JG_PG_NETWORK (the network whose hosts the role may connect
+# from) and JG_PG_NETNS (the network namespace the server runs in).
+JG_PG_ADDRESS=127.0.0.1
+JG_PG_NETWORK=""
+JG_PG_NETNS=""
+
 # The cluster's owner: who runs the server, and who may be the superuser over the socket.
 pg_owner_name() { if ((EUID == 0)); then printf 'postgres\n'; else id -un; fi; }
 
@@ -407,10 +457,10 @@ pg_bindir() {
 }
 
 # Runs a command as the cluster owner, from / so that a cwd the owner cannot enter
-# does not matter.
+# does not matter; inside JG_PG_NETNS when set (root only, as network namespaces are).
 pg_as_owner() { # CMD...
   if ((EUID == 0)); then
-    (cd / && exec 9>&- && exec runuser -u postgres -- "$@")
+    (cd / && exec 9>&- && exec ${JG_PG_NETNS:+ip netns exec "$JG_PG_NETNS"} runuser -u postgres -- "$@")
   else
     (cd / && exec 9>&- && exec "$@")
   fi
@@ -545,7 +595,7 @@ pg_start() { # DATA PORT [DATABASE]
     pg_write_access_rules "$pgdata"
     pg_as_owner "$bindir/pg_ctl" -D "$pgdata" reload >/dev/null 2>&1 || warn "could not reload PostgreSQL's access rules"
   else
-    if tcp_open 127.0.0.1 "$port"; then
+    if tcp_open "$JG_PG_ADDRESS" "$port"; then
       die "port $port is already in use by another process; pick another port (JOBGRAINS_PG_PORT / JOBGRAINS_TEST_PG_PORT)"
     fi
     pg_remove_stale_locks "$pgdata" "$sock" "$port"
@@ -561,9 +611,9 @@ pg_start() { # DATA PORT [DATABASE]
       }
     fi
     pg_write_access_rules "$pgdata"
-    log "starting PostgreSQL on 127.0.0.1:$port"
+    log "starting PostgreSQL on $JG_PG_ADDRESS:$port${JG_PG_NETNS:+ (namespace $JG_PG_NETNS)}"
     if ! pg_as_owner "$bindir/pg_ctl" -D "$pgdata" -l "$logf" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $sock -c max_connections=300" start >/dev/null 2>&1; then
+      -o "-c listen_addresses=$JG_PG_ADDRESS -p $port -k $sock -c max_connections=300" start >/dev/null 2>&1; then
       show_log_tail "$logf" 30
       die "PostgreSQL did not start (log: $logf)"
     fi
@@ -591,6 +641,10 @@ host    all       postgres  127.0.0.1/32   reject
 host    all       all       127.0.0.1/32   scram-sha-256
 host    all       all       ::1/128        scram-sha-256
 EOF
+  # postgres too: a starting silo looks there for its database, to create it when missing.
+  [[ -z $JG_PG_NETWORK ]] ||
+    printf 'host    jobgrains,postgres  jobgrains  %s  scram-sha-256\n' "$JG_PG_NETWORK" |
+    pg_as_owner tee -a "$pgdata/pg_hba.conf" >/dev/null
   {
     printf '# Written by scripts/lib/common.sh: the OS users that may be the superuser over the socket.\n'
     printf 'jobgrains  %s  postgres\n' "$owner"
@@ -613,7 +667,7 @@ pg_super_psql() { # DATA PORT DATABASE [PSQL_ARGS...]
     -XAtq -v ON_ERROR_STOP=1 "$@"
 }
 
-# The password of the role jobgrains, from DATA/pgpass (a line 127.0.0.1:PORT:*:jobgrains:PASSWORD).
+# The password of the role jobgrains, from DATA/pgpass (a line ADDRESS:PORT:*:jobgrains:PASSWORD).
 pg_app_password() { # DATA
   local file=$1/pgpass line
   [[ -f $file && ! -L $file ]] || return 1
@@ -622,26 +676,13 @@ pg_app_password() { # DATA
   printf '%s\n' "${line##*:}"
 }
 
-# Writes FILE (mode 0600) from standard input, through a temporary file and a rename, so that a
-# reader never sees half of it and an existing link at FILE is replaced, never followed.
-jg_write_private() { # FILE
-  local file=$1 tmp
-  tmp="$file.tmp.$$"
-  rm -f -- "$tmp"
-  (umask 077 && cat >"$tmp")
-  mv -f -- "$tmp" "$file"
-}
-
 # Creates (or updates) the role jobgrains, no superuser, with the password of DATA/pgpass (a new
-# random one when there is none), and writes DATA/pgpass for this port.
+# random one when there is none), and writes DATA/pgpass for JG_PG_ADDRESS and this port.
 pg_app_role() { # DATA PORT
   local data=$1 port=$2 password out
-  if ! password=$(pg_app_password "$data"); then
-    password=$(openssl rand -hex 24 2>/dev/null) || password=""
-    [[ -n $password ]] || password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  fi
+  password=$(pg_app_password "$data") || password=$(jg_random_hex 24)
   [[ $password =~ ^[0-9a-f]+$ ]] || die "the password in $data/pgpass must be hex digits; remove the file to get a new one"
-  printf '127.0.0.1:%s:*:%s:%s\n' "$port" "$JG_PG_APP_ROLE" "$password" | jg_write_private "$data/pgpass"
+  printf '%s:%s:*:%s:%s\n' "$JG_PG_ADDRESS" "$port" "$JG_PG_APP_ROLE" "$password" | jg_write_private "$data/pgpass"
   # The password travels on standard input, never as an argument.
   out=$(pg_super_psql "$data" "$port" postgres -v "role=$JG_PG_APP_ROLE" 2>&1 <<EOF
 select format('create role %I', :'role') where not exists (select 1 from pg_roles where rolname = :'role') \gexec

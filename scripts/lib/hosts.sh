@@ -74,10 +74,11 @@ host_port_dev() { # HOST
 hosts_switch() { printf '%s-sw\n' "$HOSTS_PREFIX"; }
 hosts_operator_dev() { printf '%s-op\n' "$HOSTS_PREFIX"; }
 
+hosts_silos() { silo_names_upto "$HOSTS_SILOS"; }
+
 hosts_all() {
-  local n
   printf 'pg\ngateway\n'
-  for ((n = 1; n <= HOSTS_SILOS; n++)); do printf 'silo-%s\n' "$n"; done
+  hosts_silos
 }
 
 host_valid() { host_address "$1" >/dev/null && [[ $1 != silo-* || ${1#silo-} -le $HOSTS_SILOS ]]; }
@@ -161,92 +162,38 @@ net_pair() { # HOST PEER add|del
   done
 }
 
-# Runs CMD inside HOST's namespace.
-in_host() { # HOST CMD...
-  local ns
-  ns=$(host_netns "$1")
-  shift
-  ip netns exec "$ns" "$@"
-}
-
-# Runs CMD as the postgres user inside the pg namespace, from / (a cwd it may not enter).
-in_pg_as_owner() { # CMD...
-  (cd / && exec 9>&- && in_host pg runuser -u postgres -- "$@")
-}
-
 # ---------------------------------------------------------------------------
 # The processes
 
-# PostgreSQL in the pg namespace, listening on its address only; TCP needs a password
-# (scram-sha-256) and only the network's hosts may connect. The role jobgrains owns the
-# database jobgrains; its password is generated and kept in DATA/pgpass (mode 0600).
+# PostgreSQL as common.sh's pg_start sets it up, but in the pg namespace, listening on its address
+# only, and with the network's hosts allowed in (the role jobgrains, with its password). DATA/pgpass
+# is for that address; DATA/connection-string names it as the Passfile.
+# shellcheck disable=SC2034 # the JG_PG_* locals are read by pg_start and what it calls
 hosts_pg_start() {
-  local bindir area pgdata pass address
-  bindir=$(pg_bindir) || die "PostgreSQL server binaries not found (install postgresql-15, or set JOBGRAINS_PG_BIN)"
-  id -u postgres >/dev/null 2>&1 || die "PostgreSQL refuses to run as root and there is no 'postgres' system user"
-  area=$(pg_prepare_area "$JOBGRAINS_DATA") || exit 1
-  pgdata=$area/data
-  address=$(host_address pg)
-  if [[ ! -f $pgdata/PG_VERSION ]]; then
-    log "creating a PostgreSQL cluster in $pgdata"
-    pg_as_owner "$bindir/initdb" -D "$pgdata" -U postgres --auth-local=peer --auth-host=scram-sha-256 -E UTF8 \
-      --locale=C >"$area/initdb.log" 2>&1 || {
-      show_log_tail "$area/initdb.log"
-      die "initdb failed"
-    }
-    # postgres too: a starting silo looks there for its database, to create it when missing.
-    printf 'host jobgrains,postgres jobgrains %s.0/24 scram-sha-256\n' "$HOSTS_SUBNET" >>"$pgdata/pg_hba.conf"
-  fi
-  pg_remove_stale_locks "$pgdata" "$area/run" "$HOSTS_PG_PORT"
-  ln -sfn -- "$area/postgres.log" "$JOBGRAINS_DATA/logs/postgres.log"
-  log "starting PostgreSQL on $address:$HOSTS_PG_PORT (namespace $(host_netns pg))"
-  in_pg_as_owner "$bindir/pg_ctl" -D "$pgdata" -l "$area/postgres.log" -w -t 60 \
-    -o "-c listen_addresses=$address -p $HOSTS_PG_PORT -k $area/run -c max_connections=300" start >/dev/null 2>&1 || {
-    show_log_tail "$area/postgres.log" 30
-    die "PostgreSQL did not start"
-  }
-  write_pidfile "$(pid_path postgres)" "$(head -n 1 -- "$pgdata/postmaster.pid" | tr -dc '0-9')"
-
-  pass=$(openssl rand -hex 16 2>/dev/null || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  # Over the local socket as the postgres OS user (peer): the superuser has no password.
-  in_pg_as_owner "$bindir/psql" -h "$area/run" -p "$HOSTS_PG_PORT" -d postgres -XAtq \
-    -v ON_ERROR_STOP=1 -v "pass=$pass" >/dev/null <<'SQL' || die "could not create the jobgrains role and database"
-select format('create role jobgrains login password %L', :'pass') where not exists (select from pg_roles where rolname = 'jobgrains') \gexec
-select format('alter role jobgrains password %L', :'pass') \gexec
-select 'create database jobgrains owner jobgrains' where not exists (select from pg_database where datname = 'jobgrains') \gexec
-SQL
-  (umask 077 && printf '%s:%s:*:jobgrains:%s\n' "$address" "$HOSTS_PG_PORT" "$pass" >"$JOBGRAINS_DATA/pgpass")
-  (umask 077 && hosts_connection_string >"$JOBGRAINS_DATA/connection-string")
-}
-
-hosts_pg_stop() {
-  local bindir pgdata
-  pgdata="$(readlink -m -- "$JOBGRAINS_DATA/pg")/data"
-  if bindir=$(pg_bindir) && [[ -f $pgdata/postmaster.pid ]]; then
-    pg_as_owner "$bindir/pg_ctl" -D "$pgdata" -m fast -w -t 30 stop >/dev/null 2>&1 || true
-  fi
-  rm -f -- "$(pid_path postgres)"
+  local JG_PG_ADDRESS JG_PG_NETNS JG_PG_NETWORK="$HOSTS_SUBNET.0/24"
+  JG_PG_ADDRESS=$(host_address pg)
+  JG_PG_NETNS=$(host_netns pg)
+  pg_start "$JOBGRAINS_DATA" "$HOSTS_PG_PORT" jobgrains
+  hosts_connection_string | jg_write_private "$JOBGRAINS_DATA/connection-string"
 }
 
 # Silo N on its own host: it advertises the host's address, so the other silos and the
 # gateway reach it there, and finds the cluster through PostgreSQL's membership table.
+# The settings go through exported locals, as in common.sh's silo_start: no secret on a command line.
 hosts_silo_start() { # N
-  local n=$1 host="silo-$1"
-  bg_start "$host" "$(dirname -- "$JG_SILO_DLL")" ip netns exec "$(host_netns "$host")" env \
-    "ConnectionStrings__JobGrains=$(hosts_connection_string)" \
-    "JobGrains__Silo__Name=$host" \
-    "JobGrains__Silo__AdvertisedAddress=$(host_address "$host")" \
-    "JobGrains__Silo__SiloPort=$HOSTS_SILO_PORT" \
-    "JobGrains__Silo__GatewayPort=$HOSTS_GATEWAY_PORT" \
-    "JobGrains__Silo__MetricsPort=$HOSTS_METRICS_PORT" \
-    ${JOBGRAINS_SLOTS:+"JobGrains__Worker__Slots=$JOBGRAINS_SLOTS"} \
-    dotnet "$JG_SILO_DLL"
+  local host="silo-$1"
+  local -x ConnectionStrings__JobGrains JobGrains__Silo__Name=$host JobGrains__Silo__AdvertisedAddress
+  ConnectionStrings__JobGrains=$(hosts_connection_string)
+  JobGrains__Silo__AdvertisedAddress=$(host_address "$host")
+  local -x JobGrains__Silo__SiloPort=$HOSTS_SILO_PORT JobGrains__Silo__GatewayPort=$HOSTS_GATEWAY_PORT \
+    JobGrains__Silo__MetricsPort=$HOSTS_METRICS_PORT
+  [[ -n ${JOBGRAINS_SLOTS:-} ]] && local -x JobGrains__Worker__Slots=$JOBGRAINS_SLOTS
+  bg_start "$host" "$(dirname -- "$JG_SILO_DLL")" ip netns exec "$(host_netns "$host")" dotnet "$JG_SILO_DLL"
 }
 
 hosts_gateway_start() { # API_KEY
-  bg_start gateway "$(dirname -- "$JG_GATEWAY_DLL")" ip netns exec "$(host_netns gateway)" env \
-    "ASPNETCORE_URLS=$(hosts_url)" \
-    "ConnectionStrings__JobGrains=$(hosts_connection_string)" \
-    "JobGrains__Auth__Keys__0=$1" \
-    dotnet "$JG_GATEWAY_DLL"
+  local -x ASPNETCORE_URLS ConnectionStrings__JobGrains JobGrains__Auth__Keys__0=$1
+  ASPNETCORE_URLS=$(hosts_url)
+  ConnectionStrings__JobGrains=$(hosts_connection_string)
+  bg_start gateway "$(dirname -- "$JG_GATEWAY_DLL")" ip netns exec "$(host_netns gateway)" dotnet "$JG_GATEWAY_DLL"
 }

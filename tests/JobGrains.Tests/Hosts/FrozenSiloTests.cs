@@ -17,17 +17,11 @@ public sealed class FrozenSiloTests(ITestOutputHelper output)
     [Fact]
     public async Task A_frozen_silos_attempts_run_elsewhere_within_15_seconds_and_its_late_outcomes_are_refused()
     {
-        await using var cluster = await HostsCluster.StartAsync(silos: 3, new Dictionary<string, string> { ["JOBGRAINS_SLOTS"] = "4" });
+        await using var cluster = await HostsCluster.StartAsync(silos: 3, slots: 4);
         using var http = cluster.CreateHttpClient();
         var ids = await HostsWorkload.SubmitAsync(http, 240, "sleep", """{"ms": 1000}""");
 
-        // Not the dispatcher's silo: that case has a test of its own.
-        var dispatcher = await HostsWorkload.DispatcherHostAsync(cluster, http);
-        var victim = new[] { "silo-1", "silo-2", "silo-3" }.First(s => s != dispatcher);
-        var victimAddress = HostsCluster.AddressOf(victim) + ":%";
-        await Eventually.MatchesAsync(
-            () => cluster.ScalarAsync<long>("select count(*) from jobs where state = 'running' and silo like $1", victimAddress),
-            running => running >= 2, $"{victim} to run attempts");
+        var (victim, victimAddress) = await HostsWorkload.BusySiloAsync(cluster, http);
 
         var frozenAt = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
@@ -51,7 +45,7 @@ public sealed class FrozenSiloTests(ITestOutputHelper output)
         Assert.True(rerunAfter <= RerunBound + LoadTolerance,
             $"the frozen silo's attempts started again {rerunAfter.TotalSeconds:0.0} s after the freeze, over {RerunBound.TotalSeconds} s (+{LoadTolerance.TotalSeconds} s for load)");
 
-        await Task.Delay(Freeze - clock.Elapsed is { } left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        await HostsWorkload.UntilAsync(clock, Freeze);
         await cluster.ThawAsync(victim);
         var thawedAt = Stopwatch.StartNew();
 
@@ -77,7 +71,7 @@ public sealed class FrozenSiloTests(ITestOutputHelper output)
     [Fact]
     public async Task With_the_dispatchers_silo_frozen_submissions_are_acknowledged_and_work_resumes_within_15_seconds_without_double_dispatch()
     {
-        await using var cluster = await HostsCluster.StartAsync(silos: 3, new Dictionary<string, string> { ["JOBGRAINS_SLOTS"] = "4" });
+        await using var cluster = await HostsCluster.StartAsync(silos: 3, slots: 4);
         using var http = cluster.CreateHttpClient();
         // Enough that jobs wait, so that the dispatcher's silo reports depths.
         var first = await HostsWorkload.SubmitAsync(http, 240, "sleep", """{"ms": 200}""");
@@ -102,7 +96,7 @@ public sealed class FrozenSiloTests(ITestOutputHelper output)
         Assert.True(resumedAfter <= RerunBound + LoadTolerance,
             $"work resumed {resumedAfter.TotalSeconds:0.0} s after the freeze, over {RerunBound.TotalSeconds} s (+{LoadTolerance.TotalSeconds} s for load)");
 
-        await Task.Delay(Freeze - clock.Elapsed is { } left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        await HostsWorkload.UntilAsync(clock, Freeze);
         await cluster.ThawAsync(dispatcher);
         var after = await HostsWorkload.SubmitAsync(http, 60, "sleep", """{"ms": 200}""");
         var all = first.Concat(during).Concat(after).ToArray();

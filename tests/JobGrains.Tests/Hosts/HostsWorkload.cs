@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -51,6 +52,25 @@ internal static class HostsWorkload
             """, ids);
         Assert.True(disagreeing is null, $"jobs and job_attempts disagree: {disagreeing}");
     }
+
+    /// <summary>
+    /// A silo other than the dispatcher's (that case has tests of its own), once it runs at least two
+    /// attempts; with the <c>LIKE</c> pattern that matches its address in the <c>silo</c> columns.
+    /// </summary>
+    public static async Task<(string Host, string AddressPattern)> BusySiloAsync(HostsCluster cluster, HttpClient http)
+    {
+        var dispatcher = await DispatcherHostAsync(cluster, http);
+        var host = Enumerable.Range(1, cluster.SiloCount).Select(n => $"silo-{n}").First(s => s != dispatcher);
+        var pattern = HostsCluster.AddressOf(host) + ":%";
+        await Eventually.MatchesAsync(
+            () => cluster.ScalarAsync<long>("select count(*) from jobs where state = 'running' and silo like $1", pattern),
+            running => running >= 2, $"{host} to run attempts");
+        return (host, pattern);
+    }
+
+    /// <summary>Waits until <paramref name="clock"/> shows <paramref name="elapsed"/> (at once when it already does).</summary>
+    public static Task UntilAsync(Stopwatch clock, TimeSpan elapsed) =>
+        Task.Delay(elapsed - clock.Elapsed is { } left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
 
     /// <summary>
     /// The silo that hosts the dispatcher: the only one whose <c>/metrics</c> reports queue depths

@@ -12,16 +12,11 @@ public sealed class PeerCutTests(ITestOutputHelper output)
     [Fact]
     public async Task A_silo_cut_from_its_peers_is_declared_dead_stops_itself_and_its_attempts_run_once_elsewhere()
     {
-        await using var cluster = await HostsCluster.StartAsync(silos: 3, new Dictionary<string, string> { ["JOBGRAINS_SLOTS"] = "4" });
+        await using var cluster = await HostsCluster.StartAsync(silos: 3, slots: 4);
         using var http = cluster.CreateHttpClient();
         var ids = await HostsWorkload.SubmitAsync(http, 240, "sleep", """{"ms": 1000}""");
 
-        var dispatcher = await HostsWorkload.DispatcherHostAsync(cluster, http);
-        var victim = new[] { "silo-1", "silo-2", "silo-3" }.First(s => s != dispatcher);
-        var victimAddress = HostsCluster.AddressOf(victim) + ":%";
-        await Eventually.MatchesAsync(
-            () => cluster.ScalarAsync<long>("select count(*) from jobs where state = 'running' and silo like $1", victimAddress),
-            running => running >= 2, $"{victim} to run attempts");
+        var (victim, victimAddress) = await HostsWorkload.BusySiloAsync(cluster, http);
 
         var cutAt = DateTime.UtcNow;
         await cluster.CutAsync(victim, "silos");

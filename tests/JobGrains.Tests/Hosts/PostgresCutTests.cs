@@ -13,16 +13,11 @@ public sealed class PostgresCutTests(ITestOutputHelper output)
     [Fact]
     public async Task A_silo_cut_from_postgres_starts_nothing_while_the_others_keep_flowing_and_its_work_ends_once_when_healed()
     {
-        await using var cluster = await HostsCluster.StartAsync(silos: 3, new Dictionary<string, string> { ["JOBGRAINS_SLOTS"] = "4" });
+        await using var cluster = await HostsCluster.StartAsync(silos: 3, slots: 4);
         using var http = cluster.CreateHttpClient();
         var ids = await HostsWorkload.SubmitAsync(http, 200, "sleep", """{"ms": 500}""");
 
-        var dispatcher = await HostsWorkload.DispatcherHostAsync(cluster, http);
-        var victim = new[] { "silo-1", "silo-2", "silo-3" }.First(s => s != dispatcher);
-        var victimAddress = HostsCluster.AddressOf(victim) + ":%";
-        await Eventually.MatchesAsync(
-            () => cluster.ScalarAsync<long>("select count(*) from jobs where state = 'running' and silo like $1", victimAddress),
-            running => running >= 2, $"{victim} to run attempts");
+        var (victim, victimAddress) = await HostsWorkload.BusySiloAsync(cluster, http);
 
         await cluster.CutAsync(victim, "pg");
         var cutAt = DateTime.UtcNow;
@@ -38,7 +33,7 @@ public sealed class PostgresCutTests(ITestOutputHelper output)
             async () => await cluster.ScalarAsync<string>(
                 "select string_agg(state || coalesce('@' || silo, '') || ':' || n, ', ') from (select state, silo, count(*) n from jobs where id = any($1) and state not in ('succeeded', 'failed', 'cancelled') group by 1, 2) s", ids) ?? "");
         var othersDoneAfter = clock.Elapsed;
-        await Task.Delay(Cut - clock.Elapsed is { } left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        await HostsWorkload.UntilAsync(clock, Cut);
         await cluster.HealAsync(victim, "pg");
         var healed = Stopwatch.StartNew();
         output.WriteLine($"{victim} cut from PostgreSQL for {clock.Elapsed.TotalSeconds:0.0} s with {inFlight.Length} attempts running; the other silos ended the rest {othersDoneAfter.TotalSeconds:0.0} s into the cut");

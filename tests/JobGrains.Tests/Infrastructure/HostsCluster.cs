@@ -18,14 +18,14 @@ public sealed class HostsCluster : IAsyncDisposable
     private const string Prefix = "jggt";
     private const string Subnet = "10.77.1";
 
-    private readonly Dictionary<string, string> _environment;
+    private readonly Dictionary<string, string?> _environment;
     private NpgsqlDataSource? _database;
 
-    private HostsCluster(string dataDirectory, int silos)
+    private HostsCluster(string dataDirectory, int silos, int? slots)
     {
         DataDirectory = dataDirectory;
         SiloCount = silos;
-        _environment = new Dictionary<string, string>
+        _environment = new Dictionary<string, string?>
         {
             ["JOBGRAINS_HOSTS_DATA"] = dataDirectory,
             ["JOBGRAINS_HOSTS_PREFIX"] = Prefix,
@@ -35,6 +35,10 @@ public sealed class HostsCluster : IAsyncDisposable
             // A test's teardown need not wait for drains.
             ["JG_STOP_TIMEOUT"] = "5",
         };
+        if (slots is { } perSilo)
+        {
+            _environment["JOBGRAINS_SLOTS"] = perSilo.ToString(CultureInfo.InvariantCulture);
+        }
     }
 
     public string DataDirectory { get; }
@@ -57,16 +61,13 @@ public sealed class HostsCluster : IAsyncDisposable
     };
 
     /// <summary>Creates the hosts and starts everything; returns once the gateway is ready.</summary>
-    public static async Task<HostsCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="silos">How many silo hosts.</param>
+    /// <param name="slots">Concurrent attempts per silo (<c>JOBGRAINS_SLOTS</c>); the silos' default when null.</param>
+    public static async Task<HostsCluster> StartAsync(int silos, int? slots = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "jobgrains-hosts-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(directory);
-        var cluster = new HostsCluster(directory, silos);
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            cluster._environment[key] = value;
-        }
-
+        var cluster = new HostsCluster(directory, silos, slots);
         try
         {
             await cluster.RunAsync(TimeSpan.FromMinutes(3), "up");
@@ -89,17 +90,7 @@ public sealed class HostsCluster : IAsyncDisposable
 
     public NpgsqlDataSource Database => _database ??= NpgsqlDataSource.Create(ConnectionString);
 
-    public async Task<T?> ScalarAsync<T>(string sql, params object[] parameters)
-    {
-        await using var command = Database.CreateCommand(sql);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
-        }
-
-        var value = await command.ExecuteScalarAsync();
-        return value is null or DBNull ? default : (T)value;
-    }
+    public Task<T?> ScalarAsync<T>(string sql, params object[] parameters) => Database.ScalarAsync<T>(sql, parameters);
 
     /// <summary>Cuts <paramref name="host"/>'s whole link, or only its paths to <paramref name="peers"/> (<c>silos</c>: every other silo).</summary>
     public Task CutAsync(string host, params string[] peers) => RunAsync(TimeSpan.FromSeconds(30), ["cut", host, .. peers]);
@@ -115,15 +106,10 @@ public sealed class HostsCluster : IAsyncDisposable
 
     public Task ThawAsync(string host) => SignalAsync(host, "-CONT");
 
-    private async Task SignalAsync(string host, string signal)
+    private Task<string> SignalAsync(string host, string signal)
     {
         var pid = PidOf(host) ?? throw new InvalidOperationException($"{host} is not running.");
-        using var kill = Process.Start("kill", [signal, pid.ToString(CultureInfo.InvariantCulture)]);
-        await kill.WaitForExitAsync();
-        if (kill.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"kill {signal} {pid} ({host}) failed with {kill.ExitCode}.");
-        }
+        return Processes.RunCheckedAsync("kill", [signal, pid.ToString(CultureInfo.InvariantCulture)]);
     }
 
     /// <summary>The host's process id, or null once it has exited.</summary>
@@ -169,35 +155,6 @@ public sealed class HostsCluster : IAsyncDisposable
         }
     }
 
-    private async Task RunAsync(TimeSpan timeout, params string[] arguments)
-    {
-        var info = new ProcessStartInfo("bash", [Path.Combine(RepoPaths.Root, "scripts", "hosts.sh"), .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (key, value) in _environment)
-        {
-            info.Environment[key] = value;
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(timeout);
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"scripts/hosts.sh {string.Join(' ', arguments)} took over {timeout}:\n{await output}{await error}");
-        }
-
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"scripts/hosts.sh {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{await output}{await error}");
-        }
-    }
+    private Task<string> RunAsync(TimeSpan timeout, params string[] arguments) =>
+        Processes.RunCheckedAsync("bash", [Path.Combine(RepoPaths.Root, "scripts", "hosts.sh"), .. arguments], _environment, timeout);
 }

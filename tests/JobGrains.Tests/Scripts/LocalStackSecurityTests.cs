@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using JobGrains.Tests.Infrastructure;
@@ -139,9 +138,9 @@ public sealed class LocalStackSecurityTests(ITestOutputHelper output) : IDisposa
         }
     }
 
-    private Dictionary<string, string> StackEnvironment(int pgPort)
+    private Dictionary<string, string?> StackEnvironment(int pgPort)
     {
-        var env = new Dictionary<string, string>
+        var env = new Dictionary<string, string?>
         {
             ["JOBGRAINS_DATA"] = _data,
             ["JOBGRAINS_PG_PORT"] = $"{pgPort}",
@@ -192,22 +191,10 @@ public sealed class LocalStackSecurityTests(ITestOutputHelper output) : IDisposa
         Assert.False(error is PostgresException { SqlState: "3D000" }, "refused for its credentials, not for a missing database");
     }
 
-    private static Task<(int ExitCode, string Output)> RunScriptAsync(string script, Dictionary<string, string> env, params string[] arguments) =>
+    private static Task<(int ExitCode, string Output)> RunScriptAsync(string script, Dictionary<string, string?> env, params string[] arguments) =>
         RunAsync(Path.Combine(RepoPaths.Root, "scripts", script), env, arguments);
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, Dictionary<string, string> env, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var (name, value) in env)
-        {
-            info.Environment[name] = value;
-        }
-
-        info.Environment.Remove("PGPASSWORD");
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(4));
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    /// <summary>Runs with <paramref name="env"/> and without PGPASSWORD: a password must come from where the stack keeps it.</summary>
+    private static Task<(int ExitCode, string Output)> RunAsync(string program, Dictionary<string, string?> env, params string[] arguments) =>
+        Processes.RunAsync(program, arguments, new Dictionary<string, string?>(env) { ["PGPASSWORD"] = null }, TimeSpan.FromMinutes(4));
 }
