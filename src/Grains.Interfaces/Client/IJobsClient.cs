@@ -33,8 +33,11 @@ public interface IJobsClient
 
     /// <summary>
     /// Submits many jobs at once; the results come in the order of <paramref name="submissions"/>.
-    /// They are stored in several commits: when this throws, some may have been stored. Give each
-    /// an idempotency key and submit them all again to find out which.
+    /// They are stored in several commits, so each job has its own answer: a job PostgreSQL could not
+    /// store is <see cref="SubmitStatus.Unavailable"/>, and one that may or may not have been stored
+    /// (its commit broke off, or its part of the call got no answer) is <see cref="SubmitStatus.Unknown"/>.
+    /// Give each an idempotency key and submit those again to find out. Throws only for a null
+    /// submission, or when cancelled.
     /// </summary>
     Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(IEnumerable<JobSubmission> submissions, CancellationToken cancellationToken = default);
 

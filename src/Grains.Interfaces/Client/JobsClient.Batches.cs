@@ -62,7 +62,7 @@ public sealed partial class JobsClient
             }
 
             var next = await GetBatchAsync(id, cancellationToken);
-            if (next is not null && next != current && !SameRollUp(next, current))
+            if (next is not null && !SameRollUp(next, current))
             {
                 current = next;
                 yield return current;

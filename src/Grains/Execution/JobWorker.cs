@@ -134,17 +134,20 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
     /// The submitter stores the job already running and then runs it with <see cref="IntakeStart.Run"/>,
     /// or gives the slot back by disposing the <see cref="IntakeStart"/>.
     /// </summary>
-    public IntakeStart? TryStartOnIntake(Guid jobId, string queue, string type, IReadOnlyList<string>? requires, string? concurrencyKey = null)
+    public IntakeStart? TryStartOnIntake(JobRecord job)
     {
+        ArgumentNullException.ThrowIfNull(job);
+
         // A silo at risk of preemption starts nothing on intake: its work goes through the dispatcher.
-        if (!_options.StartOnIntake || concurrencyKey is not null || !_queues.Fresh || _queues.Current.Controlled.Contains(queue) || (_options.Spot && _stableTypes.Contains(type)) || _spot.AtRisk
-            || !_abilities.Local.CanRun(type, requires) || !_ledger.TryTakeForIntake(jobId, Draining))
+        if (!_options.StartOnIntake || job.ConcurrencyKey is not null || !_queues.Fresh || _queues.Current.Controlled.Contains(job.Queue)
+            || (_options.Spot && _stableTypes.Contains(job.Type)) || _spot.AtRisk
+            || !_abilities.Local.CanRun(job.Type, job.Requires) || !_ledger.TryTakeForIntake(job.Id, Draining))
         {
             return null;
         }
 
         var intake = new IntakeStart(SiloName);
-        _runner.Launch(jobId, queue, () => intake.Started);
+        _runner.Launch(job.Id, job.Queue, () => intake.Started);
         return intake;
     }
 

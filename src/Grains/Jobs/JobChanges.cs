@@ -15,38 +15,15 @@ namespace JobGrains.Jobs;
 /// traced, and a job that waits to run is announced to the dispatcher. Called only after the
 /// store's commit, so a change that lost its write is never published or counted.
 /// </summary>
-internal sealed partial class JobChanges
+internal sealed partial class JobChanges(
+    JobEventPublisher events,
+    JobMetrics metrics,
+    ReadyJobForwarder dispatcher,
+    KeyReleaseForwarder keyReleases,
+    AbilityRegistry abilities,
+    QueueSettingsCache queues,
+    ILogger<JobChanges> logger)
 {
-    private readonly JobEventPublisher _events;
-    private readonly JobMetrics _metrics;
-    private readonly ReadyJobForwarder _dispatcher;
-    private readonly KeyReleaseForwarder _keyReleases;
-    private readonly AbilityRegistry _abilities;
-    private readonly QueueSettingsCache _queues;
-    private readonly ILogger<JobChanges> _logger;
-
-    public JobChanges(
-        JobEventPublisher events,
-        JobMetrics metrics,
-        ReadyJobForwarder dispatcher,
-        KeyReleaseForwarder keyReleases,
-        AbilityRegistry abilities,
-        QueueSettingsCache queues,
-        JobStore store,
-        ILogger<JobChanges> logger)
-    {
-        _events = events;
-        _metrics = metrics;
-        _dispatcher = dispatcher;
-        _keyReleases = keyReleases;
-        _abilities = abilities;
-        _queues = queues;
-        _logger = logger;
-
-        // The store's settle statement changes dependents beside a commit's own writes.
-        store.Settled = Settled;
-    }
-
     /// <summary>
     /// Does what follows the rows the store's settle statement changed: <see cref="JobTransition.Released"/>
     /// (announced to the dispatcher like any job that waits to run) or <see cref="JobTransition.DependencyFailed"/>.
@@ -73,12 +50,12 @@ internal sealed partial class JobChanges
         switch (change.Transition)
         {
             case JobTransition.Submitted:
-                _metrics.Submitted(row);
+                metrics.Submitted(row);
                 break;
             case JobTransition.StartedOnIntake:
                 // Shown as stored queued and then started, so observers see the job's usual states in version order.
-                _metrics.Submitted(row);
-                _events.Publish((change.Submitted ?? throw new ArgumentException("An intake start needs the submitted row.", nameof(change))).ToView());
+                metrics.Submitted(row);
+                events.Publish((change.Submitted ?? throw new ArgumentException("An intake start needs the submitted row.", nameof(change))).ToView());
                 traceParent = Dispatched(change);
                 break;
             case JobTransition.Started:
@@ -96,24 +73,24 @@ internal sealed partial class JobChanges
                 span?.SetTag("jobgrains.job.state", row.State.ToWire());
             }
 
-            _metrics.AttemptEnded(row, ending.Outcome, ending.Now);
+            metrics.AttemptEnded(row, ending.Outcome, ending.Now);
             if (row.ConcurrencyKey is not null)
             {
-                _keyReleases.Released(row.Id);
+                keyReleases.Released(row.Id);
             }
         }
 
-        _events.Publish(row.ToView(_abilities.WaitingFor(row) ?? _queues.WaitingFor(row)));
+        events.Publish(row.ToView(abilities.WaitingFor(row) ?? queues.WaitingFor(row)));
         if (row.State.IsTerminal())
         {
-            _metrics.Finished(row);
+            metrics.Finished(row);
         }
 
-        LogCommitted(_logger, row.Id, change.Transition, row.State, row.Attempt, row.Silo);
+        LogCommitted(logger, row.Id, change.Transition, row.State, row.Attempt, row.Silo);
         if (change.Transition != JobTransition.Promoted)
         {
             // The dispatcher promotes jobs itself and takes them into its window as it does.
-            _dispatcher.AnnounceIfPending(row);
+            dispatcher.AnnounceIfPending(row);
         }
         return traceParent;
     }
@@ -125,7 +102,7 @@ internal sealed partial class JobChanges
         using var span = JobTracing.Start(JobTracing.Dispatch, ActivityKind.Internal, running.TraceParent, running.Id, running.Type, running.Queue, running.Attempt);
         span?.SetStartTime(change.At.UtcDateTime);
         span?.SetTag("jobgrains.silo", running.Silo);
-        _metrics.AttemptStarted(running, change.At - (change.DueSince ?? change.At));
+        metrics.AttemptStarted(running, change.At - (change.DueSince ?? change.At));
         return JobTracing.TraceParentOf(span, running.TraceParent);
     }
 

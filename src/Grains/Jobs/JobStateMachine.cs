@@ -127,7 +127,7 @@ internal static class JobStateMachine
     }
 
     /// <summary><see cref="JobTransition.Retried"/>; null unless the job failed or was cancelled.</summary>
-    public static JobRecord? Retry(JobRecord job, DateTimeOffset now) => job.State is JobState.Failed or JobState.Cancelled
+    public static JobRecord? Retry(JobRecord job, DateTimeOffset now) => Retryable.Contains(job.State)
         ? job with
         {
             State = JobState.Queued,

@@ -46,7 +46,7 @@ internal sealed class JobSubmitter(
         {
             // No read first: a new id cannot exist yet, and the insert itself tells a duplicate.
             var job = JobStateMachine.Submit(id, submission, digest, JobTracing.TraceParentOf(span, caller), time.GetUtcNow());
-            using var intake = job.State == JobState.Queued ? worker.TryStartOnIntake(id, job.Queue, job.Type, job.Requires, job.ConcurrencyKey) : null;
+            using var intake = job.State == JobState.Queued ? worker.TryStartOnIntake(job) : null;
             var stored = intake is null ? job : JobStateMachine.StartOnIntake(job, intake.Silo);
             if (await InsertAsync(stored))
             {

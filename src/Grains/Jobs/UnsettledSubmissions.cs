@@ -52,24 +52,28 @@ internal sealed partial class UnsettledSubmissions(
             while (!_unsettled.IsEmpty)
             {
                 await Task.Delay(CheckPeriod, time);
+                Dictionary<Guid, JobRecord> stored;
+                try
+                {
+                    // All of them in one read: after an outage there may be thousands.
+                    stored = (await store.LoadManyAsync([.. _unsettled.Keys])).ToDictionary(r => r.Id);
+                }
+                catch (JobStoreUnavailableException)
+                {
+                    continue;
+                }
+
                 foreach (var (id, (submitted, silo, since)) in _unsettled)
                 {
-                    JobRecord? row;
-                    try
-                    {
-                        row = await store.LoadAsync(id);
-                    }
-                    catch (JobStoreUnavailableException)
-                    {
-                        break;
-                    }
-
                     // A row not there yet may still come from a commit that is somewhere in flight: only give up late.
-                    if (row is not null && _unsettled.TryRemove(id, out _))
+                    if (stored.TryGetValue(id, out var row))
                     {
-                        await FoundAsync(row, submitted, silo);
+                        if (_unsettled.TryRemove(id, out _))
+                        {
+                            await FoundAsync(row, submitted, silo);
+                        }
                     }
-                    else if (row is null && time.GetElapsedTime(since) > GiveUpAfter)
+                    else if (time.GetElapsedTime(since) > GiveUpAfter)
                     {
                         _unsettled.TryRemove(id, out _);
                     }
@@ -93,7 +97,7 @@ internal sealed partial class UnsettledSubmissions(
     private async Task FoundAsync(JobRecord row, JobRecord submitted, string silo)
     {
         // Only the row this submission made (its creation time) and only as that commit left it.
-        if (Math.Abs((row.CreatedAt - submitted.CreatedAt).Ticks) >= 10 || row.Version != submitted.Version)
+        if (!submitted.IsCreatedAt(row.CreatedAt) || row.Version != submitted.Version)
         {
             return;
         }

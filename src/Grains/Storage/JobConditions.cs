@@ -85,6 +85,16 @@ internal sealed class JobConditions(NpgsqlParameterCollection parameters)
         }
     }
 
+    /// <summary>Jobs after <paramref name="cursor"/> in the lists' order (newest first): the keyset page that follows it.</summary>
+    public void After(JobCursor? cursor)
+    {
+        if (cursor is { } c)
+        {
+            parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = c.CreatedAt.UtcDateTime });
+            Add($"(created_at, id) < (${parameters.Count}, {{p}})", new NpgsqlParameter<Guid> { TypedValue = c.Id });
+        }
+    }
+
     /// <summary>Every criterion of a bulk operation's <paramref name="filter"/>.</summary>
     public void Filter(JobFilter filter)
     {

@@ -121,6 +121,12 @@ internal sealed record JobRecord
     public int CountedAttempts => Attempt - UncountedAttempts;
 
     /// <summary>
+    /// Whether <paramref name="stored"/>, a creation time read back from the table, is this record's
+    /// (PostgreSQL keeps microseconds): the row there is the one this record made, not another of its id.
+    /// </summary>
+    public bool IsCreatedAt(DateTimeOffset stored) => Math.Abs((stored - CreatedAt).Ticks) < 10;
+
+    /// <summary>
     /// About how many bytes the job's view takes as JSON, for the byte budget of list pages: its
     /// instruction and result as they are, its messages as if every character were escaped, and
     /// a fixed allowance for the rest.

@@ -22,6 +22,8 @@ internal static class JobSql
 
     public static readonly string SelectById = $"SELECT {Columns} FROM jobs WHERE id = $1";
 
+    public static readonly string SelectByIds = $"SELECT {Columns} FROM jobs WHERE id = ANY($1)";
+
     public static readonly string SelectByIdempotencyKey = $"SELECT {Columns} FROM jobs WHERE idempotency_key = $1";
 
     public static string SelectList(string where, int limitParameter) =>

@@ -24,15 +24,22 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     private readonly NpgsqlDataSource _dataSource;
     private readonly StorageOptions _options;
     private readonly ILogger<JobStore> _logger;
+
+    // Told, after each commit, the rows its settle statement changed beside the commit's own writes
+    // (dependents released or cancelled, onComplete jobs released): they belong to the commit, not to
+    // any one of its writers. None where the store is used on its own (its tests).
+    private readonly JobChanges? _changes;
+
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(
         new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly List<Task> _writers = [];
 
-    public JobStore(NpgsqlDataSource dataSource, IOptions<StorageOptions> options, ILogger<JobStore> logger)
+    public JobStore(NpgsqlDataSource dataSource, IOptions<StorageOptions> options, ILogger<JobStore> logger, JobChanges? changes = null)
     {
         _dataSource = dataSource;
         _options = options.Value;
         _logger = logger;
+        _changes = changes;
     }
 
     /// <summary>
@@ -68,13 +75,6 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     /// </summary>
     public Task<JobRecord?> NoteAttemptAsync(AttemptNote note) => Enqueue(new NoteWrite(note));
 
-    /// <summary>
-    /// Told, after each commit, the rows its settle statement changed beside the commit's own writes:
-    /// dependents released or cancelled, onComplete jobs released. Set by <see cref="JobChanges"/>,
-    /// which every writer of job ends holds, so it is set before any end is written.
-    /// </summary>
-    public Action<IReadOnlyList<JobRecord>>? Settled { get; set; }
-
     public Task<IReadOnlyList<AttemptView>> LoadAttemptsAsync(Guid jobId, CancellationToken cancellationToken = default) =>
         RunAsync<IReadOnlyList<AttemptView>>("load attempts", async () =>
     {
@@ -97,6 +97,23 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         await using var command = _dataSource.CreateCommand(JobSql.SelectById);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         return await ReadSingleAsync(command, cancellationToken);
+    });
+
+    /// <summary>The rows of those of <paramref name="ids"/> that exist, in no particular order.</summary>
+    public Task<IReadOnlyList<JobRecord>> LoadManyAsync(Guid[] ids, CancellationToken cancellationToken = default) =>
+        RunAsync<IReadOnlyList<JobRecord>>("load jobs", async () =>
+    {
+        await using var command = _dataSource.CreateCommand(JobSql.SelectByIds);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+        var rows = new List<JobRecord>(ids.Length);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var read = JobSql.RecordReader(reader);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
     });
 
     public Task<JobRecord?> LoadByIdempotencyKeyAsync(string key, CancellationToken cancellationToken = default) =>
@@ -194,11 +211,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         conditions.Queue(queue);
         conditions.Instruction(instruction);
         conditions.Batch(batch);
-        if (after is { } cursor)
-        {
-            command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cursor.CreatedAt.UtcDateTime });
-            conditions.Add($"(created_at, id) < (${command.Parameters.Count}, {{p}})", new NpgsqlParameter<Guid> { TypedValue = cursor.Id });
-        }
+        conditions.After(after);
 
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         command.CommandText = JobSql.SelectList(conditions.Where, command.Parameters.Count);
@@ -368,7 +381,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
 
             if (results.Settled.Count > 0)
             {
-                Settled?.Invoke(results.Settled);
+                _changes?.Settled(results.Settled);
             }
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && batch.Count > 1)
@@ -451,7 +464,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
             {
                 write.Fail(unknown);
             }
-            else if (found.TryGetValue(insert.JobId, out var createdAt) && Math.Abs((createdAt - insert.Job.CreatedAt).Ticks) < 10)
+            else if (found.TryGetValue(insert.JobId, out var createdAt) && insert.Job.IsCreatedAt(createdAt))
             {
                 results.Written.Add(insert.JobId);
                 write.Complete(results);

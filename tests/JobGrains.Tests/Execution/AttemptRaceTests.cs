@@ -29,7 +29,7 @@ public sealed class AttemptRaceTests : IDisposable
             new("waits", typeof(WaitingTestHandler)),
             new("gated", typeof(GatedStubbornHandler)),
         ]);
-        _ledger = new SlotLedger(2, [], _abandoned);
+        _ledger = new SlotLedger(2, _ => false, _abandoned);
         _abandoned.Ended = () => Interlocked.Increment(ref _ended);
         _execution = new HandlerExecution(handlers, _services.GetRequiredService<IServiceScopeFactory>(), new FakeAttemptStore(),
             _clock, NullLogger.Instance, CancellationToken.None, _abandoned);
@@ -93,7 +93,7 @@ public sealed class AttemptRaceTests : IDisposable
     public void A_silo_never_keeps_more_abandoned_handlers_than_its_allowance_plus_its_slots()
     {
         var abandoned = new AbandonedHandlers(allowance: 1);
-        var ledger = new SlotLedger(2, [], abandoned);
+        var ledger = new SlotLedger(2, _ => false, abandoned);
         var never = new TaskCompletionSource().Task;
 
         // Each attempt takes a free slot, times out and leaves its handler running, until no slot is free.

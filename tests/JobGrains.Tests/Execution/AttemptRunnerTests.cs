@@ -13,7 +13,7 @@ public sealed class AttemptRunnerTests : IDisposable
     private readonly HandlerProbe _probe = new();
     private readonly FakeAttemptStore _store = new();
     private readonly ServiceProvider _services;
-    private readonly SlotLedger _ledger = new(2, []);
+    private readonly SlotLedger _ledger = new(2, _ => false);
     private readonly SlotReleases _releases;
     private readonly AttemptRunner _runner;
     private bool _keepStarting = true;

@@ -20,7 +20,7 @@ public sealed class PullLoopTests : IDisposable
     private void Start(int slots, TimeSpan? coalescing = null, bool startOnIntake = true, params string[] limitedQueues)
     {
         var options = new WorkerOptions { Slots = slots, PullCoalescing = coalescing ?? TimeSpan.Zero, StartOnIntake = startOnIntake, PullWait = TimeSpan.FromSeconds(5) };
-        _ledger = new SlotLedger(slots, limitedQueues);
+        _ledger = new SlotLedger(slots, q => limitedQueues.Contains(q));
         _releases = new SlotReleases(_ledger, _scheduler, "silo-a", _clock, NullLogger.Instance);
         var loop = new PullLoop(_ledger, _releases, _scheduler, options, new WorkerIdentity("silo-a", ["echo"], ["gpu"]),
             (jobId, queue) => _launched.Writer.TryWrite((jobId, queue)), _clock, NullLogger.Instance, atRisk: () => false);

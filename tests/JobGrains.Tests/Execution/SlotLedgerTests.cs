@@ -5,7 +5,7 @@ namespace JobGrains.Tests.Execution;
 /// <summary>The worker's slot accounting, without a silo.</summary>
 public sealed class SlotLedgerTests
 {
-    private static SlotLedger Ledger(int slots, params string[] limitedQueues) => new(slots, limitedQueues);
+    private static SlotLedger Ledger(int slots, params string[] limitedQueues) => new(slots, q => limitedQueues.Contains(q));
 
     [Fact]
     public void While_the_scheduler_is_idle_a_pull_is_offered_a_quarter_of_the_free_slots()

@@ -14,11 +14,6 @@ namespace JobGrains.Execution.Worker;
 /// </remarks>
 internal sealed class SlotLedger(int slots, Func<string, bool> limited, AbandonedHandlers? abandoned = null)
 {
-    public SlotLedger(int slots, IReadOnlyCollection<string> limitedQueues, AbandonedHandlers? abandoned = null)
-        : this(slots, limitedQueues.ToHashSet(StringComparer.Ordinal).Contains, abandoned)
-    {
-    }
-
     // Jobs that hold a slot here or whose outcome is being stored: added before the attempt
     // starts, removed after its outcome is stored.
     private readonly ConcurrentDictionary<Guid, byte> _inFlight = new();
