@@ -29,10 +29,13 @@ internal sealed class ConnectionWatches<TWatch>(HubConnections connections, Func
     {
         var added = AddWatch(connectionId, id, max);
 
-        // Checked after adding: a connection that closed in between is cleaned up here or by its own close.
+        // Checked after adding: a connection that closed in between is cleaned up here or by its own
+        // close. This watch is removed by name too: the close may have taken the connection's ids
+        // before the watch was added to them.
         if (added && !connections.IsOpen(connectionId))
         {
             RemoveConnection(connectionId);
+            RemoveWatch(connectionId, id);
             return WatchAdded.Closed;
         }
 
