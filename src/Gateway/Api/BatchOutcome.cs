@@ -1,16 +1,20 @@
 using JobGrains.Gateway.Errors;
 using JobGrains.Jobs;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace JobGrains.Gateway.Api;
 
 /// <summary>
-/// The answer to a batch whose jobs were not all answered: PostgreSQL failed for some of them, or
-/// whether they were stored is unknown. It says, job by job, which were stored, which were not,
-/// and which may have been, so that a caller never takes a stored job for a lost one.
+/// The answers to a batch stored in part. Its jobs are stored in several commits, so when one of
+/// them fails, the answer says job by job which were stored (with their ids), which were not, and
+/// which may have been, so that a caller never takes a stored job for a lost one.
 /// </summary>
 internal static class BatchOutcome
 {
-    /// <summary>The 503 to answer when some job of <paramref name="results"/> was not answered; null when all were.</summary>
+    /// <summary>
+    /// The 503 to answer when PostgreSQL failed for some job of <paramref name="results"/>, or
+    /// whether it was stored is unknown; null when every job was answered.
+    /// </summary>
     public static IResult? NotAllAnswered(IReadOnlyList<SubmitResult> results)
     {
         if (!results.Any(r => r.Status is SubmitStatus.Unavailable or SubmitStatus.Unknown))
@@ -18,6 +22,45 @@ internal static class BatchOutcome
             return null;
         }
 
+        var (stored, notStored, unknown) = Split(results);
+        return Answer(new BatchOutcomeProblem
+        {
+            Type = unknown.Count > 0 ? GatewayExceptionHandler.CommitOutcomeUnknownType : null,
+            Title = unknown.Count > 0 ? "Outcome unknown" : "Service unavailable",
+            Status = StatusCodes.Status503ServiceUnavailable,
+            Detail = $"The job store (PostgreSQL) failed during the batch: {stored.Count} jobs were stored (see 'stored'), "
+                + $"{notStored.Count} were not ('notStored'), and {unknown.Count} may have been ('unknown'). "
+                + "Send the batch again with the same Idempotency-Key: stored jobs are returned as they are, and the rest are stored once.",
+            Stored = stored,
+            NotStored = notStored,
+            Unknown = unknown,
+        });
+    }
+
+    /// <summary>
+    /// The answer (<paramref name="status"/>) to a batch one of whose jobs was refused by the store
+    /// after the others were sent: an idempotency key that names another body, a job the cluster
+    /// refused. Every job was answered (<see cref="NotAllAnswered"/> came first), so none is unknown.
+    /// </summary>
+    public static IResult Refused(IReadOnlyList<SubmitResult> results, int status, string title, string detail)
+    {
+        var (stored, notStored, unknown) = Split(results);
+        return Answer(new BatchOutcomeProblem
+        {
+            Title = title,
+            Status = status,
+            Detail = stored.Count == 0
+                ? detail + " Nothing was stored."
+                : detail + $" The other jobs were stored ({stored.Count}, see 'stored'); send the batch again with the same Idempotency-Key once it is fixed.",
+            Stored = stored,
+            NotStored = notStored,
+            Unknown = unknown,
+        });
+    }
+
+    /// <summary>The jobs of <paramref name="results"/>, by index: stored (with their ids), not stored, and perhaps stored.</summary>
+    private static (List<StoredJob> Stored, List<int> NotStored, List<int> Unknown) Split(IReadOnlyList<SubmitResult> results)
+    {
         var stored = new List<StoredJob>();
         var notStored = new List<int>();
         var unknown = new List<int>();
@@ -37,58 +80,11 @@ internal static class BatchOutcome
             }
         }
 
-        var problem = new BatchOutcomeProblem
-        {
-            Type = unknown.Count > 0 ? GatewayExceptionHandler.CommitOutcomeUnknownType : null,
-            Title = unknown.Count > 0 ? "Outcome unknown" : "Service unavailable",
-            Status = StatusCodes.Status503ServiceUnavailable,
-            Detail = $"The job store (PostgreSQL) failed during the batch: {stored.Count} jobs were stored (see 'stored'), "
-                + $"{notStored.Count} were not ('notStored'), and {unknown.Count} may have been ('unknown'). "
-                + "Send the batch again with the same Idempotency-Key: stored jobs are returned as they are, and the rest are stored once.",
-            Stored = stored,
-            NotStored = notStored,
-            Unknown = unknown,
-        };
-        return TypedResults.Json(problem, contentType: "application/problem+json", statusCode: StatusCodes.Status503ServiceUnavailable);
+        return (stored, notStored, unknown);
     }
-}
 
-/// <summary>
-/// The answer to a batch one of whose jobs was refused by the store after the others were sent
-/// (an idempotency key that names another body, a job the cluster refused): its jobs are stored in
-/// several commits, so the problem lists those that were stored, with their ids, and those that were not.
-/// </summary>
-internal static class BatchRefusal
-{
-    public static IResult Of(IReadOnlyList<SubmitResult> results, int status, string title, string detail)
-    {
-        var stored = new List<StoredJob>();
-        var notStored = new List<int>();
-        for (var i = 0; i < results.Count; i++)
-        {
-            if (results[i] is { Status: SubmitStatus.Created or SubmitStatus.Existing, Job: { } job })
-            {
-                stored.Add(new StoredJob(i, job.Id));
-            }
-            else
-            {
-                notStored.Add(i);
-            }
-        }
-
-        var problem = new BatchOutcomeProblem
-        {
-            Title = title,
-            Status = status,
-            Detail = stored.Count == 0
-                ? detail + " Nothing was stored."
-                : detail + $" The other jobs were stored ({stored.Count}, see 'stored'); send the batch again with the same Idempotency-Key once it is fixed.",
-            Stored = stored,
-            NotStored = notStored,
-            Unknown = [],
-        };
-        return TypedResults.Json(problem, contentType: "application/problem+json", statusCode: status);
-    }
+    private static JsonHttpResult<BatchOutcomeProblem> Answer(BatchOutcomeProblem problem) =>
+        TypedResults.Json(problem, contentType: "application/problem+json", statusCode: problem.Status);
 }
 
 /// <summary>

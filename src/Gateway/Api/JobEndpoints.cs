@@ -102,7 +102,7 @@ internal static class JobEndpoints
         var submission = SubmissionRequests.Validate(request, key, "", errors);
         if (submission is null)
         {
-            return Problems.Invalid(errors, string.Join(" ", errors.Values.SelectMany(v => v)));
+            return Problems.Invalid(errors);
         }
 
         var result = await jobs.SubmitAsync(submission);
@@ -196,13 +196,13 @@ internal static class JobEndpoints
             var result = results[i];
             if (result.Status == SubmitStatus.Conflict)
             {
-                return BatchRefusal.Of(results, StatusCodes.Status409Conflict, "Conflict",
+                return BatchOutcome.Refused(results, StatusCodes.Status409Conflict, "Conflict",
                     $"Job {i} (jobs[{i}]): the idempotency key '{submissions[i].IdempotencyKey}' already names a job with a different body.");
             }
 
             if (result.Job is null)
             {
-                return BatchRefusal.Of(results, StatusCodes.Status400BadRequest, "Bad request", $"Job {i} (jobs[{i}]) was refused: {result.Problem ?? "invalid"}");
+                return BatchOutcome.Refused(results, StatusCodes.Status400BadRequest, "Bad request", $"Job {i} (jobs[{i}]) was refused: {result.Problem ?? "invalid"}");
             }
 
             views[i] = JobViewResponse.From(result.Job);

@@ -6,6 +6,10 @@ internal static class Problems
     public static IResult BadRequest(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
 
+    /// <summary>A 400 listing <paramref name="errors"/> by field, with every message in its detail.</summary>
+    public static IResult Invalid(Dictionary<string, string[]> errors) =>
+        Invalid(errors, string.Join(" ", errors.Values.SelectMany(v => v)));
+
     public static IResult Invalid(Dictionary<string, string[]> errors, string detail) =>
         TypedResults.ValidationProblem(errors, detail, title: "The request is not valid");
 

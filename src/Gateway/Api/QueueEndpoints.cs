@@ -95,7 +95,7 @@ internal static class QueueEndpoints
 
         if (errors.Count > 0)
         {
-            return Problems.Invalid(errors, string.Join(" ", errors.Values.SelectMany(v => v)));
+            return Problems.Invalid(errors);
         }
 
         return TypedResults.Ok(QueueViewResponse.From(await jobs.ChangeQueueAsync(name, change)));

@@ -93,7 +93,7 @@ internal static class ScheduleEndpoints
         var submission = SubmissionRequests.Validate(request.Job, idempotencyKey: null, "job.", errors);
         if (errors.Count > 0 || submission is null)
         {
-            return Problems.Invalid(errors, string.Join(" ", errors.Values.SelectMany(v => v)));
+            return Problems.Invalid(errors);
         }
 
         var definition = new ScheduleDefinition

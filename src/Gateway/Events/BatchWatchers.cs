@@ -1,107 +1,45 @@
-using System.Collections.Concurrent;
 using JobGrains.Batches;
 using JobGrains.Client;
 using JobGrains.Gateway.Api;
-using JobGrains.Gateway.Hubs;
-using Microsoft.AspNetCore.SignalR;
 
 namespace JobGrains.Gateway.Events;
 
 /// <summary>
-/// Which hub connections watch which batches, and the roll-up each was sent. A change of any job
-/// of a watched batch (relayed by <see cref="JobEventsRelay"/>) marks the batch for a re-read; one
-/// read at a time per batch, at most one per <see cref="Coalesce"/>, so a burst of thousands of job
-/// changes costs a few reads. Each connection has at most one <c>batchUpdated</c> in flight; a
-/// newer view replaces one still waiting, so a client that stops reading holds up nobody and still
-/// gets the latest view when it reads again.
+/// Which hub connections watch which batches, and the roll-up last read for them. A change of any
+/// job of a watched batch (relayed by <see cref="JobEventsRelay"/>) marks the batch for a re-read;
+/// one read at a time per batch, at most one per <see cref="Coalesce"/>, so a burst of thousands of
+/// job changes costs a few reads. Roll-ups are queued in each connection's
+/// <see cref="HubConnectionOutbox"/> (never awaited here), where a newer one of a batch replaces one
+/// still waiting.
 /// </summary>
-internal sealed partial class BatchWatchers(IJobsClient jobs, IHubContext<JobsHub> hub, ILogger<BatchWatchers> logger)
+internal sealed partial class BatchWatchers(IJobsClient jobs, HubConnections connections, ILogger<BatchWatchers> logger)
 {
     /// <summary>Shortest time between two reads of one batch.</summary>
     public static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(50);
 
-    private readonly ConcurrentDictionary<Guid, Watch> _byBatch = new();
-    private readonly ConcurrentDictionary<string, Sender> _senders = new(StringComparer.Ordinal);
+    private readonly ConnectionWatches<Watch> _watches = new(connections, id => new Watch(id));
 
-    /// <summary>Watches <paramref name="batchId"/> for the connection; false when it already watches <paramref name="max"/> batches.</summary>
-    public bool Add(string connectionId, Guid batchId, int max)
-    {
-        var sender = _senders.GetOrAdd(connectionId, id => new Sender(id, hub, logger));
-        lock (sender)
-        {
-            if (!sender.Batches.Contains(batchId) && sender.Batches.Count >= max)
-            {
-                return false;
-            }
+    /// <summary>The number of batches watched by at least one connection.</summary>
+    public int WatchedBatches => _watches.Count;
 
-            sender.Batches.Add(batchId);
-        }
+    /// <inheritdoc cref="ConnectionWatches{TWatch}.Add"/>
+    public WatchAdded Add(string connectionId, Guid batchId, int max) => _watches.Add(connectionId, batchId, max);
 
-        while (true)
-        {
-            var watch = _byBatch.GetOrAdd(batchId, id => new Watch(id));
-            lock (watch)
-            {
-                if (watch.Removed)
-                {
-                    continue;
-                }
+    public void Remove(string connectionId, Guid batchId) => _watches.Remove(connectionId, batchId);
 
-                watch.Connections.Add(connectionId);
-                return true;
-            }
-        }
-    }
-
-    public void Remove(string connectionId, Guid batchId)
-    {
-        if (_senders.TryGetValue(connectionId, out var sender))
-        {
-            lock (sender)
-            {
-                sender.Batches.Remove(batchId);
-            }
-        }
-
-        RemoveWatch(connectionId, batchId);
-    }
-
-    public void RemoveConnection(string connectionId)
-    {
-        if (!_senders.TryRemove(connectionId, out var sender))
-        {
-            return;
-        }
-
-        Guid[] batchIds;
-        lock (sender)
-        {
-            batchIds = [.. sender.Batches];
-        }
-
-        foreach (var batchId in batchIds)
-        {
-            RemoveWatch(connectionId, batchId);
-        }
-    }
+    public void RemoveConnection(string connectionId) => _watches.RemoveConnection(connectionId);
 
     /// <summary>A job of <paramref name="batchId"/> changed: its watchers get the new roll-up soon.</summary>
     public void JobChanged(Guid batchId)
     {
-        if (_byBatch.TryGetValue(batchId, out var watch))
+        if (_watches.TryGet(batchId, out var watch))
         {
             Refresh(watch);
         }
     }
 
-    /// <summary>Sends <paramref name="view"/> to one new watcher, as its first view.</summary>
-    public void SendCurrent(string connectionId, BatchView view)
-    {
-        if (_senders.TryGetValue(connectionId, out var sender))
-        {
-            sender.Send(BatchViewResponse.From(view));
-        }
-    }
+    /// <summary>Queues <paramref name="view"/> for one new watcher, as its first view.</summary>
+    public void SendCurrent(string connectionId, BatchView view) => connections.Send(connectionId, BatchViewResponse.From(view));
 
     private void Refresh(Watch watch)
     {
@@ -148,10 +86,7 @@ internal sealed partial class BatchWatchers(IJobsClient jobs, IHubContext<JobsHu
 
                     foreach (var connectionId in targets)
                     {
-                        if (_senders.TryGetValue(connectionId, out var sender))
-                        {
-                            sender.Send(response);
-                        }
+                        connections.Send(connectionId, response);
                     }
                 }
             }
@@ -168,93 +103,26 @@ internal sealed partial class BatchWatchers(IJobsClient jobs, IHubContext<JobsHu
         }
     }
 
-    private void RemoveWatch(string connectionId, Guid batchId)
-    {
-        if (!_byBatch.TryGetValue(batchId, out var watch))
-        {
-            return;
-        }
-
-        lock (watch)
-        {
-            watch.Connections.Remove(connectionId);
-            if (watch.Connections.Count == 0 && !watch.Removed)
-            {
-                watch.Removed = true;
-                _byBatch.TryRemove(new KeyValuePair<Guid, Watch>(batchId, watch));
-            }
-        }
-    }
-
-    [LoggerMessage(EventId = 10701, Level = LogLevel.Warning, Message = "Batch {BatchId} could not be read for its watchers: {ErrorType}: {Error}")]
-    private static partial void LogReadFailed(ILogger logger, Guid batchId, string errorType, string error);
-
-    [LoggerMessage(EventId = 10702, Level = LogLevel.Debug, Message = "A batchUpdated to connection {ConnectionId} failed: {Error}")]
-    private static partial void LogSendFailed(ILogger logger, string connectionId, string error);
-
-    private sealed class Watch(Guid id)
+    private sealed class Watch(Guid id) : ConnectionWatch
     {
         public Guid Id { get; } = id;
         public HashSet<string> Connections { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The roll-up last sent to the watchers; only the read loop touches it.</summary>
         public BatchView? Last { get; set; }
+
+        /// <summary>A job changed since the last read began.</summary>
         public bool Dirty { get; set; }
+
+        /// <summary>A read loop runs for this batch.</summary>
         public bool Reading { get; set; }
-        public bool Removed { get; set; }
-    }
 
-    /// <summary>One connection's batch views: one send in flight, the latest view of each batch waiting.</summary>
-    private sealed class Sender(string connectionId, IHubContext<JobsHub> hub, ILogger logger)
-    {
-        private readonly Lock _gate = new();
-        private readonly Dictionary<Guid, BatchViewResponse> _waiting = [];
-        private bool _sending;
+        public override void AddConnection(string connectionId) => Connections.Add(connectionId);
 
-        /// <summary>The batches the connection watches; guarded by locking this object.</summary>
-        public HashSet<Guid> Batches { get; } = [];
-
-        public void Send(BatchViewResponse view)
+        public override bool RemoveConnection(string connectionId)
         {
-            lock (_gate)
-            {
-                if (_sending)
-                {
-                    // Replaces an older view of the same batch that is still waiting.
-                    _waiting[view.Id] = view;
-                    return;
-                }
-
-                _sending = true;
-            }
-
-            _ = SendLoopAsync(view);
-        }
-
-        private async Task SendLoopAsync(BatchViewResponse view)
-        {
-            while (true)
-            {
-                try
-                {
-                    await hub.Clients.Client(connectionId).SendAsync(JobsHub.BatchUpdated, view);
-                }
-                catch (Exception e)
-                {
-                    LogSendFailed(logger, connectionId, e.Message);
-                }
-
-                lock (_gate)
-                {
-                    if (_waiting.Count == 0)
-                    {
-                        _sending = false;
-                        return;
-                    }
-
-                    var (id, next) = _waiting.First();
-                    _waiting.Remove(id);
-                    view = next;
-                }
-            }
+            Connections.Remove(connectionId);
+            return Connections.Count == 0;
         }
     }
 }

@@ -7,6 +7,6 @@ internal sealed partial class HubConnectionOutbox
     private static partial void LogCutOff(ILogger logger, string connectionId, string reason);
 
     [LoggerMessage(EventId = 10501, EventName = "HubSendFailed", Level = LogLevel.Debug,
-        Message = "Could not send job updates to hub connection {ConnectionId}: {Reason}")]
+        Message = "Could not send updates to hub connection {ConnectionId}: {Reason}")]
     private static partial void LogSendFailed(ILogger logger, string connectionId, string reason);
 }

@@ -15,7 +15,9 @@ namespace JobGrains.Gateway.Events;
 /// loop gathers for <see cref="GatewayOptions.AllJobsFlushInterval"/> before the next, which keeps a
 /// dashboard responsive at thousands of jobs per second. A connection that falls further behind
 /// than <see cref="HubLimitsOptions"/> allow is cut off (it may reconnect and subscribe again).
-/// Updates come already converted (<see cref="JobViewResponse"/>, once per view for every
+/// Batch roll-ups (<c>batchUpdated</c>) travel the same queue, in order with the job views; a newer
+/// roll-up of a batch replaces one still waiting. Updates come already converted
+/// (<see cref="JobViewResponse"/>, <see cref="BatchViewResponse"/>, once per view for every
 /// connection); SignalR serializes them per connection.
 /// </summary>
 internal sealed partial class HubConnectionOutbox : IDisposable
@@ -28,7 +30,9 @@ internal sealed partial class HubConnectionOutbox : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly LinkedList<Pending> _queue = new();
-    private readonly Dictionary<Guid, LinkedListNode<Pending>> _allJobsQueued = [];
+
+    // The queued updates a newer one replaces: "all jobs" views by job, roll-ups by batch.
+    private readonly Dictionary<(string Method, Guid Id), LinkedListNode<Pending>> _replaceable = [];
     private readonly CancellationTokenSource _closing = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
     {
@@ -71,9 +75,20 @@ internal sealed partial class HubConnectionOutbox : IDisposable
     /// replaces a queued "all jobs" view of the same job (and goes to the end, so that it never
     /// overtakes a single-job view queued before it). Nothing happens once the outbox has closed.
     /// </summary>
-    public void Enqueue(JobViewResponse update, long version, bool allJobs)
+    public void Enqueue(JobViewResponse update, long version, bool allJobs) =>
+        Enqueue(new Pending(JobsHub.JobUpdated, update, update.Id, version, allJobs, QueuedAt: 0), replaces: allJobs);
+
+    /// <summary>
+    /// Queues one batch roll-up; it replaces a roll-up of the same batch still waiting (and goes to
+    /// the end). Nothing happens once the outbox has closed.
+    /// </summary>
+    public void Enqueue(BatchViewResponse update) =>
+        Enqueue(new Pending(JobsHub.BatchUpdated, update, update.Id, Version: 0, AllJobs: false, QueuedAt: 0), replaces: true);
+
+    private void Enqueue(Pending update, bool replaces)
     {
         string? reason = null;
+        var key = (update.Method, update.Id);
         lock (_gate)
         {
             if (_closed)
@@ -81,14 +96,15 @@ internal sealed partial class HubConnectionOutbox : IDisposable
                 return;
             }
 
-            if (allJobs && _allJobsQueued.Remove(update.Id, out var queued))
+            if (replaces && _replaceable.Remove(key, out var queued))
             {
                 // The relay passes only rising versions per job, but it forgets a job idle for
                 // JobVersions.Retention (5 min); with MaxUpdateLag set above that, an older view
-                // can still meet a newer one that waits here.
-                if (queued.Value.Version >= version)
+                // can still meet a newer one that waits here. A roll-up has no version: the one
+                // queued last replaces the other.
+                if (update.AllJobs && queued.Value.Version >= update.Version)
                 {
-                    _allJobsQueued[update.Id] = queued;
+                    _replaceable[key] = queued;
                     return;
                 }
 
@@ -107,10 +123,10 @@ internal sealed partial class HubConnectionOutbox : IDisposable
 
             if (reason is null)
             {
-                var node = _queue.AddLast(new Pending(update, version, allJobs, now));
-                if (allJobs)
+                var node = _queue.AddLast(update with { QueuedAt = now });
+                if (replaces)
                 {
-                    _allJobsQueued[update.Id] = node;
+                    _replaceable[key] = node;
                 }
             }
             else
@@ -184,7 +200,7 @@ internal sealed partial class HubConnectionOutbox : IDisposable
 
         _closed = true;
         _queue.Clear();
-        _allJobsQueued.Clear();
+        _replaceable.Clear();
         _wake.Writer.TryComplete();
         _closing.Cancel();
     }
@@ -210,7 +226,7 @@ internal sealed partial class HubConnectionOutbox : IDisposable
 
                     batch.AddRange(_queue);
                     _queue.Clear();
-                    _allJobsQueued.Clear();
+                    _replaceable.Clear();
                     _sendingSince = batch.Count > 0 ? batch[0].QueuedAt : 0;
                 }
 
@@ -218,7 +234,7 @@ internal sealed partial class HubConnectionOutbox : IDisposable
                 foreach (var pending in batch)
                 {
                     allJobs += pending.AllJobs ? 1 : 0;
-                    await _client.SendAsync(JobsHub.JobUpdated, pending.Update, closing);
+                    await _client.SendAsync(pending.Method, pending.Update, closing);
                 }
 
                 lock (_gate)
@@ -244,5 +260,6 @@ internal sealed partial class HubConnectionOutbox : IDisposable
         }
     }
 
-    private readonly record struct Pending(JobViewResponse Update, long Version, bool AllJobs, long QueuedAt);
+    /// <summary>One update: the client method and its argument; <see cref="Version"/> is a job view's version.</summary>
+    private readonly record struct Pending(string Method, object Update, Guid Id, long Version, bool AllJobs, long QueuedAt);
 }

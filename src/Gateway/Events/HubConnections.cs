@@ -10,8 +10,8 @@ namespace JobGrains.Gateway.Events;
 
 /// <summary>
 /// The open hub connections, each with its <see cref="HubConnectionOutbox"/>, and how many each
-/// API key holds. Every job update to a connection goes through its outbox, so no connection's
-/// socket ever holds up the relay or another connection. A subscription is only kept for an open
+/// API key holds. Every job or batch update to a connection goes through its outbox, so no
+/// connection's socket ever holds up the relay or another connection. A subscription is only kept for an open
 /// connection: one made while its connection was closing is undone.
 /// </summary>
 internal sealed partial class HubConnections(
@@ -100,6 +100,15 @@ internal sealed partial class HubConnections(
         if (_open.TryGetValue(connectionId, out var entry))
         {
             entry.Outbox.Enqueue(update, version, allJobs: false);
+        }
+    }
+
+    /// <summary>Queues a batch's roll-up for one connection; nothing when it has closed.</summary>
+    public void Send(string connectionId, BatchViewResponse update)
+    {
+        if (_open.TryGetValue(connectionId, out var entry))
+        {
+            entry.Outbox.Enqueue(update);
         }
     }
 }

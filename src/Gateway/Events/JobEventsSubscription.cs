@@ -18,6 +18,7 @@ internal sealed partial class JobEventsSubscription(
     IClusterClient cluster,
     JobEventsRelay relay,
     JobWatchers watchers,
+    BatchWatchers batches,
     AllJobsFeed allJobs,
     ObserverRenewalSignal renewal,
     MissedUpdates missed,
@@ -150,7 +151,8 @@ internal sealed partial class JobEventsSubscription(
 
     /// <summary>Whether anyone watches through the hub, or asked to within the grace period.</summary>
     private bool IsWantedUnlocked() =>
-        watchers.WatchedJobs > 0 || allJobs.HasSubscribers || time.GetElapsedTime(_wantedAt) < options.Value.EventsIdleGrace;
+        watchers.WatchedJobs > 0 || batches.WatchedBatches > 0 || allJobs.HasSubscribers
+        || time.GetElapsedTime(_wantedAt) < options.Value.EventsIdleGrace;
 
     /// <summary>
     /// Decides, under the lock that <see cref="EnsureRegisteredAsync"/> takes, to unregister: a

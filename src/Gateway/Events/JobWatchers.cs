@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using JobGrains.Gateway.Api;
 using JobGrains.Jobs;
 
@@ -12,95 +11,20 @@ namespace JobGrains.Gateway.Events;
 /// </summary>
 internal sealed class JobWatchers(HubConnections connections)
 {
-    private readonly ConcurrentDictionary<Guid, Watch> _byJob = new();
-    private readonly ConcurrentDictionary<string, HashSet<Guid>> _byConnection = new(StringComparer.Ordinal);
+    private readonly ConnectionWatches<Watch> _watches = new(connections, _ => new Watch());
 
     /// <summary>The number of jobs watched by at least one connection.</summary>
-    public int WatchedJobs => _byJob.Count;
+    public int WatchedJobs => _watches.Count;
 
-    /// <summary>
-    /// Adds a watch; <see cref="WatchAdded.TooMany"/> when the connection already watches
-    /// <paramref name="max"/> jobs, <see cref="WatchAdded.Closed"/> (and nothing kept) when the
-    /// connection has closed meanwhile.
-    /// </summary>
-    public WatchAdded Add(string connectionId, Guid jobId, int max)
-    {
-        var added = AddWatch(connectionId, jobId, max);
+    /// <inheritdoc cref="ConnectionWatches{TWatch}.Add"/>
+    public WatchAdded Add(string connectionId, Guid jobId, int max) => _watches.Add(connectionId, jobId, max);
 
-        // Checked after adding: a connection that closed in between is cleaned up here or by its own close.
-        if (added && !connections.IsOpen(connectionId))
-        {
-            RemoveConnection(connectionId);
-            return WatchAdded.Closed;
-        }
+    public void Remove(string connectionId, Guid jobId) => _watches.Remove(connectionId, jobId);
 
-        return added ? WatchAdded.Added : WatchAdded.TooMany;
-    }
-
-    private bool AddWatch(string connectionId, Guid jobId, int max)
-    {
-        var jobsOfConnection = _byConnection.GetOrAdd(connectionId, _ => []);
-        lock (jobsOfConnection)
-        {
-            if (!jobsOfConnection.Contains(jobId) && jobsOfConnection.Count >= max)
-            {
-                return false;
-            }
-
-            jobsOfConnection.Add(jobId);
-        }
-
-        while (true)
-        {
-            var watch = _byJob.GetOrAdd(jobId, _ => new Watch());
-            lock (watch)
-            {
-                if (watch.Removed)
-                {
-                    continue;
-                }
-
-                // A repeated subscription gets the current view again, like a first one.
-                watch.LastSent[connectionId] = long.MinValue;
-                return true;
-            }
-        }
-    }
-
-    public void Remove(string connectionId, Guid jobId)
-    {
-        if (_byConnection.TryGetValue(connectionId, out var jobsOfConnection))
-        {
-            lock (jobsOfConnection)
-            {
-                jobsOfConnection.Remove(jobId);
-            }
-        }
-
-        RemoveWatch(connectionId, jobId);
-    }
-
-    public void RemoveConnection(string connectionId)
-    {
-        if (!_byConnection.TryRemove(connectionId, out var jobsOfConnection))
-        {
-            return;
-        }
-
-        Guid[] jobIds;
-        lock (jobsOfConnection)
-        {
-            jobIds = [.. jobsOfConnection];
-        }
-
-        foreach (var jobId in jobIds)
-        {
-            RemoveWatch(connectionId, jobId);
-        }
-    }
+    public void RemoveConnection(string connectionId) => _watches.RemoveConnection(connectionId);
 
     /// <summary>Whether any connection watches the job.</summary>
-    public bool IsWatched(Guid jobId) => _byJob.ContainsKey(jobId);
+    public bool IsWatched(Guid jobId) => _watches.TryGet(jobId, out _);
 
     /// <summary>
     /// Queues <paramref name="view"/> (as <paramref name="response"/>, built once for every
@@ -108,7 +32,7 @@ internal sealed class JobWatchers(HubConnections connections)
     /// </summary>
     public void Deliver(JobView view, JobViewResponse response)
     {
-        if (!_byJob.TryGetValue(view.Id, out var watch))
+        if (!_watches.TryGet(view.Id, out var watch))
         {
             return;
         }
@@ -136,7 +60,7 @@ internal sealed class JobWatchers(HubConnections connections)
     /// <summary>Queues <paramref name="view"/> for one watching connection, unless it already has it or a newer one.</summary>
     public void DeliverTo(string connectionId, JobView view)
     {
-        if (!_byJob.TryGetValue(view.Id, out var watch))
+        if (!_watches.TryGet(view.Id, out var watch))
         {
             return;
         }
@@ -153,36 +77,17 @@ internal sealed class JobWatchers(HubConnections connections)
         }
     }
 
-    private void RemoveWatch(string connectionId, Guid jobId)
-    {
-        if (!_byJob.TryGetValue(jobId, out var watch))
-        {
-            return;
-        }
-
-        lock (watch)
-        {
-            watch.LastSent.Remove(connectionId);
-            if (watch.LastSent.Count == 0 && !watch.Removed)
-            {
-                watch.Removed = true;
-                _byJob.TryRemove(new KeyValuePair<Guid, Watch>(jobId, watch));
-            }
-        }
-    }
-
-    private sealed class Watch
+    private sealed class Watch : ConnectionWatch
     {
         public Dictionary<string, long> LastSent { get; } = new(StringComparer.Ordinal);
 
-        public bool Removed { get; set; }
-    }
-}
+        // A repeated subscription gets the current view again, like a first one.
+        public override void AddConnection(string connectionId) => LastSent[connectionId] = long.MinValue;
 
-/// <summary>What <see cref="JobWatchers.Add"/> did.</summary>
-internal enum WatchAdded
-{
-    Added,
-    TooMany,
-    Closed,
+        public override bool RemoveConnection(string connectionId)
+        {
+            LastSent.Remove(connectionId);
+            return LastSent.Count == 0;
+        }
+    }
 }

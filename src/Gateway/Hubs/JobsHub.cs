@@ -1,9 +1,7 @@
-using JobGrains.Batches;
 using JobGrains.Client;
 using JobGrains.Gateway.Auth;
 using JobGrains.Gateway.Events;
 using JobGrains.Gateway.Options;
-using JobGrains.Jobs;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
@@ -11,9 +9,9 @@ using Microsoft.Extensions.Options;
 namespace JobGrains.Gateway.Hubs;
 
 /// <summary>
-/// Live job updates at <c>/hubs/jobs</c>. A client subscribes to single jobs or to all jobs and
-/// receives <c>jobUpdated(jobView)</c>: a new subscriber to a job gets its current view at once,
-/// then every later change in order.
+/// Live job updates at <c>/hubs/jobs</c>. A client subscribes to single jobs, to all jobs or to
+/// batches and receives <c>jobUpdated(jobView)</c> and <c>batchUpdated(batchView)</c>: a new
+/// subscriber to a job or batch gets its current view at once, then every later change in order.
 /// </summary>
 [Authorize(Policy = GatewayPolicies.Read)]
 internal sealed partial class JobsHub(
@@ -49,26 +47,7 @@ internal sealed partial class JobsHub(
                 return;
         }
 
-        JobView? view;
-        try
-        {
-            // Registered first, read second: no change falls between the snapshot and the feed.
-            await events.EnsureRegisteredAsync().WaitAsync(SubscribeTimeout);
-            view = await jobs.GetAsync(jobId);
-        }
-        catch (Exception e) when (e is not HubException)
-        {
-            watchers.Remove(Context.ConnectionId, jobId);
-            LogSubscribeFailed(logger, jobId, e.GetType().Name, e.Message);
-            throw new HubException("The job could not be read right now; try again later.");
-        }
-
-        if (view is null)
-        {
-            watchers.Remove(Context.ConnectionId, jobId);
-            throw new HubException($"No job has the id {jobId}.");
-        }
-
+        var view = await ReadForSubscriberAsync(jobId, jobs.GetAsync, watchers.Remove, "job");
         watchers.DeliverTo(Context.ConnectionId, view);
     }
 
@@ -83,31 +62,15 @@ internal sealed partial class JobsHub(
     public async Task SubscribeBatch(string id)
     {
         var batchId = ParseId(id);
-        if (!batches.Add(Context.ConnectionId, batchId, options.Value.MaxJobSubscriptionsPerConnection))
+        switch (batches.Add(Context.ConnectionId, batchId, options.Value.MaxJobSubscriptionsPerConnection))
         {
-            throw new HubException($"A connection may watch at most {options.Value.MaxJobSubscriptionsPerConnection} batches.");
+            case WatchAdded.TooMany:
+                throw new HubException($"A connection may watch at most {options.Value.MaxJobSubscriptionsPerConnection} batches.");
+            case WatchAdded.Closed:
+                return;
         }
 
-        BatchView? view;
-        try
-        {
-            // Registered first, read second: no change falls between the snapshot and the feed.
-            await events.EnsureRegisteredAsync().WaitAsync(SubscribeTimeout);
-            view = await jobs.GetBatchAsync(batchId);
-        }
-        catch (Exception e) when (e is not HubException)
-        {
-            batches.Remove(Context.ConnectionId, batchId);
-            LogSubscribeFailed(logger, batchId, e.GetType().Name, e.Message);
-            throw new HubException("The batch could not be read right now; try again later.");
-        }
-
-        if (view is null || !connections.IsOpen(Context.ConnectionId))
-        {
-            batches.Remove(Context.ConnectionId, batchId);
-            throw new HubException($"No batch has the id {batchId}.");
-        }
-
+        var view = await ReadForSubscriberAsync(batchId, jobs.GetBatchAsync, batches.Remove, "batch");
         batches.SendCurrent(Context.ConnectionId, view);
     }
 
@@ -170,6 +133,36 @@ internal sealed partial class JobsHub(
         batches.RemoveConnection(Context.ConnectionId);
         allJobs.RemoveSubscriber(Context.ConnectionId);
         return base.OnDisconnectedAsync(exception);
+    }
+
+    /// <summary>
+    /// The current view of a job or batch the connection has just started to watch: read once the
+    /// gateway is registered for events, so that no change falls between the snapshot and the feed.
+    /// When it cannot be read, or there is none, the watch is undone and the caller told why.
+    /// </summary>
+    private async Task<T> ReadForSubscriberAsync<T>(Guid id, Func<Guid, CancellationToken, Task<T?>> read, Action<string, Guid> unwatch, string kind)
+        where T : class
+    {
+        T? view;
+        try
+        {
+            await events.EnsureRegisteredAsync().WaitAsync(SubscribeTimeout);
+            view = await read(id, default);
+        }
+        catch (Exception e) when (e is not HubException)
+        {
+            unwatch(Context.ConnectionId, id);
+            LogSubscribeFailed(logger, id, e.GetType().Name, e.Message);
+            throw new HubException($"The {kind} could not be read right now; try again later.");
+        }
+
+        if (view is null)
+        {
+            unwatch(Context.ConnectionId, id);
+            throw new HubException($"No {kind} has the id {id}.");
+        }
+
+        return view;
     }
 
     private static Guid ParseId(string? id) =>

@@ -43,7 +43,7 @@ public sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan EventsIdleGrace { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The most jobs one hub connection may watch one by one. Default 1000.</summary>
+    /// <summary>The most jobs one hub connection may watch one by one, and the most batches. Default 1000.</summary>
     [Range(1, 1_000_000)]
     public int MaxJobSubscriptionsPerConnection { get; set; } = 1000;
 

@@ -84,4 +84,41 @@ public sealed class BatchHubTests(GatewayFixture fixture, ITestOutputHelper outp
 
         await connection.InvokeAsync("UnsubscribeBatch", batchId);
     }
+
+    [Fact]
+    public async Task A_gateway_watched_only_for_a_batch_stays_registered_for_job_events_until_the_batch_ends()
+    {
+        // The fixture's EventsIdleGrace is 1 s and the registration is checked every RenewPeriod
+        // (5 s): a job that runs for 9 s ends long after a gateway that forgot its batch watchers
+        // would have unregistered, and then its end would never reach the watcher.
+        using var client = fixture.CreateClient();
+        var body = """{"name":"long","jobs":[{"ref":"long","type":"sleep","instruction":{"ms":9000} }]}""";
+        var submitted = await (await client.PostJsonAsync("api/batches", body)).AssertStatusAsync(HttpStatusCode.Accepted);
+        var batchId = submitted.GetProperty("id").GetString()!;
+
+        var updates = Channel.CreateUnbounded<JsonElement>();
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(fixture.BaseAddress, "hubs/jobs"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(GatewayFixture.ReadOnlyKey))
+            .Build();
+        connection.On<JsonElement>("batchUpdated", view => updates.Writer.TryWrite(view));
+        await connection.StartAsync();
+        await connection.InvokeAsync("SubscribeBatch", batchId);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var states = new List<string>();
+        while (states.Count == 0 || states[^1] == "running")
+        {
+            try
+            {
+                states.Add((await updates.Reader.ReadAsync(timeout.Token)).GetProperty("state").GetString()!);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"Timed out waiting for batchUpdated to say batch {batchId} ended; got {string.Join(", ", states)}.");
+            }
+        }
+
+        output.WriteLine($"batchUpdated states: {string.Join(", ", states)}");
+        Assert.Equal("succeeded", states[^1]);
+    }
 }
