@@ -1,11 +1,53 @@
+using System.Diagnostics;
 using System.Net;
+using Xunit.Abstractions;
 
 namespace JobGrains.Tests.Gateway;
 
 /// <summary><c>GET /api/cluster</c> and the drain command.</summary>
 [Collection(GatewayCollection.Name)]
-public sealed class ClusterApiTests(GatewayFixture fixture)
+public sealed class ClusterApiTests(GatewayFixture fixture, ITestOutputHelper output)
 {
+    [Fact]
+    public async Task A_silo_that_joins_is_listed_with_its_slots_soon_after_it_started()
+    {
+        using var client = fixture.CreateClient();
+        // Read the view once before, so that whatever the cluster grain keeps is warm when the silo joins.
+        await (await client.GetAsync("api/cluster")).AssertStatusAsync(HttpStatusCode.OK);
+        var extra = await fixture.Cluster.Cluster.StartAdditionalSiloAsync();
+        try
+        {
+            var address = extra.SiloAddress.ToParsableString();
+            var watch = Stopwatch.StartNew();
+            var seen = new List<string>();
+            var view = await Infrastructure.Eventually.MatchesAsync(
+                async () =>
+                {
+                    var answer = await client.GetAsync("api/cluster");
+                    var text = $"{(int)answer.StatusCode}";
+                    if (answer.StatusCode != HttpStatusCode.OK)
+                    {
+                        seen.Add(text);
+                        return (System.Text.Json.JsonElement?)null;
+                    }
+
+                    var json = await answer.ReadJsonAsync();
+                    var silo = json.GetProperty("silos").EnumerateArray().Where(s => s.GetProperty("address").GetString() == address).ToList();
+                    seen.Add(silo.Count == 0 ? "absent" : $"{silo[0].GetProperty("status").GetString()}/{silo[0].GetProperty("slots").GetInt32()}");
+                    return json;
+                },
+                v => v is { } json && json.GetProperty("silos").EnumerateArray().Any(s =>
+                    s.GetProperty("address").GetString() == address && s.GetProperty("status").GetString() == "active" && s.GetProperty("slots").GetInt32() == 8),
+                $"silo {address} to be listed active with its 8 slots", TimeSpan.FromSeconds(20));
+            output.WriteLine($"listed after {watch.ElapsedMilliseconds} ms; views seen: {string.Join(" ", seen.Distinct())} ({seen.Count} reads)");
+            Assert.NotNull(view);
+        }
+        finally
+        {
+            await fixture.Cluster.Cluster.StopSiloAsync(extra);
+        }
+    }
+
     [Fact]
     public async Task Cluster_view_lists_the_silos_and_queues()
     {
