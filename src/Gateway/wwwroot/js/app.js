@@ -5,6 +5,7 @@
 
 import { api, apiKey, ApiError } from "./api.js";
 import { LiveJobs } from "./live.js";
+import { Overview } from "./overview.js";
 import { TERMINAL, shortId, idCode, copyText, time, dateTime, duration, json, el } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
@@ -29,6 +30,7 @@ const state = {
 };
 
 let live;
+const overview = new Overview(document.getElementById("overview"));
 
 function toast(message) {
   const box = $("toast");
@@ -163,6 +165,7 @@ function countThroughput(job) {
 
 function onJob(job) {
   countThroughput(job);
+  overview.noteJob(job);
   const pending = state.pending.get(job.id);
   if (isNewer(job, pending)) state.pending.set(job.id, job);
   if (!state.frameRequested) {
@@ -190,6 +193,7 @@ function setLiveStatus(kind, text) {
 }
 
 function updateRates() {
+  overview.draw();
   const cutoff = Date.now() - RATE_WINDOW_MS;
   for (const list of [state.finished, state.started]) while (list.length && list[0] < cutoff) list.shift();
   $("stat-finished").textContent = (state.finished.length / (RATE_WINDOW_MS / 1000)).toFixed(1);
@@ -408,8 +412,14 @@ async function editLimits(queue) {
 
 async function pollCluster() {
   try {
-    renderQueues(await api.queues());
-    renderCluster(await api.cluster());
+    // The counts come from the table: when PostgreSQL is slow or down, the rest still shows.
+    const counts = api.jobCounts().catch(() => null);
+    const [queues, cluster] = await Promise.all([api.queues(), api.cluster()]);
+    renderQueues(queues);
+    renderCluster(cluster);
+    overview.noteQueues(cluster.queues);
+    const answer = await counts;
+    if (answer) overview.renderCounts(answer);
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return askKey("The key was refused.");
   }
@@ -609,6 +619,14 @@ function wireUp() {
     state.page--;
     loadPage();
   });
+  // A state's count lists its jobs.
+  for (const tile of document.querySelectorAll("#counts .count")) {
+    tile.addEventListener("click", () => {
+      $("filter-state").value = tile.dataset.state;
+      $("filters").requestSubmit();
+      document.querySelector(".jobs").scrollIntoView({ block: "start" });
+    });
+  }
   $("bulk-retry").addEventListener("click", () => bulk("retry"));
   $("bulk-cancel").addEventListener("click", () => bulk("cancel"));
   $("detail-close").addEventListener("click", closeDetail);
