@@ -142,8 +142,12 @@ export class Overview {
     const values = Object.fromEntries(series.map((name) => [name, seconds.map((b) => b?.[name] ?? 0)]));
     const max = niceMax(Math.max(...series.flatMap((name) => values[name])));
     const { width, height } = Overview.frame(chart, max, "/s");
-    for (const name of series) {
-      const line = svg("polyline", { class: `series ${name}`, points: Overview.points(values[name], max, width, height) });
+    // Failures stand out: a red area under a thick red line; at zero the other lines cover it.
+    const failed = Overview.points(values.failed, max, width, height);
+    const first = failed.split(" ")[0].split(",")[0];
+    chart.append(svg("polygon", { class: "area failed", points: `${first},${height} ${failed} ${width},${height}` }));
+    for (const name of ["failed", "succeeded", "started"]) {
+      const line = svg("polyline", { class: `series ${name}`, points: name === "failed" ? failed : Overview.points(values[name], max, width, height) });
       line.dataset.series = name;
       chart.append(line);
     }
