@@ -12,8 +12,26 @@ public sealed class ClusterApiTests(GatewayFixture fixture, ITestOutputHelper ou
     public async Task A_silo_that_joins_is_listed_with_its_slots_soon_after_it_started()
     {
         using var client = fixture.CreateClient();
-        // Read the view once before, so that whatever the cluster grain keeps is warm when the silo joins.
         await (await client.GetAsync("api/cluster")).AssertStatusAsync(HttpStatusCode.OK);
+
+        // A dashboard polls the view all the while the silo joins: a read that lands between the
+        // silo's becoming active and its worker's start must not leave the silo without its slots.
+        using var polling = new CancellationTokenSource();
+        var poller = Task.Run(async () =>
+        {
+            using var pollClient = fixture.CreateClient();
+            while (!polling.IsCancellationRequested)
+            {
+                try
+                {
+                    (await pollClient.GetAsync("api/cluster", polling.Token)).Dispose();
+                    await Task.Delay(20, polling.Token);
+                }
+                catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
+                {
+                }
+            }
+        });
         var extra = await fixture.Cluster.Cluster.StartAdditionalSiloAsync();
         try
         {
@@ -44,6 +62,8 @@ public sealed class ClusterApiTests(GatewayFixture fixture, ITestOutputHelper ou
         }
         finally
         {
+            await polling.CancelAsync();
+            await poller;
             await fixture.Cluster.Cluster.StopSiloAsync(extra);
         }
     }
