@@ -62,6 +62,7 @@ public static class JobGrainsSiloBuilderExtensions
 
         services.AddSingleton<JobStore>();
         services.AddSingleton<JobStateCountsCache>();
+        services.AddPlacementDirector<OwnSiloPlacement, OwnSiloPlacementDirector>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobStore>());
         services.AddSingleton<ReadyJobForwarder>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReadyJobForwarder>());
