@@ -65,7 +65,6 @@ internal static class JobSql
         SELECT queue FROM queues WHERE queue IS NOT NULL
         """;
 
-    // Jobs waiting per queue: ready, and delayed (their time, or a retry's backoff, still ahead).
     // Jobs per state, each count stopping at $1 rows: index-only scans of jobs_state_created that
     // read at most $1 entries per state, however many million rows the table holds.
     public const string SelectStateCounts = """
@@ -73,6 +72,7 @@ internal static class JobSql
         FROM unnest($2::text[]) AS s(state)
         """;
 
+    // Jobs waiting per queue: ready, and delayed (their time, or a retry's backoff, still ahead).
     public const string SelectQueueDepths = """
         SELECT queue, count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'scheduled')
         FROM jobs WHERE state IN ('queued', 'scheduled') GROUP BY queue

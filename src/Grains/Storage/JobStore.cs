@@ -144,7 +144,6 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return queues;
     }
 
-    /// <summary>Jobs waiting per queue, ready and delayed.</summary>
     /// <summary>
     /// Jobs per state, each count read up to <paramref name="limit"/> rows (a state with more
     /// answers <paramref name="limit"/>): one statement, at most that many index entries per state.
@@ -168,6 +167,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return counts;
     });
 
+    /// <summary>Jobs waiting per queue, ready and delayed.</summary>
     public async Task<IReadOnlyDictionary<string, int>> LoadQueueDepthsAsync(CancellationToken cancellationToken = default)
     {
         await using var command = _dataSource.CreateCommand(JobSql.SelectQueueDepths);
