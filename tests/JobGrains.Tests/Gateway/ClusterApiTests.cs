@@ -69,6 +69,30 @@ public sealed class ClusterApiTests(GatewayFixture fixture, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task Jobs_per_state_are_counted_from_the_table()
+    {
+        using var client = fixture.CreateClient();
+        static int Count(System.Text.Json.JsonElement view, string state) => view.GetProperty("counts").GetProperty(state).GetInt32();
+        var before = await (await client.GetAsync("api/jobs/counts")).AssertStatusAsync(HttpStatusCode.OK);
+        foreach (var state in new[] { "awaiting", "scheduled", "queued", "running", "succeeded", "failed", "cancelled" })
+        {
+            Assert.True(Count(before, state) >= 0, state);
+        }
+
+        Assert.Equal(100_000, before.GetProperty("countLimit").GetInt32());
+        Assert.Empty(before.GetProperty("capped").EnumerateArray());
+
+        var jobs = string.Join(",", [.. Enumerable.Repeat("""{"type":"echo","instruction":{"counted":true},"queue":"counts"}""", 3),
+            .. Enumerable.Repeat("""{"type":"fail","instruction":{"message":"counted"},"queue":"counts","maxAttempts":1}""", 2)]);
+        await (await client.PostJsonAsync("api/jobs/batch", $$"""{"jobs":[{{jobs}}]}""")).AssertStatusAsync(HttpStatusCode.Accepted);
+
+        await Infrastructure.Eventually.MatchesAsync(
+            async () => await (await client.GetAsync("api/jobs/counts")).ReadJsonAsync(),
+            v => Count(v, "succeeded") >= Count(before, "succeeded") + 3 && Count(v, "failed") >= Count(before, "failed") + 2,
+            "3 more succeeded and 2 more failed jobs in the counts");
+    }
+
+    [Fact]
     public async Task Cluster_view_lists_the_silos_and_queues()
     {
         using var client = fixture.CreateClient();
