@@ -82,8 +82,8 @@ public sealed class ClusterApiTests(GatewayFixture fixture, ITestOutputHelper ou
         Assert.Equal(100_000, before.GetProperty("countLimit").GetInt32());
         Assert.Empty(before.GetProperty("capped").EnumerateArray());
 
-        var jobs = string.Join(",", [.. Enumerable.Repeat("""{"type":"echo","instruction":{"counted":true},"queue":"counts"}""", 3),
-            .. Enumerable.Repeat("""{"type":"fail","instruction":{"message":"counted"},"queue":"counts","maxAttempts":1}""", 2)]);
+        var jobs = string.Join(",", Enumerable.Repeat("""{"type":"echo","instruction":{"counted":true},"queue":"counts"}""", 3)
+            .Concat(Enumerable.Repeat("""{"type":"fail","instruction":{"message":"counted"},"queue":"counts","maxAttempts":1}""", 2)));
         await (await client.PostJsonAsync("api/jobs/batch", $$"""{"jobs":[{{jobs}}]}""")).AssertStatusAsync(HttpStatusCode.Accepted);
 
         await Infrastructure.Eventually.MatchesAsync(
