@@ -299,7 +299,8 @@ async function showDetail(id) {
 // The detail beside a long list, or above it on a narrow screen, may be out of view: bring it in.
 function revealDetail() {
   const box = $("detail").getBoundingClientRect();
-  if (box.top < 0 || box.top > window.innerHeight - 80) $("detail").scrollIntoView({ block: "start", behavior: "instant" });
+  const header = document.querySelector(".bar").getBoundingClientRect().bottom; // the sticky bar covers the top
+  if (box.top < header || box.top > window.innerHeight - 80) $("detail").scrollIntoView({ block: "start", behavior: "instant" });
 }
 
 async function closeDetail() {
