@@ -168,7 +168,7 @@ public sealed class DashboardBrowserTests(GatewayFixture fixture, ITestOutputHel
             Assert.NotEqual(pointsBefore, (await page.EvaluateAsync(startedLine)).GetString());
             // Failures stand out: a red line, a red count and the share of failures in red.
             Assert.Equal("rgb(214, 69, 69)", (await page.EvaluateAsync("getComputedStyle(document.querySelector('#chart-rates polyline.failed')).stroke")).GetString());
-            Assert.True((await page.EvaluateAsync("document.getElementById('failure-rate').classList.contains('bad')")).GetBoolean());
+            await page.WaitForAsync("document.getElementById('failure-rate').classList.contains('bad')", "the last minute's failed share in red");
 
             // The counts come from the table, so they move too.
             await page.WaitForAsync(
