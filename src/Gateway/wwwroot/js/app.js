@@ -566,6 +566,7 @@ async function start() {
   await loadPage();
   pollCluster();
   pollSchedules();
+  overview.draw();
   setInterval(updateRates, 1000);
 }
 

@@ -149,6 +149,7 @@ public sealed class DashboardBrowserTests(GatewayFixture fixture, ITestOutputHel
         try
         {
             await page.WaitForAsync("document.querySelector('#counts .count[data-state=\"succeeded\"] strong').textContent !== '–'", "the counts per state");
+            await page.WaitForAsync("document.querySelector('#chart-rates polyline.started') !== null", "the rate chart");
             var succeededBefore = await CountShownAsync(page, "succeeded");
             var failedBefore = await CountShownAsync(page, "failed");
             var startedLine = "document.querySelector('#chart-rates polyline.started').getAttribute('points')";
