@@ -52,6 +52,12 @@ internal static class JobEndpoints
             .Produces<JobListResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
+        group.MapGet("/counts", async (IClusterClient cluster) => TypedResults.Ok(await cluster.GetGrain<IJobQueryGrain>(0).GetStateCountsAsync()))
+            .WithName("CountJobsByState")
+            .WithSummary("How many jobs are in each state, each count stopping at countLimit (100,000).")
+            .WithDescription("For an overview: counts of awaiting, scheduled, queued, running, succeeded, failed and cancelled jobs, from the jobs table, read at most once a second per silo however many callers ask. A state with countLimit jobs or more shows countLimit and is listed in 'capped', so a count costs at most that many index entries at any table size.")
+            .Produces<JobStateCounts>();
+
         group.MapGet("/{id}", GetAsync)
             .WithName("GetJob")
             .WithSummary("Gets one job.")

@@ -11,6 +11,40 @@ public interface IJobQueryGrain : IGrainWithIntegerKey
     /// <summary>The job types the cluster's silos have handlers for.</summary>
     [Alias("GetJobTypes")]
     Task<IReadOnlyList<string>> GetJobTypesAsync();
+
+    /// <summary>
+    /// Jobs per state, each counted up to <see cref="JobStateCounts.DefaultCountLimit"/>; read from
+    /// the table at most once per <see cref="JobStateCounts.Freshness"/> on each silo, however many ask.
+    /// </summary>
+    [Alias("GetStateCounts")]
+    Task<JobStateCounts> GetStateCountsAsync();
+}
+
+/// <summary>
+/// How many jobs the table holds in each state, for an overview. A count stops at
+/// <see cref="CountLimit"/>: a state with more shows that many and is listed in <see cref="Capped"/>,
+/// so that counting costs at most that many index entries per state at any table size.
+/// </summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("jobgrains.JobStateCounts")]
+public sealed record JobStateCounts
+{
+    /// <summary>Where counting stops, per state.</summary>
+    public const int DefaultCountLimit = 100_000;
+
+    /// <summary>How long a silo answers with the counts it read last.</summary>
+    public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(1);
+
+    [Id(0)] public required Batches.BatchCounts Counts { get; init; }
+
+    [Id(1)] public required int CountLimit { get; init; }
+
+    /// <summary>The states (wire names) that hold at least <see cref="CountLimit"/> jobs.</summary>
+    [Id(2)] public IReadOnlyList<string> Capped { get; init; } = [];
+
+    /// <summary>When the counts were read.</summary>
+    [Id(3)] public required DateTimeOffset ReadAt { get; init; }
 }
 
 /// <summary>Filters and a page position for <see cref="IJobQueryGrain.ListAsync"/>. Null filters match all.</summary>

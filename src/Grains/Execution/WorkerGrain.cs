@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Hosting;
-using Orleans.Placement;
 
 namespace JobGrains.Execution;
 
@@ -7,7 +6,7 @@ namespace JobGrains.Execution;
 /// Reaches this silo's <see cref="JobWorker"/>. If it is ever activated on another silo (its own
 /// silo died), it knows: the worker it was given answers to another name, and it does nothing.
 /// </summary>
-[PreferLocalPlacement]
+[OwnSiloPlacement]
 internal sealed class WorkerGrain(JobWorker worker, Queues.QueueSettingsCache queues, IHostApplicationLifetime lifetime) : Grain, IWorkerGrain
 {
     private bool IsHome => worker.SiloName == this.GetPrimaryKeyString();

@@ -61,6 +61,8 @@ public static class JobGrainsSiloBuilderExtensions
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>().Value.ConnectionString));
 
         services.AddSingleton<JobStore>();
+        services.AddSingleton<JobStateCountsCache>();
+        services.AddPlacementDirector<OwnSiloPlacement, OwnSiloPlacementDirector>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobStore>());
         services.AddSingleton<ReadyJobForwarder>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReadyJobForwarder>());

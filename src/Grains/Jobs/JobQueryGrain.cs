@@ -5,9 +5,11 @@ namespace JobGrains.Jobs;
 
 /// <summary>Answers list queries from the <c>jobs</c> table on whichever silo is at hand.</summary>
 [StatelessWorker]
-internal sealed class JobQueryGrain(JobStore store, AbilityRegistry abilities, Queues.QueueSettingsCache queues) : Grain, IJobQueryGrain
+internal sealed class JobQueryGrain(JobStore store, AbilityRegistry abilities, Queues.QueueSettingsCache queues, JobStateCountsCache counts) : Grain, IJobQueryGrain
 {
     public Task<IReadOnlyList<string>> GetJobTypesAsync() => abilities.KnownTypesAsync();
+
+    public Task<JobStateCounts> GetStateCountsAsync() => counts.GetAsync();
 
     public async Task<JobPage> ListAsync(JobQuery query)
     {

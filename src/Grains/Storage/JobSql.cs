@@ -67,6 +67,13 @@ internal static class JobSql
         SELECT queue FROM queues WHERE queue IS NOT NULL
         """;
 
+    // Jobs per state, each count stopping at $1 rows: index-only scans of jobs_state_created that
+    // read at most $1 entries per state, however many million rows the table holds.
+    public const string SelectStateCounts = """
+        SELECT s.state, (SELECT count(*) FROM (SELECT 1 FROM jobs j WHERE j.state = s.state LIMIT $1) AS capped)
+        FROM unnest($2::text[]) AS s(state)
+        """;
+
     // Jobs waiting per queue: ready, and delayed (their time, or a retry's backoff, still ahead).
     public const string SelectQueueDepths = """
         SELECT queue, count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'scheduled')

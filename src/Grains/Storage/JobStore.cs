@@ -161,6 +161,29 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return queues;
     }
 
+    /// <summary>
+    /// Jobs per state, each count read up to <paramref name="limit"/> rows (a state with more
+    /// answers <paramref name="limit"/>): one statement, at most that many index entries per state.
+    /// </summary>
+    public Task<IReadOnlyDictionary<JobState, int>> LoadStateCountsAsync(int limit, CancellationToken cancellationToken = default) =>
+        RunAsync<IReadOnlyDictionary<JobState, int>>("count jobs by state", async () =>
+    {
+        await using var command = _dataSource.CreateCommand(JobSql.SelectStateCounts);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Enum.GetValues<JobState>().Select(s => s.ToWire())] });
+        var counts = new Dictionary<JobState, int>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (JobStates.TryParseWire(reader.GetString(0), out var state))
+            {
+                counts[state] = (int)reader.GetInt64(1);
+            }
+        }
+
+        return counts;
+    });
+
     /// <summary>Jobs waiting per queue, ready and delayed.</summary>
     public async Task<IReadOnlyDictionary<string, int>> LoadQueueDepthsAsync(CancellationToken cancellationToken = default)
     {

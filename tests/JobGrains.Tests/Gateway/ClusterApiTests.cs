@@ -1,11 +1,97 @@
+using System.Diagnostics;
 using System.Net;
+using Xunit.Abstractions;
 
 namespace JobGrains.Tests.Gateway;
 
 /// <summary><c>GET /api/cluster</c> and the drain command.</summary>
 [Collection(GatewayCollection.Name)]
-public sealed class ClusterApiTests(GatewayFixture fixture)
+public sealed class ClusterApiTests(GatewayFixture fixture, ITestOutputHelper output)
 {
+    [Fact]
+    public async Task A_silo_that_joins_is_listed_with_its_slots_soon_after_it_started()
+    {
+        using var client = fixture.CreateClient();
+        await (await client.GetAsync("api/cluster")).AssertStatusAsync(HttpStatusCode.OK);
+
+        // A dashboard polls the view all the while the silo joins: a read that lands between the
+        // silo's becoming active and its worker's start must not leave the silo without its slots.
+        using var polling = new CancellationTokenSource();
+        var poller = Task.Run(async () =>
+        {
+            using var pollClient = fixture.CreateClient();
+            while (!polling.IsCancellationRequested)
+            {
+                try
+                {
+                    (await pollClient.GetAsync("api/cluster", polling.Token)).Dispose();
+                    await Task.Delay(20, polling.Token);
+                }
+                catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
+                {
+                }
+            }
+        });
+        var extra = await fixture.Cluster.Cluster.StartAdditionalSiloAsync();
+        try
+        {
+            var address = extra.SiloAddress.ToParsableString();
+            var watch = Stopwatch.StartNew();
+            var seen = new List<string>();
+            var view = await Infrastructure.Eventually.MatchesAsync(
+                async () =>
+                {
+                    var answer = await client.GetAsync("api/cluster");
+                    var text = $"{(int)answer.StatusCode}";
+                    if (answer.StatusCode != HttpStatusCode.OK)
+                    {
+                        seen.Add(text);
+                        return (System.Text.Json.JsonElement?)null;
+                    }
+
+                    var json = await answer.ReadJsonAsync();
+                    var silo = json.GetProperty("silos").EnumerateArray().Where(s => s.GetProperty("address").GetString() == address).ToList();
+                    seen.Add(silo.Count == 0 ? "absent" : $"{silo[0].GetProperty("status").GetString()}/{silo[0].GetProperty("slots").GetInt32()}");
+                    return json;
+                },
+                v => v is { } json && json.GetProperty("silos").EnumerateArray().Any(s =>
+                    s.GetProperty("address").GetString() == address && s.GetProperty("status").GetString() == "active" && s.GetProperty("slots").GetInt32() == 8),
+                $"silo {address} to be listed active with its 8 slots", TimeSpan.FromSeconds(20));
+            output.WriteLine($"listed after {watch.ElapsedMilliseconds} ms; views seen: {string.Join(" ", seen.Distinct())} ({seen.Count} reads)");
+            Assert.NotNull(view);
+        }
+        finally
+        {
+            await polling.CancelAsync();
+            await poller;
+            await fixture.Cluster.Cluster.StopSiloAsync(extra);
+        }
+    }
+
+    [Fact]
+    public async Task Jobs_per_state_are_counted_from_the_table()
+    {
+        using var client = fixture.CreateClient();
+        static int Count(System.Text.Json.JsonElement view, string state) => view.GetProperty("counts").GetProperty(state).GetInt32();
+        var before = await (await client.GetAsync("api/jobs/counts")).AssertStatusAsync(HttpStatusCode.OK);
+        foreach (var state in new[] { "awaiting", "scheduled", "queued", "running", "succeeded", "failed", "cancelled" })
+        {
+            Assert.True(Count(before, state) >= 0, state);
+        }
+
+        Assert.Equal(100_000, before.GetProperty("countLimit").GetInt32());
+        Assert.Empty(before.GetProperty("capped").EnumerateArray());
+
+        var jobs = string.Join(",", Enumerable.Repeat("""{"type":"echo","instruction":{"counted":true},"queue":"counts"}""", 3)
+            .Concat(Enumerable.Repeat("""{"type":"fail","instruction":{"message":"counted"},"queue":"counts","maxAttempts":1}""", 2)));
+        await (await client.PostJsonAsync("api/jobs/batch", $$"""{"jobs":[{{jobs}}]}""")).AssertStatusAsync(HttpStatusCode.Accepted);
+
+        await Infrastructure.Eventually.MatchesAsync(
+            async () => await (await client.GetAsync("api/jobs/counts")).ReadJsonAsync(),
+            v => Count(v, "succeeded") >= Count(before, "succeeded") + 3 && Count(v, "failed") >= Count(before, "failed") + 2,
+            "3 more succeeded and 2 more failed jobs in the counts");
+    }
+
     [Fact]
     public async Task Cluster_view_lists_the_silos_and_queues()
     {

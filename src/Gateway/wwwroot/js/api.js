@@ -53,6 +53,7 @@ export const api = {
   getBulk: (id) => call("GET", `/api/jobs/bulk/${encodeURIComponent(id)}`),
   getBatch: (id) => call("GET", `/api/batches/${encodeURIComponent(id)}`),
   cluster: () => call("GET", "/api/cluster"),
+  jobCounts: () => call("GET", "/api/jobs/counts"),
   schedules: () => call("GET", "/api/schedules"),
   pauseSchedule: (name) => call("POST", `/api/schedules/${encodeURIComponent(name)}/pause`),
   resumeSchedule: (name) => call("POST", `/api/schedules/${encodeURIComponent(name)}/resume`),

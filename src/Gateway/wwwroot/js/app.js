@@ -5,7 +5,8 @@
 
 import { api, apiKey, ApiError } from "./api.js";
 import { LiveJobs } from "./live.js";
-import { TERMINAL, shortId, time, dateTime, duration, json, el } from "./format.js";
+import { Overview } from "./overview.js";
+import { TERMINAL, shortId, idCode, copyText, time, dateTime, duration, json, el } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const CLUSTER_POLL_MS = 2000;
@@ -25,9 +26,11 @@ const state = {
   finished: [],
   started: [],
   running: false,
+  siloNames: new Map(), // silo address -> name, from the cluster view
 };
 
 let live;
+const overview = new Overview(document.getElementById("overview"));
 
 function toast(message) {
   const box = $("toast");
@@ -69,19 +72,26 @@ function progressCell(job) {
 }
 
 function renderRow(job) {
-  const tr = el("tr", { dataset: { jobId: job.id, state: job.state }, onclick: () => showDetail(job.id) },
-    el("td", {}, el("code", { title: job.id }, shortId(job.id))),
+  const tr = el("tr", { dataset: { jobId: job.id, state: job.state }, onclick: () => openJob(job.id) },
+    el("td", {}, idCode(job.id)),
     el("td", {}, job.type),
     el("td", {}, job.queue),
     el("td", {}, el("span", { className: `state ${job.state}`, title: job.waitingFor ? `waiting for ${job.waitingFor}` : "" },
       job.state, job.waitingFor ? " ⏸" : "")),
     progressCell(job),
     el("td", {}, `${job.attempt} / ${job.maxAttempts}`),
-    el("td", { title: job.silo ?? "" }, job.silo ? job.silo.split("@")[0] : ""),
+    el("td", { className: "silo", title: job.silo ?? "" }, siloName(job.silo)),
     el("td", { title: job.createdAt }, time(job.createdAt)),
     el("td", { className: "duration" }, duration(job)));
   if (state.detail?.id === job.id) tr.classList.add("selected");
   return tr;
+}
+
+// A silo as the Silos panel names it (JobGrains:Silo:Name); a job's row and attempts carry its
+// address, so the cluster view's address -> name map translates it.
+function siloName(address) {
+  if (!address) return "";
+  return state.siloNames.get(address) ?? address.split("@")[0];
 }
 
 function renderList(items) {
@@ -155,6 +165,7 @@ function countThroughput(job) {
 
 function onJob(job) {
   countThroughput(job);
+  overview.noteJob(job);
   const pending = state.pending.get(job.id);
   if (isNewer(job, pending)) state.pending.set(job.id, job);
   if (!state.frameRequested) {
@@ -182,6 +193,7 @@ function setLiveStatus(kind, text) {
 }
 
 function updateRates() {
+  overview.draw();
   const cutoff = Date.now() - RATE_WINDOW_MS;
   for (const list of [state.finished, state.started]) while (list.length && list[0] < cutoff) list.shift();
   $("stat-finished").textContent = (state.finished.length / (RATE_WINDOW_MS / 1000)).toFixed(1);
@@ -197,17 +209,18 @@ function renderDetail(job) {
   state.detail = job;
   $("detail").hidden = false;
   $("detail-id").textContent = job.id;
+  $("detail-link").href = jobLink(job.id);
   const fields = [
     ["State", el("span", { className: `state ${job.state}`, id: "detail-state" }, job.state)],
     ["Type", job.type], ["Queue", job.queue], ["Priority", String(job.priority)],
     ["Attempt", `${job.attempt} of ${job.maxAttempts}`],
     ["Progress", job.progress ? `${job.progress.percent.toFixed(0)}% ${job.progress.message ?? ""}` : ""],
-    ["Silo", job.silo ?? ""], ["Created", job.createdAt], ["Started", job.startedAt ?? ""],
+    ["Silo", el("span", { title: job.silo ?? "" }, siloName(job.silo))], ["Created", job.createdAt], ["Started", job.startedAt ?? ""],
     ["Finished", job.finishedAt ?? ""], ["Run at", job.runAt ?? ""], ["Updated", job.updatedAt],
     ["Requires", (job.requires ?? []).join(", ")], ["Waiting for", job.waitingFor ?? ""],
     ["Batch", job.batchId ? el("span", { id: "detail-batch" }, job.batchId) : ""],
     ["Depends on", el("span", {}, ...(job.dependsOn ?? []).flatMap((id) =>
-      [el("a", { href: "#", title: id, onclick: (e) => { e.preventDefault(); showDetail(id); } }, id.slice(0, 8)), " "]))],
+      [el("a", { href: jobLink(id), title: id }, shortId(id)), " "]))],
   ];
   $("detail-fields").replaceChildren(...fields.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
   $("detail-instruction").textContent = json(job.instruction);
@@ -246,23 +259,52 @@ async function refreshAttempts(job) {
     const { items } = await api.getAttempts(job.id);
     if (state.attemptsKey !== key) return;
     $("detail-attempts").replaceChildren(...items.map((a) => el("li", {},
-      `#${a.attempt} ${a.outcome} on ${a.silo ?? "?"} from ${a.startedAt} to ${a.finishedAt ?? "…"}` +
+      `#${a.attempt} ${a.outcome} on ${a.silo ? siloName(a.silo) : "?"} from ${a.startedAt} to ${a.finishedAt ?? "…"}` +
       (a.error ? ` (${a.error.kind}: ${a.error.message})` : ""))));
   } catch (error) {
     handleError(error, "Could not read the attempts");
   }
 }
 
+// A job's detail has its own address, #/jobs/<id>, that can be linked and bookmarked.
+const JOB_ROUTE = /^#\/jobs\/([0-9a-fA-F-]{36})$/;
+
+function jobLink(id) {
+  return `#/jobs/${id}`;
+}
+
+function openJob(id) {
+  if (location.hash === jobLink(id)) showDetail(id);
+  else location.hash = jobLink(id); // hashchange opens it
+}
+
+// Opens what the address names: a job's detail, or none.
+function route() {
+  const match = JOB_ROUTE.exec(location.hash);
+  if (match) showDetail(match[1].toLowerCase());
+  else if (state.detail && !location.hash) closeDetail();
+}
+
 async function showDetail(id) {
   try {
     renderDetail(await api.getJob(id));
+    revealDetail();
     await live.watch(id);
   } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return toast(`No job ${id}.`);
     handleError(error, "Could not open the job");
   }
 }
 
+// The detail beside a long list, or above it on a narrow screen, may be out of view: bring it in.
+function revealDetail() {
+  const box = $("detail").getBoundingClientRect();
+  const header = document.querySelector(".bar").getBoundingClientRect().bottom; // the sticky bar covers the top
+  if (box.top < header || box.top > window.innerHeight - 80) $("detail").scrollIntoView({ block: "start", behavior: "instant" });
+}
+
 async function closeDetail() {
+  if (JOB_ROUTE.test(location.hash)) history.pushState(null, "", location.pathname + location.search);
   $("detail").hidden = true;
   state.detail = null;
   state.attemptsKey = null;
@@ -285,6 +327,13 @@ async function command(action, done, failed) {
 // ---- cluster --------------------------------------------------------------------------------
 
 function renderCluster(cluster) {
+  const names = cluster.silos.map((silo) => `${silo.address}=${silo.name}`).join(",");
+  state.siloNames = new Map(cluster.silos.map((silo) => [silo.address, silo.name]));
+  if (names !== state.siloNamesKey) {
+    state.siloNamesKey = names;
+    for (const { job, tr } of state.rows.values()) tr.querySelector(".silo").textContent = siloName(job.silo);
+    if (state.detail) renderDetail(state.detail);
+  }
   $("silos").tBodies[0].replaceChildren(...cluster.silos.map((silo) => {
     const status = silo.draining ? "draining" : silo.status;
     // A cloud's interruption notice: what announced it, when the machine goes, and how far the drain is.
@@ -364,8 +413,14 @@ async function editLimits(queue) {
 
 async function pollCluster() {
   try {
-    renderQueues(await api.queues());
-    renderCluster(await api.cluster());
+    // The counts come from the table: when PostgreSQL is slow or down, the rest still shows.
+    const counts = api.jobCounts().catch(() => null);
+    const [queues, cluster] = await Promise.all([api.queues(), api.cluster()]);
+    renderQueues(queues);
+    renderCluster(cluster);
+    overview.noteQueues(cluster.queues);
+    const answer = await counts;
+    if (answer) overview.renderCounts(answer);
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return askKey("The key was refused.");
   }
@@ -378,7 +433,7 @@ function renderSchedules({ items }) {
   $("schedules").tBodies[0].replaceChildren(...items.map((schedule) => {
     const toggle = el("button", { type: "button", className: "link", onclick: () => toggleSchedule(schedule) }, schedule.paused ? "resume" : "pause");
     const lastJob = schedule.lastJobId
-      ? el("a", { href: "#", onclick: (event) => { event.preventDefault(); showDetail(schedule.lastJobId); } }, shortId(schedule.lastJobId))
+      ? el("a", { href: jobLink(schedule.lastJobId), title: schedule.lastJobId }, shortId(schedule.lastJobId))
       : "";
     return el("tr", { dataset: { schedule: schedule.name, paused: String(schedule.paused), nextFireAt: schedule.nextFireAt ?? "", lastFireAt: schedule.lastFireAt ?? "" } },
       el("td", {}, schedule.name),
@@ -506,9 +561,12 @@ async function start() {
     onUnauthorized: () => askKey("The key was refused."),
   });
   live.start().catch(() => {});
+  window.addEventListener("hashchange", route);
+  route();
   await loadPage();
   pollCluster();
   pollSchedules();
+  overview.draw();
   setInterval(updateRates, 1000);
 }
 
@@ -563,9 +621,22 @@ function wireUp() {
     state.page--;
     loadPage();
   });
+  // A state's count lists its jobs.
+  for (const tile of document.querySelectorAll("#counts .count")) {
+    tile.addEventListener("click", () => {
+      $("filter-state").value = tile.dataset.state;
+      $("filters").requestSubmit();
+      document.querySelector(".jobs").scrollIntoView({ block: "start" });
+    });
+  }
   $("bulk-retry").addEventListener("click", () => bulk("retry"));
   $("bulk-cancel").addEventListener("click", () => bulk("cancel"));
   $("detail-close").addEventListener("click", closeDetail);
+  $("detail-copy").addEventListener("click", async () => {
+    if (!state.detail) return;
+    await copyText(state.detail.id);
+    toast("Job id copied.");
+  });
   $("detail-cancel").addEventListener("click", () => command(api.cancelJob, "cancelled", "Could not cancel the job"));
   $("detail-retry").addEventListener("click", () => command(api.retryJob, "retried", "Could not retry the job"));
   $("submit-form").addEventListener("submit", async (event) => {

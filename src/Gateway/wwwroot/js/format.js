@@ -2,8 +2,32 @@
 
 export const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 
+// A job id is a time-ordered UUID (v7): its first 8 hex digits are the same for every job of the
+// same minute or so, while its last 8 are random. Show those, with the full id in a tooltip.
 export function shortId(id) {
-  return id.slice(0, 8);
+  return id.length > 8 ? `…${id.slice(-8)}` : id;
+}
+
+// A job id as a short code: the full id in the tooltip, and copied to the clipboard on double click.
+export function idCode(id) {
+  const code = el("code", { className: "job-id", title: `${id}\n(double-click to copy)`, dataset: { id } }, shortId(id));
+  code.addEventListener("dblclick", (event) => {
+    event.stopPropagation();
+    copyText(id);
+  });
+  return code;
+}
+
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text); // needs a secure context (https or localhost)
+  } catch {
+    const area = el("textarea", {}, text);
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
 }
 
 export function time(value) {

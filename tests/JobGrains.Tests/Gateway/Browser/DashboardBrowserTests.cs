@@ -135,6 +135,144 @@ public sealed class DashboardBrowserTests(GatewayFixture fixture, ITestOutputHel
         }
     }
 
+    private static async Task<int> CountShownAsync(CdpPage page, string state) =>
+        int.Parse((await page.EvaluateAsync($"document.querySelector('#counts .count[data-state=\"{state}\"]').dataset.count")).GetString()!,
+            System.Globalization.CultureInfo.InvariantCulture);
+
+    [ChromiumFact]
+    public async Task Overview_shows_counts_per_state_and_live_charts_that_move_with_failures_in_red()
+    {
+        using var client = fixture.CreateClient();
+        const string pausedQueue = "overview-waiting";
+        await using var browser = await Chromium.StartAsync();
+        await using var page = await OpenDashboardAsync(browser, fixture.BaseAddress);
+        try
+        {
+            await page.WaitForAsync("document.querySelector('#counts .count[data-state=\"succeeded\"] strong').textContent !== '–'", "the counts per state");
+            await page.WaitForAsync("document.querySelector('#chart-rates polyline.started') !== null", "the rate chart");
+            var succeededBefore = await CountShownAsync(page, "succeeded");
+            var failedBefore = await CountShownAsync(page, "failed");
+            var startedLine = "document.querySelector('#chart-rates polyline.started').getAttribute('points')";
+            var pointsBefore = (await page.EvaluateAsync(startedLine)).GetString();
+
+            var succeeding = string.Join(",", Enumerable.Repeat("""{"type":"echo","instruction":{"overview":true},"queue":"overview"}""", 6));
+            var failing = string.Join(",", Enumerable.Repeat("""{"type":"fail","instruction":{"message":"overview"},"queue":"overview","maxAttempts":1}""", 4));
+            await (await client.PostJsonAsync("api/jobs/batch", $$"""{"jobs":[{{succeeding}},{{failing}}]}""")).AssertStatusAsync(HttpStatusCode.Accepted);
+
+            // The live feed moves the rate chart: attempts started, jobs succeeded and failed.
+            await page.WaitForAsync(
+                "(() => { const c = document.getElementById('chart-rates').dataset; return Number(c.started) >= 10 && Number(c.succeeded) >= 6 && Number(c.failed) >= 4; })()",
+                "the rate chart to count the 10 starts, 6 successes and 4 failures");
+            await page.WaitForAsync(
+                "document.querySelector('#chart-rates polyline.failed').getAttribute('points').split(' ').some(p => Number(p.split(',')[1]) < 119)",
+                "the failed line to rise above zero");
+            Assert.NotEqual(pointsBefore, (await page.EvaluateAsync(startedLine)).GetString());
+            // Failures stand out: a red line, a red count and the share of failures in red.
+            Assert.Equal("rgb(214, 69, 69)", (await page.EvaluateAsync("getComputedStyle(document.querySelector('#chart-rates polyline.failed')).stroke")).GetString());
+            await page.WaitForAsync("document.getElementById('failure-rate').classList.contains('bad')", "the last minute's failed share in red");
+
+            // The counts come from the table, so they move too.
+            await page.WaitForAsync(
+                $"Number(document.querySelector('#counts .count[data-state=\"succeeded\"]').dataset.count) >= {succeededBefore + 6}" +
+                $" && Number(document.querySelector('#counts .count[data-state=\"failed\"]').dataset.count) >= {failedBefore + 4}",
+                "the counts of succeeded and failed jobs to go up");
+            Assert.True((await page.EvaluateAsync("document.querySelector('#counts .count[data-state=\"failed\"]').classList.contains('nonzero')")).GetBoolean());
+
+            // Jobs waiting in a paused queue show as that queue's line in the depth chart.
+            await (await client.PostAsync($"api/queues/{pausedQueue}/pause", null)).AssertStatusAsync(HttpStatusCode.OK);
+            var waiting = string.Join(",", Enumerable.Repeat($$"""{"type":"echo","instruction":{"overview":"waiting"},"queue":"{{pausedQueue}}"}""", 5));
+            await (await client.PostJsonAsync("api/jobs/batch", $$"""{"jobs":[{{waiting}}]}""")).AssertStatusAsync(HttpStatusCode.Accepted);
+            await page.WaitForAsync(
+                $"document.getElementById('chart-depth').dataset.queues.split(',').includes('{pausedQueue}')" +
+                $" && document.querySelector('#legend-depth [data-queue=\"{pausedQueue}\"] .now').textContent === '5'",
+                "the paused queue's 5 waiting jobs in the depth chart");
+            Assert.DoesNotContain(page.Console, line => line.StartsWith("exception", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await client.PostAsync($"api/queues/{pausedQueue}/resume", null);
+            var shot = Path.Combine(Path.GetTempPath(), "jobgrains-dashboard-overview.png");
+            await page.ScreenshotAsync(shot);
+            output.WriteLine($"screenshot: {shot}");
+            foreach (var line in page.Console)
+            {
+                output.WriteLine($"console: {line}");
+            }
+        }
+    }
+
+    [ChromiumFact]
+    public async Task A_jobs_link_opens_its_detail_and_a_row_far_down_opens_it_in_view()
+    {
+        var linked = await SubmitAsync("""{"type":"echo","instruction":{"linked":true},"queue":"browser-links"}""");
+        await using var browser = await Chromium.StartAsync();
+        await using var page = await OpenDashboardAsync(browser, fixture.BaseAddress);
+
+        // A fresh load of the job's address opens its detail (the key stays in the tab).
+        await page.NavigateAsync(new Uri(fixture.BaseAddress, $"/?from=link#/jobs/{linked}"));
+        await page.WaitForAsync(
+            $"!document.getElementById('detail').hidden && document.getElementById('detail-id').textContent === '{linked}'",
+            $"the linked job {linked} to open");
+        Assert.Equal($"#/jobs/{linked}", (await page.EvaluateAsync("location.hash")).GetString());
+
+        // A row at the bottom of a long page: its detail shows within the window, and gets its address.
+        using (var client = fixture.CreateClient())
+        {
+            var many = string.Join(",", Enumerable.Repeat("""{"type":"echo","instruction":{"long":"list"},"queue":"browser-long-list"}""", 100));
+            await (await client.PostJsonAsync("api/jobs/batch", $$"""{"jobs":[{{many}}]}""")).AssertStatusAsync(HttpStatusCode.Accepted);
+        }
+
+        await page.EvaluateAsync("""
+            document.getElementById('filter-queue').value = 'browser-long-list';
+            document.getElementById('filter-limit').value = '100';
+            document.getElementById('filters').requestSubmit(); true
+            """);
+        await page.WaitForAsync("document.querySelectorAll('#jobs tbody tr').length === 100", "a page of 100 jobs");
+        var last = (await page.EvaluateAsync("document.querySelector('#jobs tbody tr:last-child').dataset.jobId")).GetString()!;
+        await page.ClickAsync("#jobs tbody tr:last-child");
+        await page.WaitForAsync($"document.getElementById('detail-id').textContent === '{last}'", $"the detail of {last}");
+        Assert.Equal($"#/jobs/{last}", (await page.EvaluateAsync("location.hash")).GetString());
+        var inView = await page.EvaluateAsync(
+            "(() => { const r = document.getElementById('detail').getBoundingClientRect(); const bar = document.querySelector('.bar').getBoundingClientRect().bottom;" +
+            " return r.top >= bar - 1 && r.top < innerHeight - 80 && r.height > 0; })()");
+        Assert.True(inView.GetBoolean(), "the detail is within the window, below the sticky bar");
+        Assert.DoesNotContain(page.Console, line => line.StartsWith("exception", StringComparison.Ordinal));
+    }
+
+    [ChromiumFact]
+    public async Task Short_ids_of_jobs_of_one_minute_differ_and_silos_have_one_name()
+    {
+        using var client = fixture.CreateClient();
+        await using var browser = await Chromium.StartAsync();
+        await using var page = await OpenDashboardAsync(browser, fixture.BaseAddress);
+        await page.WaitForAsync("document.querySelectorAll('#silos tbody tr').length >= 2", "the silos to be listed");
+
+        var jobs = string.Join(",", Enumerable.Repeat("""{"type":"echo","instruction":{"short":"ids"},"queue":"browser-short-ids"}""", 20));
+        var answer = await (await client.PostJsonAsync("api/jobs/batch", $$"""{"jobs":[{{jobs}}]}""")).AssertStatusAsync(HttpStatusCode.Accepted);
+        var ids = answer.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetString()!).ToList();
+        // Within about a minute, the UUIDs' leading digits (their time) are the same or nearly so.
+        output.WriteLine($"distinct first 8 hex digits: {ids.Select(id => id[..8]).Distinct().Count()} of {ids.Count}");
+
+        var rows = string.Join(" && ", ids.Select(id => $"{Row(id)}?.dataset.state === 'succeeded'"));
+        await page.WaitForAsync(rows, "the 20 jobs to show succeeded");
+        var shown = await page.EvaluateAsync($$"""
+            {{JsonSerializer.Serialize(ids)}}.map(id => {
+              const code = document.querySelector(`#jobs tr[data-job-id="${id}"] code.job-id`);
+              const silo = document.querySelector(`#jobs tr[data-job-id="${id}"] td.silo`);
+              return [code.textContent, code.title, silo.textContent];
+            })
+            """);
+        var texts = shown.EnumerateArray().Select(s => s[0].GetString()!).ToList();
+        output.WriteLine($"short ids: {string.Join(" ", texts)}");
+        Assert.Equal(ids.Count, texts.Distinct().Count());
+        Assert.All(shown.EnumerateArray().Zip(ids), pair => Assert.Contains(pair.Second, pair.First[1].GetString(), StringComparison.Ordinal));
+
+        // The jobs table names each silo as the Silos panel does.
+        var siloNames = (await page.EvaluateAsync("[...document.querySelectorAll('#silos tbody tr')].map(tr => tr.dataset.silo)"))
+            .EnumerateArray().Select(s => s.GetString()).ToHashSet();
+        Assert.All(shown.EnumerateArray(), s => Assert.Contains(s[2].GetString(), siloNames));
+    }
+
     [ChromiumFact]
     public async Task Dashboard_asks_for_the_key_and_refuses_a_wrong_one()
     {
