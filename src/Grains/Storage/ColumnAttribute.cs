@@ -18,12 +18,6 @@ internal sealed class ColumnAttribute(string name, NpgsqlDbType type) : Attribut
     public bool Fixed { get; init; }
 
     /// <summary>
-    /// Empty (null) in every new row, and set only by later writes (an attempt's end, say): the
-    /// insert leaves it out, which spares every submission an array of nulls.
-    /// </summary>
-    public bool SetAfterInsert { get; init; }
-
-    /// <summary>
     /// Can be large and is rarely needed: lists leave it out, and an update writes it only when it
     /// says so (the checkpoint).
     /// </summary>

@@ -29,13 +29,13 @@ internal sealed record JobRecord
     [Column("instruction", NpgsqlDbType.Jsonb, Fixed = true)]
     public required string Instruction { get; init; }
 
-    [Column("result", NpgsqlDbType.Jsonb, SetAfterInsert = true)]
+    [Column("result", NpgsqlDbType.Jsonb)]
     public string? Result { get; init; }
 
-    [Column("error", NpgsqlDbType.Jsonb, SetAfterInsert = true)]
+    [Column("error", NpgsqlDbType.Jsonb)]
     public JobError? Error { get; init; }
 
-    [Column("progress", NpgsqlDbType.Jsonb, SetAfterInsert = true)]
+    [Column("progress", NpgsqlDbType.Jsonb)]
     public JobProgress? Progress { get; init; }
 
     [Column("attempt", NpgsqlDbType.Integer)]
@@ -68,14 +68,14 @@ internal sealed record JobRecord
     [Column("started_at", NpgsqlDbType.TimestampTz)]
     public DateTimeOffset? StartedAt { get; init; }
 
-    [Column("finished_at", NpgsqlDbType.TimestampTz, SetAfterInsert = true)]
+    [Column("finished_at", NpgsqlDbType.TimestampTz)]
     public DateTimeOffset? FinishedAt { get; init; }
 
     [Column("run_at", NpgsqlDbType.TimestampTz)]
     public DateTimeOffset? RunAt { get; init; }
 
     /// <summary>JSON a handler saved to resume from; handed to every later attempt.</summary>
-    [Column("checkpoint", NpgsqlDbType.Jsonb, Large = true, SetAfterInsert = true)]
+    [Column("checkpoint", NpgsqlDbType.Jsonb, Large = true)]
     public string? Checkpoint { get; init; }
 
     /// <summary>The W3C <c>traceparent</c> of the submission, which the job's spans continue; set at insert only.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using JobGrains.Jobs;
 using Npgsql;
@@ -90,17 +89,14 @@ internal static class JobSql
         RETURNING {ReturnedColumns}
         """;
 
-    // What an insert writes: a new row's other columns are all null.
-    private static readonly RowMap<JobRecord>.RowColumn[] Inserted = [.. Rows.Columns.Where(c => !c.SetAfterInsert)];
-
     // Many rows in one statement: unnest turns the parallel arrays, one per column, back into
     // rows. A row stored already running (its attempt started where it was submitted) gets its
     // attempt row too.
     private static readonly string InsertManySql = $"""
         WITH inserted AS (
-            INSERT INTO jobs ({Names(Inserted)})
-            SELECT {Names(Inserted)}
-            FROM unnest({Parameters(Inserted, first: 1)}) AS u({Names(Inserted)})
+            INSERT INTO jobs ({Names(Rows.Columns)})
+            SELECT {Names(Rows.Columns)}
+            FROM unnest({Parameters(Rows.Columns, first: 1)}) AS u({Names(Rows.Columns)})
             ON CONFLICT DO NOTHING
             RETURNING id, state, attempt, silo, started_at
         ),
@@ -249,9 +245,8 @@ internal static class JobSql
 
     public static NpgsqlBatchCommand InsertMany(IReadOnlyList<JobRecord> jobs)
     {
-        Debug.Assert(jobs.All(j => Rows.Columns.All(c => !c.SetAfterInsert || c.IsNullIn(j))), "A new job has no result, error, progress, end or checkpoint.");
         var command = new NpgsqlBatchCommand(InsertManySql);
-        foreach (var column in Inserted)
+        foreach (var column in Rows.Columns)
         {
             command.Parameters.Add(column.ArrayOf(jobs));
         }

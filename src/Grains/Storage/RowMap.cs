@@ -94,7 +94,6 @@ internal sealed class RowMap<T> where T : class
             Type = column.Type;
             Fixed = column.Fixed;
             Large = column.Large;
-            SetAfterInsert = column.SetAfterInsert;
             Index = index;
             var row = Expression.Parameter(typeof(T), "row");
             var value = ToDb(Expression.Property(row, property));
@@ -113,8 +112,6 @@ internal sealed class RowMap<T> where T : class
         public bool Fixed { get; }
 
         public bool Large { get; }
-
-        public bool SetAfterInsert { get; }
 
         internal int Index { get; }
 
@@ -138,9 +135,6 @@ internal sealed class RowMap<T> where T : class
         }
 
         internal NpgsqlParameter ArrayOf(IReadOnlyList<T> rows) => _arrayOf(rows);
-
-        /// <summary>Whether the column is SQL null in <paramref name="row"/>.</summary>
-        internal bool IsNullIn(T row) => _getter.DynamicInvoke(row) is null;
 
         // A typed array of PostgreSQL's form of the values, so that Npgsql writes it as it is.
         private NpgsqlParameter ArrayOf<TDb>(IReadOnlyList<T> rows)
