@@ -227,7 +227,10 @@ public sealed class DashboardBrowserTests(GatewayFixture fixture, ITestOutputHel
             document.getElementById('filter-limit').value = '100';
             document.getElementById('filters').requestSubmit(); true
             """);
-        await page.WaitForAsync("document.querySelectorAll('#jobs tbody tr').length === 100", "a page of 100 jobs");
+        // Each live update of a row replaces it, so the click waits until the rows have stopped changing.
+        await page.WaitForAsync(
+            "document.querySelectorAll('#jobs tbody tr').length === 100 && [...document.querySelectorAll('#jobs tbody tr')].every(tr => tr.dataset.state === 'succeeded')",
+            "a page of 100 succeeded jobs");
         var last = (await page.EvaluateAsync("document.querySelector('#jobs tbody tr:last-child').dataset.jobId")).GetString()!;
         await page.ClickAsync("#jobs tbody tr:last-child");
         await page.WaitForAsync($"document.getElementById('detail-id').textContent === '{last}'", $"the detail of {last}");
