@@ -35,12 +35,7 @@ public sealed class BatchHubTests(GatewayFixture fixture, ITestOutputHelper outp
         Assert.Equal(width + 1, submitted.GetProperty("counts").GetProperty("awaiting").GetInt32());
 
         var updates = Channel.CreateUnbounded<JsonElement>();
-        await using var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(fixture.BaseAddress, "hubs/jobs"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(GatewayFixture.ReadOnlyKey))
-            .Build();
-        connection.On<JsonElement>("batchUpdated", view => updates.Writer.TryWrite(view));
-        await connection.StartAsync();
-        await connection.InvokeAsync("SubscribeBatch", batchId);
+        await using var connection = await SubscribeBatchAsync(batchId, updates.Writer);
 
         var received = new List<JsonElement>();
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90)))
@@ -97,12 +92,7 @@ public sealed class BatchHubTests(GatewayFixture fixture, ITestOutputHelper outp
         var batchId = submitted.GetProperty("id").GetString()!;
 
         var updates = Channel.CreateUnbounded<JsonElement>();
-        await using var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(fixture.BaseAddress, "hubs/jobs"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(GatewayFixture.ReadOnlyKey))
-            .Build();
-        connection.On<JsonElement>("batchUpdated", view => updates.Writer.TryWrite(view));
-        await connection.StartAsync();
-        await connection.InvokeAsync("SubscribeBatch", batchId);
+        await using var connection = await SubscribeBatchAsync(batchId, updates.Writer);
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var states = new List<string>();
@@ -120,5 +110,17 @@ public sealed class BatchHubTests(GatewayFixture fixture, ITestOutputHelper outp
 
         output.WriteLine($"batchUpdated states: {string.Join(", ", states)}");
         Assert.Equal("succeeded", states[^1]);
+    }
+
+    /// <summary>A read-only hub connection subscribed to <paramref name="batchId"/>, its <c>batchUpdated</c> views written to <paramref name="updates"/>.</summary>
+    private async Task<HubConnection> SubscribeBatchAsync(string batchId, ChannelWriter<JsonElement> updates)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(fixture.BaseAddress, "hubs/jobs"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(GatewayFixture.ReadOnlyKey))
+            .Build();
+        connection.On<JsonElement>("batchUpdated", view => updates.TryWrite(view));
+        await connection.StartAsync();
+        await connection.InvokeAsync("SubscribeBatch", batchId);
+        return connection;
     }
 }
