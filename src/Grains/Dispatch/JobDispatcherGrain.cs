@@ -490,6 +490,7 @@ internal sealed partial class JobDispatcherGrain(
             }
 
             _deadSilos = dead;
+            DropPullsOf(dead);
             _gate.Concurrency.RetainOnly(alive.ToHashSet(StringComparer.Ordinal));
             var lost = await store.LoadRunningElsewhereAsync(alive);
             if (lost.Count == 0)
@@ -524,6 +525,19 @@ internal sealed partial class JobDispatcherGrain(
         catch (Exception e)
         {
             LogLostAttemptCheckFailed(logger, e);
+        }
+    }
+
+    /// <summary>
+    /// Answers, empty, the pulls that silos now dead left waiting here: jobs dealt to one would go
+    /// nowhere, and wait out their hand-out memory before anyone else could run them.
+    /// </summary>
+    private void DropPullsOf(HashSet<string> dead)
+    {
+        foreach (var pull in _waiting.Where(p => dead.Contains(p.Request.Silo)).ToList())
+        {
+            _waiting.Remove(pull);
+            pull.Completion.TrySetResult(pull.Assigned);
         }
     }
 

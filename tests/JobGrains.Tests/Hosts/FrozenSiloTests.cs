@@ -36,7 +36,9 @@ public sealed class FrozenSiloTests(ITestOutputHelper output)
             () => cluster.ScalarAsync<long>(
                 "select count(distinct a.job_id) from job_attempts a join jobs j on j.id = a.job_id where a.job_id = any($1) and a.silo not like $2 and a.attempt > (select min(b.attempt) from job_attempts b where b.job_id = a.job_id and b.silo like $2)",
                 frozenJobs, victimAddress),
-            rerun => rerun == frozenJobs.Length, $"the {frozenJobs.Length} attempts of the frozen {victim} to start elsewhere", Freeze - TimeSpan.FromSeconds(5));
+            rerun => rerun == frozenJobs.Length, $"the {frozenJobs.Length} attempts of the frozen {victim} to start elsewhere", Freeze - TimeSpan.FromSeconds(5),
+            async () => $"membership: {await cluster.ScalarAsync<string>("select string_agg(port || ' status ' || status, ', ' order by port) from orleansmembershiptable")}; "
+                + $"the frozen jobs: {await cluster.ScalarAsync<string>("select string_agg(j.state || ' attempt ' || j.attempt || ' on ' || coalesce(j.silo, '-') || ' (' || (select string_agg(a.attempt || ' ' || a.silo || ' ' || coalesce(a.outcome, 'running'), '; ' order by a.attempt) from job_attempts a where a.job_id = j.id) || ')', ' | ') from jobs j where j.id = any($1)", frozenJobs)}");
         var lastRerun = await cluster.ScalarAsync<DateTime>(
             "select max(first_rerun) from (select min(started_at) first_rerun from job_attempts where job_id = any($1) and silo not like $2 group by job_id) r",
             frozenJobs, victimAddress);
