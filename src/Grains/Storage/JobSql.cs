@@ -73,11 +73,25 @@ internal static class JobSql
         FROM unnest($2::text[]) AS s(state)
         """;
 
-    // Jobs waiting per queue: ready, and delayed (their time, or a retry's backoff, still ahead).
+    // Jobs waiting per queue, ready and delayed (their time, or a retry's backoff, still ahead),
+    // each count stopping at $1 rows: a skip through the queue-led indexes finds the queues, one
+    // probe per queue, and each count reads at most $1 entries of jobs_queue_state_created.
     public const string SelectQueueDepths = """
-        SELECT queue, count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'scheduled')
-        FROM jobs WHERE state IN ('queued', 'scheduled') GROUP BY queue
+        WITH RECURSIVE queues AS (
+            (SELECT queue FROM jobs ORDER BY queue LIMIT 1)
+            UNION ALL
+            SELECT (SELECT j.queue FROM jobs AS j WHERE j.queue > q.queue ORDER BY j.queue LIMIT 1)
+            FROM queues AS q WHERE q.queue IS NOT NULL
+        )
+        SELECT q.queue, w.state,
+               (SELECT count(*) FROM (SELECT 1 FROM jobs AS j WHERE j.queue = q.queue AND j.state = w.state LIMIT $1) AS capped)
+        FROM queues AS q CROSS JOIN (VALUES ('queued'), ('scheduled')) AS w(state)
+        WHERE q.queue IS NOT NULL
         """;
+
+    // The planner's estimate of one queue's jobs in one state, from the statistics on (queue,
+    // state) that migration 0014 keeps: what a depth past the counted cap stands on.
+    public const string EstimateQueueState = "EXPLAIN (FORMAT JSON) SELECT 1 FROM jobs WHERE queue = $1 AND state = $2";
 
     // The transition Promoted, set-wise: delayed jobs whose time has come become ready, the
     // earliest first, a batch at a time. Rows locked by another writer (a cancel) are left for
