@@ -77,7 +77,18 @@ public sealed class SiloProcess : IAsyncDisposable
         silo._process.Start();
         silo._process.BeginOutputReadLine();
         silo._process.BeginErrorReadLine();
-        await silo._started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        try
+        {
+            // Joining waits for membership, which a loaded machine with silos coming and going slows.
+            await silo._started.Task.WaitAsync(TimeSpan.FromSeconds(120));
+        }
+        catch (TimeoutException)
+        {
+            silo._process.Kill();
+            var log = silo.Log;
+            throw new TimeoutException($"{name} did not report itself started within 120 s; the end of its log:\n{log[^Math.Min(log.Length, 6000)..]}");
+        }
+
         return silo;
     }
 
