@@ -25,7 +25,8 @@ internal sealed partial class BulkRunner(
     ILogger<BulkRunner> logger)
 {
     // A job that starts between the chunk's read and its lock is cancelled through its grain, and
-    // the chunk tried again; a job cannot keep doing that, as a cancel ends it.
+    // the chunk tried again. Each such cancel frees a slot that another job of the chunk may start
+    // in, so after these rounds the chunk commits anyway and cancels its last starters after.
     private const int MaxRunningRounds = 5;
 
     private readonly BulkOptions _options = options.Value;
@@ -104,6 +105,13 @@ internal sealed partial class BulkRunner(
                 }
 
                 changes.Settled(commit.Settled);
+                if (startedMeanwhile.Count > 0)
+                {
+                    // Each cancel of a running job freed a slot that another of the chunk started in,
+                    // until the rounds ran out: the rest of the chunk is cancelled now, so these last
+                    // ones are cancelled without starting more (not counted in done: they ended after it).
+                    await CancelRunningAsync(startedMeanwhile);
+                }
 
                 LogChunk(logger, operation.Id, commit.Operation.Done, commit.Operation.Matched);
                 return commit.Operation;

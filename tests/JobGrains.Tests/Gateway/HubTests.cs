@@ -124,16 +124,22 @@ public sealed class HubTests(GatewayFixture fixture, ITestOutputHelper output)
         var (connection, updates) = await ConnectAsync();
         await using var owned = connection;
 
+        // Held in a paused queue until every subscription is in: on a loaded machine a job could
+        // otherwise end before its subscription, whose snapshot would then be its only view.
+        const string queue = "hub-order";
+        await fixture.Cluster.Jobs.PauseQueueAsync(queue);
         var ids = new List<string>();
         for (var i = 0; i < 8; i++)
         {
-            ids.Add(await SubmitAsync("""{"type":"sleep","instruction":{"ms":800},"queue":"hub-order"}"""));
+            ids.Add(await SubmitAsync($$"""{"type":"sleep","instruction":{"ms":800},"queue":"{{queue}}"}"""));
         }
 
         foreach (var id in ids)
         {
             await connection.InvokeAsync("SubscribeJob", id);
         }
+
+        await fixture.Cluster.Jobs.ResumeQueueAsync(queue);
 
         var received = await ReadUntilTerminalAsync(updates.Reader, ids.ToHashSet());
 
