@@ -31,8 +31,8 @@ public sealed class PostgresFailoverTests(ITestOutputHelper output)
         await using (load)
         {
             await Task.Delay(LoadBefore);
-            killedAt = load.Elapsed;
             await postgres.KillPrimaryAsync();
+            killedAt = load.Elapsed;
             await Task.Delay(PromoteAfter);
             await postgres.PromoteStandbyAsync();
             promotedAt = load.Elapsed;
@@ -46,10 +46,12 @@ public sealed class PostgresFailoverTests(ITestOutputHelper output)
         var recovered = firstRefusal is null ? null : answers.FirstOrDefault(a => a.Status == 202 && a.At > firstRefusal.At);
         output.WriteLine($"acknowledged {ids.Length} ({answers.Count(a => a.Status == 202 && a.At > killedAt)} after the kill); "
             + $"refused {refusals.Count}: {string.Join(", ", refusals.GroupBy(a => a.Status).OrderBy(g => g.Key).Select(g => $"{(g.Key == 0 ? "no answer" : g.Key)} x{g.Count()}"))}");
-        output.WriteLine($"primary killed at {killedAt.TotalSeconds:0.0} s, standby promoted at {promotedAt.TotalSeconds:0.0} s; "
+        output.WriteLine($"primary dead at {killedAt.TotalSeconds:0.0} s, standby promoted at {promotedAt.TotalSeconds:0.0} s; "
             + (firstRefusal is null ? "no refusal"
                 : $"first refusal at {firstRefusal.At.TotalSeconds:0.0} s, first acknowledgement after it at {recovered?.At.TotalSeconds:0.0} s "
                   + $"(switch {(recovered?.At - firstRefusal.At)?.TotalSeconds:0.0} s), last refusal at {refusals[^1].At.TotalSeconds:0.0} s"));
+        output.WriteLine($"of the 503s, outcome unknown (the commit may have been stored): {refusals.Count(a => a.Problem?.Contains("commit-outcome-unknown", StringComparison.Ordinal) == true)}; "
+            + $"acknowledged between the primary's death and the promotion (answers to commits made before it): {answers.Count(a => a.Status == 202 && a.At > killedAt && a.At < promotedAt)}");
         foreach (var odd in refusals.Where(a => a.Status != 503).Take(5))
         {
             output.WriteLine($"  {odd.Status} at {odd.At.TotalSeconds:0.0} s: {odd.Problem}");

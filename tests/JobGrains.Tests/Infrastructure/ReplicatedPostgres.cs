@@ -40,12 +40,11 @@ public sealed class ReplicatedPostgres : IAsyncDisposable
     private string SocketDirectory => Path.Combine(_directory, "run");
 
     /// <summary>
-    /// The product's connection string: both servers, at <paramref name="address"/>, and only the one
-    /// that takes writes. Host Recheck Seconds: how long Npgsql trusts what it learned of a host
-    /// (down, or a standby), so how soon after a promotion it finds the new primary.
+    /// The product's connection string, as docs/deploy.md has it: both servers, at
+    /// <paramref name="address"/>, and only the one that takes writes.
     /// </summary>
     public string ConnectionString(string address) =>
-        $"Host={address}:{PrimaryPort},{address}:{StandbyPort};Target Session Attributes=primary;Host Recheck Seconds=2;"
+        $"Host={address}:{PrimaryPort},{address}:{StandbyPort};Target Session Attributes=primary;"
         + $"Username=jobgrains;Password={_password};Database=jobgrains";
 
     /// <summary>Creates the primary, lets <paramref name="network"/> in, and a standby from its base backup; returns once the standby is synchronous.</summary>
@@ -74,8 +73,6 @@ public sealed class ReplicatedPostgres : IAsyncDisposable
             $"""
             wal_level = replica
             max_wal_senders = 4
-            # A commit returns once the standby has it: what was acknowledged survives the primary.
-            synchronous_standby_names = '{StandbyName}'
             synchronous_commit = on
 
             """);
@@ -88,6 +85,7 @@ public sealed class ReplicatedPostgres : IAsyncDisposable
         await AppendAsync(Path.Combine(StandbyData, "postgresql.conf"), Settings(StandbyPort) +
             """
             # Once promoted it runs alone: waiting for a standby of its own would block every commit.
+            # (The primary's synchronous_standby_names is set with ALTER SYSTEM after this base backup.)
             synchronous_standby_names = ''
 
             """);
@@ -96,6 +94,9 @@ public sealed class ReplicatedPostgres : IAsyncDisposable
             $"primary_conninfo = 'host={SocketDirectory} port={PrimaryPort} user=postgres application_name={StandbyName}'\n");
         await AsPostgresAsync(Bin("pg_ctl"), "-D", StandbyData, "-l", Path.Combine(_directory, "standby.log"), "-w", "-t", "60", "start");
 
+        // Only now: with no standby streaming, every commit (the role's, the database's) would wait for one.
+        // From here a commit returns once the standby has it: what was acknowledged survives the primary.
+        await PsqlAsync(PrimaryPort, $"alter system set synchronous_standby_names = '{StandbyName}'; select pg_reload_conf();");
         await Eventually.MatchesAsync(
             () => PsqlAsync(PrimaryPort, $"select coalesce(string_agg(sync_state, ','), '') from pg_stat_replication where application_name = '{StandbyName}'"),
             state => state.Trim() == "sync", "the standby to replicate synchronously", TimeSpan.FromSeconds(30));
