@@ -72,6 +72,13 @@ public sealed class PostgresFailoverTests(ITestOutputHelper output)
         output.WriteLine($"re-runs (attempts after a job's first): {reruns}; "
             + $"attempts by outcome: {await cluster.ScalarAsync<string>("select string_agg(coalesce(outcome, 'running') || ':' || n, ', ') from (select outcome, count(*) n from job_attempts where job_id = any($1) group by 1) s", ids)}");
 
+        // What the switch cost in the hosts' logs (single-line console: "fail: Category[id] message").
+        foreach (var host in hosts)
+        {
+            var errors = cluster.LogOf(host).Split('\n').Where(l => l.StartsWith("fail:", StringComparison.Ordinal) || l.StartsWith("crit:", StringComparison.Ordinal)).ToList();
+            output.WriteLine($"{host}: {errors.Count} error lines{string.Concat(errors.GroupBy(l => l.Split(' ', 3)[1]).Select(g => $"; {g.Count()} x {g.Key}"))}");
+        }
+
         // Without a restart: the same processes as before the failover.
         Assert.Equal(pids, hosts.ToDictionary(h => h, h => cluster.PidOf(h)));
     }
