@@ -28,6 +28,8 @@ Environment (defaults):
   JOBGRAINS_HOSTS_DATA=.data/hosts      JOBGRAINS_HOSTS_SILOS=3 (1..9)
   JOBGRAINS_HOSTS_SUBNET=10.77.0        JOBGRAINS_HOSTS_PREFIX=jgh (namespace names)
   JOBGRAINS_SLOTS, JOBGRAINS_API_KEY, JOBGRAINS_SKIP_BUILD=1, JOBGRAINS_READY_TIMEOUT=120
+  JOBGRAINS_HOSTS_CONNECTION   a connection string for the silos and the gateway to use
+                               instead of PostgreSQL on the pg host (which then runs none)
 EOF
 }
 

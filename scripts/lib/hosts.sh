@@ -83,11 +83,19 @@ hosts_all() {
 
 host_valid() { host_address "$1" >/dev/null && [[ $1 != silo-* || ${1#silo-} -le $HOSTS_SILOS ]]; }
 
-# The connection string every host uses; the password comes from the pgpass file.
+# The connection string every host uses; the password comes from the pgpass file. With
+# JOBGRAINS_HOSTS_CONNECTION set, that one: a PostgreSQL of the caller's (a primary and its
+# standby, say), which the pg host then does not run.
 hosts_connection_string() {
+  if hosts_external_pg; then
+    printf '%s' "$JOBGRAINS_HOSTS_CONNECTION"
+    return 0
+  fi
   printf 'Host=%s;Port=%s;Username=jobgrains;Database=jobgrains;Passfile=%s' \
     "$(host_address pg)" "$HOSTS_PG_PORT" "$JOBGRAINS_DATA/pgpass"
 }
+
+hosts_external_pg() { [[ -n ${JOBGRAINS_HOSTS_CONNECTION:-} ]]; }
 
 hosts_url() { printf 'http://%s:%s\n' "$(host_address gateway)" "$HOSTS_HTTP_PORT"; }
 
@@ -170,6 +178,12 @@ net_pair() { # HOST PEER add|del
 # is for that address; DATA/connection-string names it as the Passfile.
 # shellcheck disable=SC2034 # the JG_PG_* locals are read by pg_start and what it calls
 hosts_pg_start() {
+  if hosts_external_pg; then
+    jg_data_dirs "$JOBGRAINS_DATA"
+    hosts_connection_string | jg_write_private "$JOBGRAINS_DATA/connection-string"
+    log "PostgreSQL: the caller's (JOBGRAINS_HOSTS_CONNECTION); the pg host runs none"
+    return 0
+  fi
   local JG_PG_ADDRESS JG_PG_NETNS JG_PG_NETWORK="$HOSTS_SUBNET.0/24"
   JG_PG_ADDRESS=$(host_address pg)
   JG_PG_NETNS=$(host_netns pg)

@@ -21,7 +21,7 @@ public sealed class HostsCluster : IAsyncDisposable
     private readonly Dictionary<string, string?> _environment;
     private NpgsqlDataSource? _database;
 
-    private HostsCluster(string dataDirectory, int silos, int? slots)
+    private HostsCluster(string dataDirectory, int silos, int? slots, string? connectionString)
     {
         DataDirectory = dataDirectory;
         SiloCount = silos;
@@ -39,6 +39,11 @@ public sealed class HostsCluster : IAsyncDisposable
         {
             _environment["JOBGRAINS_SLOTS"] = perSilo.ToString(CultureInfo.InvariantCulture);
         }
+
+        if (connectionString is not null)
+        {
+            _environment["JOBGRAINS_HOSTS_CONNECTION"] = connectionString;
+        }
     }
 
     public string DataDirectory { get; }
@@ -52,8 +57,13 @@ public sealed class HostsCluster : IAsyncDisposable
     /// <summary>The connection string every host uses (from the operator's machine it reaches the same server).</summary>
     public string ConnectionString => File.ReadAllText(Path.Combine(DataDirectory, "connection-string")).Trim();
 
+    /// <summary>The hosts' network: what a server of the test's own (see <see cref="StartAsync"/>) lets in.</summary>
+    public static string Network => $"{Subnet}.0/24";
+
+    /// <summary>A host's address; <c>operator</c> is this machine's, where the hosts reach a server the test runs itself.</summary>
     public static string AddressOf(string host) => host switch
     {
+        "operator" => $"{Subnet}.1",
         "pg" => $"{Subnet}.2",
         "gateway" => $"{Subnet}.3",
         _ when host.StartsWith("silo-", StringComparison.Ordinal) => $"{Subnet}.1{host["silo-".Length..]}",
@@ -63,11 +73,15 @@ public sealed class HostsCluster : IAsyncDisposable
     /// <summary>Creates the hosts and starts everything; returns once the gateway is ready.</summary>
     /// <param name="silos">How many silo hosts.</param>
     /// <param name="slots">Concurrent attempts per silo (<c>JOBGRAINS_SLOTS</c>); the silos' default when null.</param>
-    public static async Task<HostsCluster> StartAsync(int silos, int? slots = null)
+    /// <param name="connectionString">
+    /// A PostgreSQL of the test's own for every host (and the test) to use, reachable from the hosts'
+    /// network; the pg host then runs none. Null: PostgreSQL on the pg host, as <c>hosts.sh</c> sets it up.
+    /// </param>
+    public static async Task<HostsCluster> StartAsync(int silos, int? slots = null, string? connectionString = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "jobgrains-hosts-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(directory);
-        var cluster = new HostsCluster(directory, silos, slots);
+        var cluster = new HostsCluster(directory, silos, slots, connectionString);
         try
         {
             await cluster.RunAsync(TimeSpan.FromMinutes(3), "up");
