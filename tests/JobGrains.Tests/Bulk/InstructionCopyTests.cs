@@ -42,7 +42,7 @@ public sealed class InstructionCopyTests(ClusterFixture fixture)
         Assert.Equal([stored.Job.Id], await SearchAsync(queue, Of("store")));
         Assert.Equal(2, (await SearchAsync(queue, Of("batch"))).Count);
         Assert.Equal(3, (await SearchAsync(queue, Of("hand"))).Count);
-        Assert.Equal([onComplete], await SearchAsync(queue, $$"""{"copy": "{{run}}", "batch": {"id": "{{batch.Batch!.Id}}", "state": "succeeded"}}"""));
+        Assert.Equal([onComplete], await SearchAsync(queue, $$$"""{"copy": "{{{run}}}", "batch": {"id": "{{{batch.Batch!.Id}}}", "state": "succeeded"}}"""));
         await AssertCopyMatchesJobsAsync();
 
         // Retention removes the hand-inserted jobs once they ended before its cut-off; a plain delete removes another.
