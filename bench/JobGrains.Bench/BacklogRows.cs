@@ -49,6 +49,6 @@ internal static class BacklogRows
         return watch.Elapsed.TotalSeconds;
     }
 
-    /// <summary>The condition that selects the rows of <paramref name="set"/> (served by the GIN index on instruction).</summary>
-    public static string Of(string set) => $$"""instruction @> '{"bench":"backlog","set":"{{set}}"}'""";
+    /// <summary>The condition that selects the rows of <paramref name="set"/> (served by the GIN index of the instructions' copy, job_instructions).</summary>
+    public static string Of(string set) => $$"""id IN (SELECT job_id FROM job_instructions WHERE instruction @> '{"bench":"backlog","set":"{{set}}"}')""";
 }

@@ -8,8 +8,8 @@ namespace JobGrains.Storage;
 /// <summary>
 /// The WHERE conditions of a filter over <c>jobs</c>. Each criterion that is present adds a
 /// parameter, never text, so that plans are reused and the matching index serves it: the
-/// (filter, created_at, id) indexes, and the GIN index <c>jobs_instruction_path</c> for
-/// instruction containment (<c>@&gt;</c>).
+/// (filter, created_at, id) indexes, and for instruction containment (<c>@&gt;</c>) the GIN index
+/// <c>job_instructions_path</c> of the side table <c>job_instructions</c> (migration 0015).
 /// </summary>
 internal sealed class JobConditions(NpgsqlParameterCollection parameters)
 {
@@ -61,11 +61,16 @@ internal sealed class JobConditions(NpgsqlParameterCollection parameters)
     }
 
     /// <summary>Jobs whose instruction contains <paramref name="instruction"/>, a JSON object (<see cref="InstructionFilter"/>).</summary>
+    /// <remarks>
+    /// Asked of <c>job_instructions</c>, the insert-only copy whose GIN index the starts and ends of
+    /// jobs never touch. As a semi-join the planner may still walk <c>jobs</c> newest first and
+    /// probe the copy by key when nearly every job matches.
+    /// </remarks>
     public void Instruction(string? instruction)
     {
         if (instruction is not null)
         {
-            Add("instruction @> {p}", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = instruction });
+            Add("id IN (SELECT job_id FROM job_instructions WHERE instruction @> {p})", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = instruction });
         }
     }
 
