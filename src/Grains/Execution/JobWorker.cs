@@ -40,6 +40,7 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
     private readonly AttemptRunner _runner;
     private readonly PullLoop _pullLoop;
     private readonly OrphanCheck _orphanCheck;
+    private readonly ReleaseStarts _releaseStarts;
     private Task _pulling = Task.CompletedTask;
     private Task _checkingOrphans = Task.CompletedTask;
 
@@ -55,6 +56,7 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
         IOptions<DispatcherOptions> schedulerOptions,
         QueueSettingsCache queues,
         SpotState spot,
+        ReleaseStarts releaseStarts,
         TimeProvider time,
         ILogger<JobWorker> logger)
     {
@@ -79,6 +81,7 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
         _execution = new HandlerExecution(handlers, scopes, attempts, time, logger, _drain.Disrupting, _abandoned);
         _runner = new AttemptRunner(_ledger, _releases, attempts, _execution, SiloName, () => !_drain.Draining, time, logger);
         _pullLoop = new PullLoop(_ledger, _releases, scheduler, _options, _identity, _runner.LaunchPulled, time, logger, () => spot.AtRisk);
+        _releaseStarts = releaseStarts;
         _orphanCheck = new OrphanCheck(ct => store.LoadRunningOnAsync(SiloName, ct), _ledger.Knows, attempts.HandBackAsync,
             _options.OrphanCheckPeriod, time, logger);
     }
@@ -122,6 +125,7 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
         // Activate this silo's worker handle here first, so that it lives on this silo.
         await _grains.GetGrain<IWorkerGrain>(SiloName).GetStatusAsync();
         _pulling = Task.Run(() => _pullLoop.RunAsync(_drain.Stopping), CancellationToken.None);
+        _releaseStarts.Register(TryStartReleased);
         _checkingOrphans = Task.Run(() => _orphanCheck.RunAsync(_drain.Stopping), CancellationToken.None);
         LogStarted(_logger, SiloName, _options.Slots, _options.Spot);
     }
@@ -137,11 +141,7 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
     public IntakeStart? TryStartOnIntake(JobRecord job)
     {
         ArgumentNullException.ThrowIfNull(job);
-
-        // A silo at risk of preemption starts nothing on intake: its work goes through the dispatcher.
-        if (!_options.StartOnIntake || job.ConcurrencyKey is not null || !_queues.Fresh || _queues.Current.Controlled.Contains(job.Queue)
-            || (_options.Spot && _stableTypes.Contains(job.Type)) || _spot.AtRisk
-            || !_abilities.Local.CanRun(job.Type, job.Requires) || !_ledger.TryTakeForIntake(job.Id, Draining))
+        if (!TryTakeSlotForIntake(job))
         {
             return null;
         }
@@ -150,6 +150,29 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
         _runner.Launch(job.Id, job.Queue, () => intake.Started);
         return intake;
     }
+
+    /// <summary>
+    /// Starts here, at once, a job that a commit on this silo just released (queued), under the same
+    /// rules as a start on intake; false when it should go through the dispatcher. Its start is
+    /// stored like a pulled job's, refused if the job changed meanwhile.
+    /// </summary>
+    private bool TryStartReleased(JobRecord job)
+    {
+        if (job.State != JobState.Queued || !TryTakeSlotForIntake(job))
+        {
+            return false;
+        }
+
+        _runner.LaunchPulled(job.Id, job.Queue);
+        return true;
+    }
+
+    /// <summary>Takes a slot for <paramref name="job"/> to start here without the dispatcher, when the rules allow.</summary>
+    private bool TryTakeSlotForIntake(JobRecord job) =>
+        // A silo at risk of preemption starts nothing on intake: its work goes through the dispatcher.
+        _options.StartOnIntake && job.ConcurrencyKey is null && _queues.Fresh && !_queues.Current.Controlled.Contains(job.Queue)
+        && !(_options.Spot && _stableTypes.Contains(job.Type)) && !_spot.AtRisk
+        && _abilities.Local.CanRun(job.Type, job.Requires) && _ledger.TryTakeForIntake(job.Id, Draining);
 
     private async Task DrainAsync(CancellationToken cancellationToken)
     {

@@ -68,6 +68,7 @@ public static class JobGrainsSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReadyJobForwarder>());
         services.AddSingleton<JobEventPublisher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobEventPublisher>());
+        services.AddSingleton<ReleaseStarts>();
         services.AddSingleton<JobWorker>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobWorker>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RetentionStarter>();

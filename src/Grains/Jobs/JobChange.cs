@@ -19,4 +19,7 @@ internal sealed record JobChange(JobTransition Transition, JobRecord Row, DateTi
 
     /// <summary>For <see cref="JobTransition.StartedOnIntake"/>: the row as submitted (queued), shown before the start.</summary>
     public JobRecord? Submitted { get; init; }
+
+    /// <summary>For <see cref="JobTransition.Released"/>: the job starts on this silo at once, so the dispatcher is not told of it.</summary>
+    public bool StartsHere { get; init; }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using JobGrains.Abilities;
 using JobGrains.Events;
+using JobGrains.Execution;
 using JobGrains.Dispatch;
 using JobGrains.Queues;
 using JobGrains.Storage;
@@ -22,6 +23,7 @@ internal sealed partial class JobChanges(
     KeyReleaseForwarder keyReleases,
     AbilityRegistry abilities,
     QueueSettingsCache queues,
+    ReleaseStarts releaseStarts,
     ILogger<JobChanges> logger)
 {
     /// <summary>
@@ -34,7 +36,7 @@ internal sealed partial class JobChanges(
         foreach (var row in rows)
         {
             var transition = row.State == JobState.Cancelled ? JobTransition.DependencyFailed : JobTransition.Released;
-            Committed(new JobChange(transition, row, row.UpdatedAt));
+            Committed(new JobChange(transition, row, row.UpdatedAt) { StartsHere = transition == JobTransition.Released && releaseStarts.TryStart(row) });
         }
     }
 
@@ -87,7 +89,7 @@ internal sealed partial class JobChanges(
         }
 
         LogCommitted(logger, row.Id, change.Transition, row.State, row.Attempt, row.Silo);
-        if (change.Transition != JobTransition.Promoted)
+        if (change.Transition != JobTransition.Promoted && !change.StartsHere)
         {
             // The dispatcher promotes jobs itself and takes them into its window as it does.
             dispatcher.AnnounceIfPending(row);
