@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using JobGrains.Abilities;
+using JobGrains.Dispatch;
 using JobGrains.Events;
 using JobGrains.Execution;
-using JobGrains.Dispatch;
 using JobGrains.Queues;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
@@ -28,7 +28,8 @@ internal sealed partial class JobChanges(
 {
     /// <summary>
     /// Does what follows the rows the store's settle statement changed: <see cref="JobTransition.Released"/>
-    /// (announced to the dispatcher like any job that waits to run) or <see cref="JobTransition.DependencyFailed"/>.
+    /// (started on this silo at once when it may start on intake, <see cref="ReleaseStarts"/>; else announced
+    /// to the dispatcher like any job that waits to run) or <see cref="JobTransition.DependencyFailed"/>.
     /// </summary>
     public void Settled(IReadOnlyList<JobRecord> rows)
     {
