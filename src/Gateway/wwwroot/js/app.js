@@ -124,9 +124,13 @@ function applyToList(job) {
   const body = $("jobs").tBodies[0];
   if (row) {
     if (!isNewer(job, row.job)) return;
-    const tr = renderRow(job);
-    row.tr.replaceWith(tr);
-    state.rows.set(job.id, { job, tr });
+    // The row itself stays, only its cells change: a click pressed on it before an update and
+    // released after still lands on it (replaced whole, a busy job's row lost clicks).
+    const fresh = renderRow(job);
+    row.tr.replaceChildren(...fresh.childNodes);
+    row.tr.dataset.state = job.state;
+    row.tr.classList.toggle("selected", fresh.classList.contains("selected"));
+    state.rows.set(job.id, { job, tr: row.tr });
     return;
   }
 

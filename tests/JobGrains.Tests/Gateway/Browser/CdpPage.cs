@@ -106,7 +106,7 @@ public sealed class CdpPage : IAsyncDisposable
     public async Task ClickAsync(string selector)
     {
         var box = await EvaluateAsync($$"""
-            (() => { const e = document.querySelector({{JsonSerializer.Serialize(selector)}}); e.scrollIntoView({ block: "center" });
+            (() => { const e = document.querySelector({{JsonSerializer.Serialize(selector)}}); e.scrollIntoView({ block: "center", behavior: "instant" });
               const r = e.getBoundingClientRect(); return { x: r.x + r.width / 2, y: r.y + r.height / 2 }; })()
             """);
         var x = box.GetProperty("x").GetDouble();
