@@ -201,6 +201,21 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
         return await ReadSingleAsync(command);
     });
 
+    /// <summary>Counts <paramref name="count"/> more jobs done, over the version read; null when another activation changed it first.</summary>
+    public Task<BulkOperationRecord?> AddDoneAsync(BulkOperationRecord operation, long count, DateTimeOffset now) => RunAsync("count a bulk operation's jobs", async () =>
+    {
+        await using var command = dataSource.CreateCommand($"""
+            UPDATE bulk_operations SET done = done + $3, updated_at = $4, version = version + 1
+            WHERE id = $1 AND version = $2
+            RETURNING {Columns}
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = operation.Id });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = operation.Version });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = count });
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
+        return await ReadSingleAsync(command);
+    });
+
     /// <summary>The conditions of the jobs <paramref name="action"/> takes under <paramref name="filter"/>.</summary>
     private static JobConditions Taken(NpgsqlParameterCollection parameters, BulkAction action, JobFilter filter)
     {

@@ -105,16 +105,25 @@ internal sealed partial class BulkRunner(
                 }
 
                 changes.Settled(commit.Settled);
+                BulkOperationRecord? advanced = commit.Operation;
                 if (startedMeanwhile.Count > 0)
                 {
                     // Each cancel of a running job freed a slot that another of the chunk started in,
                     // until the rounds ran out: the rest of the chunk is cancelled now, so these last
-                    // ones are cancelled without starting more (not counted in done: they ended after it).
-                    await CancelRunningAsync(startedMeanwhile);
+                    // ones are cancelled without starting more, and counted after the chunk.
+                    var cancelledAfter = await CancelRunningAsync(startedMeanwhile);
+                    if (cancelledAfter > 0)
+                    {
+                        advanced = await store.AddDoneAsync(advanced, cancelledAfter, time.GetUtcNow());
+                        if (advanced is null)
+                        {
+                            return null; // another activation moved the operation on
+                        }
+                    }
                 }
 
-                LogChunk(logger, operation.Id, commit.Operation.Done, commit.Operation.Matched);
-                return commit.Operation;
+                LogChunk(logger, operation.Id, advanced.Done, advanced.Matched);
+                return advanced;
             }
 
             if (startedMeanwhile.Count == 0)
