@@ -185,6 +185,9 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return counts;
     });
 
+    /// <summary>The most jobs of one queue in one state that <see cref="LoadQueueDepthsAsync"/> counts.</summary>
+    public const int CountedDepthCap = 10_000;
+
     /// <summary>
     /// Jobs waiting per queue, ready and delayed. Each is counted up to <see cref="CountedDepthCap"/>;
     /// past it the planner's estimate stands in, so that a queue of millions costs a plan, not a
@@ -212,9 +215,6 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
 
         return depths;
     }
-
-    /// <summary>The most jobs of one queue in one state that <see cref="LoadQueueDepthsAsync"/> counts.</summary>
-    public const int CountedDepthCap = 10_000;
 
     private async Task<long> EstimateAsync(string queue, string state, CancellationToken cancellationToken)
     {
