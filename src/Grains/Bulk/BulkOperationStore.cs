@@ -109,11 +109,11 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
     /// One chunk, in one transaction: locks the chunk's job rows (in id order, as the attempt
     /// statements lock theirs), lets <paramref name="decide"/> choose what to write from the rows
     /// as they are under the lock, writes it set-wise, and advances the operation's cursor and
-    /// count over the version read. Null when <paramref name="decide"/> gave up (nothing is written)
-    /// or another activation advanced the operation first (everything is rolled back).
+    /// count over the version read. Null when another activation advanced the operation first
+    /// (everything is rolled back).
     /// </summary>
     public Task<ChunkCommit?> CommitChunkAsync(BulkOperationRecord operation, IReadOnlyList<ChunkJob> chunk, string silo, DateTimeOffset now,
-        Func<IReadOnlyList<JobRecord>, ChunkWrites?> decide) => RunAsync("commit a bulk operation's chunk", async () =>
+        Func<IReadOnlyList<JobRecord>, ChunkWrites> decide) => RunAsync("commit a bulk operation's chunk", async () =>
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
@@ -125,11 +125,7 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
             locked = await TransactionJobs.ReadRowsAsync(reader);
         }
 
-        if (decide(locked) is not { } writes)
-        {
-            await transaction.RollbackAsync();
-            return null;
-        }
+        var writes = decide(locked);
 
         var changed = 0;
         IReadOnlyList<JobRecord> settled = [];
@@ -163,20 +159,8 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
             changed += await delete.ExecuteNonQueryAsync();
         }
 
-        var last = chunk[^1];
-        await using var progress = new NpgsqlCommand($"""
-            UPDATE bulk_operations SET done = done + $3, cursor_created_at = $4, cursor_id = $5, silo = $6, updated_at = $7, version = version + 1
-            WHERE id = $1 AND version = $2
-            RETURNING {Columns}
-            """, connection, transaction);
-        var p = progress.Parameters;
-        p.Add(new NpgsqlParameter<Guid> { TypedValue = operation.Id });
-        p.Add(new NpgsqlParameter<long> { TypedValue = operation.Version });
-        p.Add(new NpgsqlParameter<long> { TypedValue = changed + writes.AlreadyDone });
-        p.Add(new NpgsqlParameter<DateTime> { TypedValue = last.CreatedAt.UtcDateTime });
-        p.Add(new NpgsqlParameter<Guid> { TypedValue = last.Id });
-        p.Add(new NpgsqlParameter<string> { TypedValue = silo });
-        p.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
+        await using var progress = new NpgsqlCommand(null, connection, transaction);
+        Progress(progress, operation, writes.KeepCursor ? null : chunk[^1], changed, silo, now);
         if (await ReadSingleAsync(progress) is not { } advanced)
         {
             await transaction.RollbackAsync();
@@ -201,20 +185,45 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
         return await ReadSingleAsync(command);
     });
 
-    /// <summary>Counts <paramref name="count"/> more jobs done, over the version read; null when another activation changed it first.</summary>
-    public Task<BulkOperationRecord?> AddDoneAsync(BulkOperationRecord operation, long count, DateTimeOffset now) => RunAsync("count a bulk operation's jobs", async () =>
+    /// <summary>
+    /// Counts <paramref name="count"/> more jobs done and moves the cursor past <paramref name="last"/>,
+    /// over the version read; null when another activation changed the operation first.
+    /// </summary>
+    public Task<BulkOperationRecord?> AdvanceAsync(BulkOperationRecord operation, ChunkJob last, long count, DateTimeOffset now) => RunAsync("advance a bulk operation", async () =>
     {
-        await using var command = dataSource.CreateCommand($"""
-            UPDATE bulk_operations SET done = done + $3, updated_at = $4, version = version + 1
-            WHERE id = $1 AND version = $2
-            RETURNING {Columns}
-            """);
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = operation.Id });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = operation.Version });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = count });
-        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
+        await using var command = dataSource.CreateCommand();
+        Progress(command, operation, last, count, silo: null, now);
         return await ReadSingleAsync(command);
     });
+
+    /// <summary>
+    /// Makes <paramref name="command"/> the statement that counts <paramref name="done"/> more jobs,
+    /// moves the cursor past <paramref name="last"/> (when given) and notes the operation's silo (when
+    /// given), over the version read.
+    /// </summary>
+    private static void Progress(NpgsqlCommand command, BulkOperationRecord operation, ChunkJob? last, long done, string? silo, DateTimeOffset now)
+    {
+        var p = command.Parameters;
+        p.Add(new NpgsqlParameter<Guid> { TypedValue = operation.Id });
+        p.Add(new NpgsqlParameter<long> { TypedValue = operation.Version });
+        p.Add(new NpgsqlParameter<long> { TypedValue = done });
+        p.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
+        var set = "done = done + $3, updated_at = $4";
+        if (last is not null)
+        {
+            p.Add(new NpgsqlParameter<DateTime> { TypedValue = last.CreatedAt.UtcDateTime });
+            p.Add(new NpgsqlParameter<Guid> { TypedValue = last.Id });
+            set += $", cursor_created_at = ${p.Count - 1}, cursor_id = ${p.Count}";
+        }
+
+        if (silo is not null)
+        {
+            p.Add(new NpgsqlParameter<string> { TypedValue = silo });
+            set += $", silo = ${p.Count}";
+        }
+
+        command.CommandText = $"UPDATE bulk_operations SET {set}, version = version + 1 WHERE id = $1 AND version = $2 RETURNING {Columns}";
+    }
 
     /// <summary>The conditions of the jobs <paramref name="action"/> takes under <paramref name="filter"/>.</summary>
     private static JobConditions Taken(NpgsqlParameterCollection parameters, BulkAction action, JobFilter filter)
@@ -239,10 +248,13 @@ internal sealed record ChunkJob(Guid Id, DateTimeOffset CreatedAt, JobState Stat
 
 /// <summary>
 /// What a chunk writes: rows as the state machine built them (over the versions read under the
-/// lock), jobs to delete, and jobs changed outside the transaction (running jobs cancelled through
-/// their grains) that count as done.
+/// lock) and jobs to delete. <see cref="KeepCursor"/>: the chunk is not done yet (its running jobs
+/// are still to be cancelled), so the cursor stays before it.
 /// </summary>
-internal sealed record ChunkWrites(IReadOnlyList<JobRecord> Updates, IReadOnlyList<Guid> Deletes, long AlreadyDone);
+internal sealed record ChunkWrites(IReadOnlyList<JobRecord> Updates, IReadOnlyList<Guid> Deletes)
+{
+    public bool KeepCursor { get; init; }
+}
 
 /// <summary>A committed chunk: the operation as advanced, and the job rows written (at the versions before the write).</summary>
 internal sealed record ChunkCommit(BulkOperationRecord Operation, IReadOnlyList<JobRecord> Updated, IReadOnlyList<JobRecord> Settled);

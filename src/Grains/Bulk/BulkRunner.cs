@@ -11,9 +11,11 @@ namespace JobGrains.Bulk;
 /// (<see cref="JobTransition.Cancelled"/>, <see cref="JobTransition.Retried"/>) built from the rows
 /// as they are under the lock, and the operation's cursor and count advance with them; then each
 /// change gets the usual follow-up (<see cref="JobChanges.Committed"/>: publish, count, announce
-/// queued jobs to the dispatcher). Running jobs are cancelled through their own job grain (the
-/// fenced path, whichever of the cancel and the attempt's outcome commits first wins) before the
-/// chunk commits, so a resumed operation can never have skipped one.
+/// queued jobs to the dispatcher). A cancel's chunk commits its waiting jobs first, so that no job of
+/// the chunk starts any more, and keeps its cursor; then the jobs that ran under the lock are
+/// cancelled through their own job grains (the fenced path: whichever of the cancel and the
+/// attempt's outcome commits first wins), and only then does the cursor pass the chunk, so a
+/// resumed operation can never have skipped one.
 /// </summary>
 internal sealed partial class BulkRunner(
     BulkOperationStore store,
@@ -24,11 +26,6 @@ internal sealed partial class BulkRunner(
     TimeProvider time,
     ILogger<BulkRunner> logger)
 {
-    // A job that starts between the chunk's read and its lock is cancelled through its grain, and
-    // the chunk tried again. Each such cancel frees a slot that another job of the chunk may start
-    // in, so after these rounds the chunk commits anyway and cancels its last starters after.
-    private const int MaxRunningRounds = 5;
-
     private readonly BulkOptions _options = options.Value;
 
     /// <summary>
@@ -72,67 +69,53 @@ internal sealed partial class BulkRunner(
     {
         var now = time.GetUtcNow();
         var error = new JobError(JobErrorKinds.Cancelled, $"Cancelled by bulk operation {operation.Id}.");
-        long cancelledRunning = 0;
-        IReadOnlyList<Guid> running = [.. chunk.Where(j => j.State == JobState.Running).Select(j => j.Id)];
-        for (var round = 1; ; round++)
+        var running = new List<Guid>();
+        var commit = await store.CommitChunkAsync(operation, chunk, silo.SiloAddress.ToParsableString(), now, locked =>
         {
-            cancelledRunning += await CancelRunningAsync(running);
-            var startedMeanwhile = new List<Guid>();
-            var commit = await store.CommitChunkAsync(operation, chunk, silo.SiloAddress.ToParsableString(), now, locked =>
+            var matching = locked.Where(j => matches(j.State)).ToList();
+            if (action != BulkAction.Cancel)
             {
-                startedMeanwhile.AddRange(locked.Where(j => j.State == JobState.Running && matches(j.State)).Select(j => j.Id));
-                if (startedMeanwhile.Count > 0 && round < MaxRunningRounds)
-                {
-                    return null;
-                }
-
-                var matching = locked.Where(j => matches(j.State)).ToList();
-                return action switch
-                {
-                    BulkAction.Cancel => new ChunkWrites(
-                        [.. matching.Where(j => j.State != JobState.Running).Select(j => JobStateMachine.Cancel(j, error, now)).OfType<JobRecord>()], [], cancelledRunning),
-                    BulkAction.Retry => new ChunkWrites([.. matching.Select(j => JobStateMachine.Retry(j, now)).OfType<JobRecord>()], [], 0),
-                    _ => new ChunkWrites([], [.. matching.Select(j => j.Id)], 0),
-                };
-            });
-
-            if (commit is not null)
-            {
-                var transition = action == BulkAction.Retry ? JobTransition.Retried : JobTransition.Cancelled;
-                foreach (var row in commit.Updated)
-                {
-                    changes.Committed(new JobChange(transition, row with { Version = row.Version + 1 }, now));
-                }
-
-                changes.Settled(commit.Settled);
-                BulkOperationRecord? advanced = commit.Operation;
-                if (startedMeanwhile.Count > 0)
-                {
-                    // Each cancel of a running job freed a slot that another of the chunk started in,
-                    // until the rounds ran out: the rest of the chunk is cancelled now, so these last
-                    // ones are cancelled without starting more, and counted after the chunk.
-                    var cancelledAfter = await CancelRunningAsync(startedMeanwhile);
-                    if (cancelledAfter > 0)
-                    {
-                        advanced = await store.AddDoneAsync(advanced, cancelledAfter, time.GetUtcNow());
-                        if (advanced is null)
-                        {
-                            return null; // another activation moved the operation on
-                        }
-                    }
-                }
-
-                LogChunk(logger, operation.Id, advanced.Done, advanced.Matched);
-                return advanced;
+                return action == BulkAction.Retry
+                    ? new ChunkWrites([.. matching.Select(j => JobStateMachine.Retry(j, now)).OfType<JobRecord>()], [])
+                    : new ChunkWrites([], [.. matching.Select(j => j.Id)]);
             }
 
-            if (startedMeanwhile.Count == 0)
+            // The waiting jobs are cancelled here, under the lock, so none of the chunk can start
+            // any more; the running ones are cancelled after the commit through their grains. Until
+            // then the cursor stays: a resumed operation reads the chunk again and finds them.
+            running.AddRange(matching.Where(j => j.State == JobState.Running).Select(j => j.Id));
+            return new ChunkWrites([.. matching.Where(j => j.State != JobState.Running).Select(j => JobStateMachine.Cancel(j, error, now)).OfType<JobRecord>()], [])
             {
-                return null;
-            }
+                KeepCursor = running.Count > 0,
+            };
+        });
 
-            running = startedMeanwhile;
+        if (commit is null)
+        {
+            return null;
         }
+
+        var transition = action == BulkAction.Retry ? JobTransition.Retried : JobTransition.Cancelled;
+        foreach (var row in commit.Updated)
+        {
+            changes.Committed(new JobChange(transition, row with { Version = row.Version + 1 }, now));
+        }
+
+        changes.Settled(commit.Settled);
+        var advanced = commit.Operation;
+        if (running.Count > 0)
+        {
+            var cancelled = await CancelRunningAsync(running);
+            if (await store.AdvanceAsync(advanced, chunk[^1], cancelled, time.GetUtcNow()) is not { } moved)
+            {
+                return null; // another activation moved the operation on
+            }
+
+            advanced = moved;
+        }
+
+        LogChunk(logger, operation.Id, advanced.Done, advanced.Matched);
+        return advanced;
     }
 
     /// <summary>Cancels running jobs through their job grains, some at a time; returns how many it cancelled.</summary>
