@@ -108,7 +108,7 @@ static async Task<int> RunAsync(Options options)
     {
         // The first path's load, watched by a hub dashboard with and without a client that never
         // reads (StalledClientBench), instead of the throughput runs.
-        result["stalledClient"] = await StalledClientBench.RunAsync(runner, SubmitterFor(paths[0]), new RestSubmitter(http), processes,
+        result["stalledClient"] = await StalledClientBench.RunAsync(runner, tracker, SubmitterFor(paths[0]), new RestSubmitter(http), processes,
             http.BaseAddress, Environment.GetEnvironmentVariable("JOBGRAINS_API_KEY") ?? "", options, Progress);
         paths = [];
     }

@@ -22,15 +22,23 @@ internal static class StalledClientBench
     private static readonly TimeSpan DashboardCatchUp = TimeSpan.FromSeconds(60);
 
     public static async Task<JsonObject> RunAsync(
-        LoadRunner runner, ISubmitter load, ISubmitter bursts, ProcessProbe processes, Uri gateway, string key, Options options, Action<string> progress)
+        LoadRunner runner, Tracker tracker, ISubmitter load, ISubmitter bursts, ProcessProbe processes, Uri gateway, string key, Options options, Action<string> progress)
     {
         var jobs = options.GetInt(load.Name + "-jobs", 20_000);
         var chunk = options.GetInt(load.Name + "-chunk", 500);
         var concurrency = options.GetInt(load.Name + "-concurrency", 4);
         var window = options.GetInt("window", 10_000);
+
+        // --stalled-rate N: an open loop of N jobs/s instead of full load, where the lag is the push
+        // path's and not the queueing of a saturated stack.
+        var rate = options.GetInt("stalled-rate", 0);
         Task<JsonObject> FullLoadAsync(int count) => runner.FullLoadAsync(load, count, chunk, concurrency, window);
+        Task<JsonObject> MeasuredLoadAsync(int count) => rate > 0
+            ? runner.OpenLoopAsync(load, rate, TimeSpan.FromSeconds(count / (double)rate), TimeSpan.FromMilliseconds(options.GetInt(load.Name + "-tick-ms", 5)))
+            : FullLoadAsync(count);
 
         await using var dashboard = await HubDashboard.ConnectAsync(gateway, key);
+        tracker.RecordLags();
 
         // JIT and pools of every process, the gateway's included, before anything is measured.
         var warmUp = TimeSpan.FromSeconds(options.GetInt("warmup-seconds", 10));
@@ -43,18 +51,19 @@ internal static class StalledClientBench
         var runs = new JsonArray();
         foreach (var withStalled in (bool[])[false, true, false])
         {
-            var run = await MeasureRunAsync(dashboard, FullLoadAsync, jobs, withStalled, processes, gateway, key);
+            var run = await MeasureRunAsync(dashboard, tracker, MeasuredLoadAsync, jobs, withStalled, processes, gateway, key);
             progress($"stalled-client: {(withStalled ? "with" : "without")} the stalled client: {run.ToJsonString()}");
             runs.Add(run);
         }
 
-        var burst = await MeasureBurstsAsync(dashboard, bursts, options.GetInt("bursts", 20), options.GetInt("burst-jobs", 50));
+        var burst = await MeasureBurstsAsync(dashboard, tracker, bursts, options.GetInt("bursts", 20), options.GetInt("burst-jobs", 50));
         progress($"stalled-client: bursts: {burst.ToJsonString()}");
 
         double GatewayPeak(int run) => runs[run]!["peakRssMiB"]!["gateway"]!.GetValue<double>();
         return new JsonObject
         {
             ["path"] = load.Name,
+            ["load"] = rate > 0 ? $"{rate} jobs/s" : "full",
             ["jobs"] = jobs,
             ["runs"] = runs,
             ["gatewayPeakRssMiBWithMinusWithout"] = Math.Round(GatewayPeak(1) - GatewayPeak(0), 1),
@@ -64,7 +73,7 @@ internal static class StalledClientBench
     }
 
     private static async Task<JsonObject> MeasureRunAsync(
-        HubDashboard dashboard, Func<int, Task<JsonObject>> fullLoad, int jobs, bool withStalled, ProcessProbe processes, Uri gateway, string key)
+        HubDashboard dashboard, Tracker tracker, Func<int, Task<JsonObject>> runLoad, int jobs, bool withStalled, ProcessProbe processes, Uri gateway, string key)
     {
         await using var stalled = withStalled
             ? await StalledHubSocket.ConnectAndSubscribeAllAsync(gateway, key, StalledPingEvery)
@@ -74,12 +83,14 @@ internal static class StalledClientBench
         await Task.Delay(TimeSpan.FromSeconds(1));
         var succeededBefore = dashboard.Succeeded;
         dashboard.TakeLags();
+        tracker.TakeLags();
         await using var rss = new RssSampler(processes.Processes);
         var startedAt = DateTimeOffset.UtcNow;
 
-        var load = await fullLoad(jobs);
+        var load = await runLoad(jobs);
         var complete = await dashboard.WaitForSucceededAsync(succeededBefore + jobs, DashboardCatchUp);
         var lags = dashboard.TakeLags();
+        var firehoseLags = tracker.TakeLags();
         var peaks = await rss.StopAsync();
 
         var result = new JsonObject
@@ -88,6 +99,7 @@ internal static class StalledClientBench
             ["jobsPerSecond"] = load["jobsPerSecond"]!.DeepClone(),
             ["seconds"] = load["seconds"]!.DeepClone(),
             ["pushLagMs"] = LagSummary(lags.ConvertAll(l => l.Ms)),
+            ["firehosePushLagMs"] = LagSummary(firehoseLags),
             ["dashboardGotEveryJob"] = complete,
             ["dashboardClosedAt"] = dashboard.ClosedAt?.ToString("O"),
             ["peakRssMiB"] = new JsonObject([.. peaks.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)(p.Value.Before is { } mib ? Math.Round(mib, 1) : null)))]),
@@ -110,14 +122,16 @@ internal static class StalledClientBench
     }
 
     /// <summary>Bursts of <paramref name="size"/> jobs through REST, each waited for at the dashboard, half a second apart.</summary>
-    private static async Task<JsonObject> MeasureBurstsAsync(HubDashboard dashboard, ISubmitter submitter, int count, int size)
+    private static async Task<JsonObject> MeasureBurstsAsync(HubDashboard dashboard, Tracker tracker, ISubmitter submitter, int count, int size)
     {
         var all = new List<double>();
+        var firehose = new List<double>();
         var maxPerBurst = new JsonArray();
         for (var i = 0; i < count; i++)
         {
             var succeededBefore = dashboard.Succeeded;
             dashboard.TakeLags();
+            tracker.TakeLags();
             await submitter.SubmitAsync(size);
             if (!await dashboard.WaitForSucceededAsync(succeededBefore + size, DashboardCatchUp))
             {
@@ -126,6 +140,7 @@ internal static class StalledClientBench
 
             var lags = dashboard.TakeLags().ConvertAll(l => l.Ms);
             all.AddRange(lags);
+            firehose.AddRange(tracker.TakeLags());
             maxPerBurst.Add(Math.Round(lags.Max(), 1));
             await Task.Delay(TimeSpan.FromMilliseconds(500));
         }
@@ -136,6 +151,7 @@ internal static class StalledClientBench
             ["jobsPerBurst"] = size,
             ["pushLagMs"] = LagSummary(all),
             ["maxPerBurstMs"] = maxPerBurst,
+            ["firehosePushLagMs"] = LagSummary(firehose),
         };
     }
 
