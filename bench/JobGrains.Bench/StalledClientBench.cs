@@ -12,6 +12,8 @@ namespace JobGrains.Bench;
 /// may stay grown in the next). Each run reports the dashboard's push lag, the peak RSS of the
 /// gateway and the silos, and CPU per process; the stalled run also when the gateway cut that
 /// client off. Then bursts of 50 jobs on the otherwise idle stack: the push lag of their views.
+/// Beside each lag stands the firehose's (<see cref="Tracker.RecordLags"/>): the same views
+/// straight from the silos to this program, so the difference is the gateway's share.
 /// </summary>
 internal static class StalledClientBench
 {
