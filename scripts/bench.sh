@@ -32,7 +32,9 @@ usage: scripts/bench.sh [--flood | --backlog | --stalled-client]
             JOBGRAINS_BENCH_JOBS (here 20,000) echo jobs through the .NET client: without, with a
             client that subscribes to all jobs and never reads its socket (and when the gateway
             cut it off), and without again; then 20 bursts of 50 jobs through REST on the idle stack
-            (push lag p50/p99); JOBGRAINS_BENCH_ARGS may set --bursts N and --burst-jobs N
+            (push lag p50/p99), each lag beside the silos' own push to the program (the firehose);
+            JOBGRAINS_BENCH_ARGS may set --bursts N, --burst-jobs N and --stalled-rate N (open
+            loops of N jobs/s instead of full loads)
 
 Environment (defaults):
   JOBGRAINS_BENCH_DATA=.data/bench        its own data dir (wiped at start)
