@@ -3,7 +3,8 @@
 # gateway) on its own data dir and ports, pushes `echo` jobs through the .NET client and through
 # REST batches, first on 2 silos then on 1, and prints as its last line one JSON object:
 #   {"client": {...}, "rest": {...}, "oneSilo": {...}, "twoSilos": {...}}
-# (--backlog: {"mode": "backlog", "load": {...}, "drain": {...}, "wave": {...}}, see lib/bench-backlog.sh).
+# (--backlog: {"mode": "backlog", "load": {...}, "drain": {...}, "wave": {...}}, see lib/bench-backlog.sh;
+# --stalled-client: {"mode": "stalled-client", "runs": [...], "bursts": {...}, ...}).
 # See docs/benchmarks.md for what is measured and how. Stops everything it started.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -13,7 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/bench-backlog.sh"
 
 usage() {
   cat <<EOF
-usage: scripts/bench.sh [--flood | --backlog]
+usage: scripts/bench.sh [--flood | --backlog | --stalled-client]
 
   --flood   a flood as users send one: 20,000 echo jobs through REST batches as fast as the
             client sends them, with nothing held back (no window), the silos' default slots (16),
@@ -24,6 +25,16 @@ usage: scripts/bench.sh [--flood | --backlog]
             SIGKILLs the silo hosting the dispatcher part-way (time to the first start elsewhere,
             jobs/s before, after and recovery), checks that every queued job ran once, then times
             a wave of delayed jobs all due in one second (start lag p50/p99, one attempt each)
+  --stalled-client
+            whether a hub client that never reads hurts others (2 silos and the gateway): a
+            dashboard (a SignalR client subscribed to all jobs) measures its push lag (arrival minus
+            the view's updatedAt) and the gateway's RSS is sampled during full loads of
+            JOBGRAINS_BENCH_JOBS (here 20,000) echo jobs through the .NET client: without, with a
+            client that subscribes to all jobs and never reads its socket (and when the gateway
+            cut it off), and without again; then 20 bursts of 50 jobs through REST on the idle stack
+            (push lag p50/p99), each lag beside the silos' own push to the program (the firehose);
+            JOBGRAINS_BENCH_ARGS may set --bursts N, --burst-jobs N and --stalled-rate N (open
+            loops of N jobs/s instead of full loads)
 
 Environment (defaults):
   JOBGRAINS_BENCH_DATA=.data/bench        its own data dir (wiped at start)
@@ -52,6 +63,7 @@ EOF
 
 FLOOD=0
 BACKLOG=0
+STALLED=0
 case ${1:-} in
   -h | --help)
     usage
@@ -59,6 +71,7 @@ case ${1:-} in
     ;;
   --flood) FLOOD=1 ;;
   --backlog) BACKLOG=1 ;;
+  --stalled-client) STALLED=1 ;;
   "") ;;
   *)
     usage >&2
@@ -83,6 +96,12 @@ elif ((BACKLOG)); then
   export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-16}"
   # Nothing goes through the gateway: the load is SQL, the measures come from the table and /proc.
   : "${JOBGRAINS_BENCH_PATHS:=client}" "${JOBGRAINS_BENCH_GATEWAY:=0}"
+elif ((STALLED)); then
+  # The load through the .NET client: the gateway's work (and RSS) is then the hub's alone.
+  export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-64}"
+  : "${JOBGRAINS_BENCH_STACKS:=2}" "${JOBGRAINS_BENCH_PATHS:=client}" "${JOBGRAINS_BENCH_JOBS:=20000}"
+  : "${JOBGRAINS_BENCH_LIST_ROWS:=0}" "${JOBGRAINS_BENCH_GATEWAY:=1}"
+  JOBGRAINS_BENCH_ARGS="--stalled-client 1 --warmup-seconds 10 ${JOBGRAINS_BENCH_ARGS:-}"
 else
   export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-64}"
 fi

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Hosting;
 
 // The end-to-end benchmark of a running JobGrains stack (scripts/bench.sh starts the stack).
-//   run      measures one stack and writes its JSON to --out
+//   run      measures one stack and writes its JSON to --out (--stalled-client 1: StalledClientBench instead)
 //   combine  prints the final JSON object of a two-silo and a one-silo result
 //   backlog  one step of the backlog benchmark (BacklogBench)
 var options = Options.Parse(args);
@@ -38,6 +38,18 @@ static int Combine(Options options)
 
     // The headline numbers are the two-silo stack's (the one-silo stack's when only it ran).
     var headline = two ?? one;
+    if (headline?["stalledClient"] is { } stalled)
+    {
+        var stalledResult = new JsonObject { ["mode"] = "stalled-client" };
+        foreach (var (key, value) in stalled.AsObject())
+        {
+            stalledResult[key] = value?.DeepClone();
+        }
+
+        Console.WriteLine(stalledResult.ToJsonString());
+        return 0;
+    }
+
     var result = new JsonObject
     {
         ["client"] = headline?["client"]?.DeepClone(),
@@ -84,14 +96,26 @@ static async Task<int> RunAsync(Options options)
     };
     http.DefaultRequestHeaders.Add("X-Api-Key", Environment.GetEnvironmentVariable("JOBGRAINS_API_KEY") ?? "");
 
-    foreach (var path in options.Get("paths", "client,rest").Split(',', StringSplitOptions.RemoveEmptyEntries))
+    ISubmitter SubmitterFor(string path) => path switch
     {
-        ISubmitter submitter = path switch
-        {
-            "client" => new ClientSubmitter(jobs),
-            "rest" => new RestSubmitter(http),
-            _ => throw new ArgumentException($"unknown path '{path}' (client or rest)"),
-        };
+        "client" => new ClientSubmitter(jobs),
+        "rest" => new RestSubmitter(http),
+        _ => throw new ArgumentException($"unknown path '{path}' (client or rest)"),
+    };
+
+    var paths = options.Get("paths", "client,rest").Split(',', StringSplitOptions.RemoveEmptyEntries);
+    if (options.Has("stalled-client"))
+    {
+        // The first path's load, watched by a hub dashboard with and without a client that never
+        // reads (StalledClientBench), instead of the throughput runs.
+        result["stalledClient"] = await StalledClientBench.RunAsync(runner, tracker, SubmitterFor(paths[0]), new RestSubmitter(http), processes,
+            http.BaseAddress, Environment.GetEnvironmentVariable("JOBGRAINS_API_KEY") ?? "", options, Progress);
+        paths = [];
+    }
+
+    foreach (var path in paths)
+    {
+        var submitter = SubmitterFor(path);
         var total = options.GetInt(path + "-jobs", 20_000);
         var chunk = options.GetInt(path + "-chunk", 500);
         var concurrency = options.GetInt(path + "-concurrency", 4);

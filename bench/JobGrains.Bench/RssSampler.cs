@@ -1,8 +1,9 @@
 namespace JobGrains.Bench;
 
 /// <summary>
-/// Samples each silo's resident memory (VmRSS) every half second, keeping the maximum before and
-/// after a mark (the kill): a silo that hosts the dispatcher after the kill may grow then.
+/// Samples the resident memory (VmRSS) of some processes every half second, keeping the maximum
+/// before and after a mark (in the backlog benchmark, the kill: a silo that hosts the dispatcher
+/// after the kill may grow then).
 /// </summary>
 internal sealed class RssSampler : IAsyncDisposable
 {
@@ -14,24 +15,30 @@ internal sealed class RssSampler : IAsyncDisposable
     private volatile bool _marked;
 
     public RssSampler(IEnumerable<BacklogSilo> silos)
+        : this(silos.ToDictionary(s => s.Name, s => s.Pid, StringComparer.Ordinal))
     {
-        _probe = new ProcessProbe(silos.ToDictionary(s => s.Name, s => s.Pid, StringComparer.Ordinal));
+    }
+
+    /// <param name="processes">Pid by name; postgres is not sampled (<see cref="ProcessProbe.RssMiB"/>).</param>
+    public RssSampler(IReadOnlyDictionary<string, int> processes)
+    {
+        _probe = new ProcessProbe(processes);
         _loop = Task.Run(LoopAsync);
     }
 
-    /// <summary>Peak resident set size (VmHWM) of each silo that is alive now.</summary>
+    /// <summary>Peak resident set size (VmHWM) of each process that is alive now.</summary>
     public Dictionary<string, double> PeakNow() => _probe.PeakRssMiB();
 
     public void Mark() => _marked = true;
 
-    /// <summary>Stops sampling; the max MiB of each silo before and after the mark (null when it had no sample).</summary>
+    /// <summary>Stops sampling; the max MiB of each process before and after the mark (null when it had no sample).</summary>
     public async Task<Dictionary<string, (double? Before, double? After)>> StopAsync()
     {
         await _stop.CancelAsync();
         await _loop;
         lock (_before)
         {
-            return _probe.Processes.Keys.ToDictionary(n => n,
+            return _probe.Processes.Keys.Where(n => n != "postgres").ToDictionary(n => n,
                 n => (_before.TryGetValue(n, out var b) ? b : (double?)null, _after.TryGetValue(n, out var a) ? a : (double?)null),
                 StringComparer.Ordinal);
         }

@@ -39,6 +39,8 @@ internal sealed class Tracker
     private long _done;
     private long _failed;
     private long _views;
+    private readonly Lock _lagsGate = new();
+    private List<double>? _lagsMs;
 
     /// <summary>Jobs seen in a terminal state since the start.</summary>
     public long Done => Interlocked.Read(ref _done);
@@ -48,6 +50,29 @@ internal sealed class Tracker
 
     /// <summary>Job views received.</summary>
     public long Views => Interlocked.Read(ref _views);
+
+    /// <summary>
+    /// Starts recording each view's push lag (arrival minus its <c>updatedAt</c>) on this direct
+    /// Orleans path: what a hub dashboard's lag compares with, the gateway left out.
+    /// </summary>
+    public void RecordLags()
+    {
+        lock (_lagsGate)
+        {
+            _lagsMs ??= [];
+        }
+    }
+
+    /// <summary>The lags recorded since the last call (after <see cref="RecordLags"/>).</summary>
+    public List<double> TakeLags()
+    {
+        lock (_lagsGate)
+        {
+            var taken = _lagsMs ?? [];
+            _lagsMs = _lagsMs is null ? null : [];
+            return taken;
+        }
+    }
 
     public JobTimes Get(Guid id) => _jobs.GetOrAdd(id, static _ => new JobTimes());
 
@@ -64,6 +89,15 @@ internal sealed class Tracker
     {
         var now = Stopwatch.GetTimestamp();
         Interlocked.Add(ref _views, views.Count);
+        lock (_lagsGate)
+        {
+            if (_lagsMs is { } lags)
+            {
+                var arrived = DateTimeOffset.UtcNow;
+                lags.AddRange(views.Select(v => (arrived - v.UpdatedAt).TotalMilliseconds));
+            }
+        }
+
         foreach (var view in views)
         {
             if (view.State is not (JobState.Running or JobState.Succeeded or JobState.Failed or JobState.Cancelled))

@@ -2,13 +2,14 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace JobGrains.Tests.Gateway;
+namespace JobGrains.Testing;
 
 /// <summary>
 /// A SignalR client over a raw WebSocket (no negotiate, JSON protocol) that subscribes to all jobs
 /// and then never reads: what a frozen browser tab does. It keeps sending pings, so the server
 /// cannot tell it apart from a healthy client by silence; its receive buffer is tiny, so the
-/// server's writes back up after a few hundred updates.
+/// server's writes back up after a few hundred updates. Shared by the gateway tests and the
+/// benchmark (<c>scripts/bench.sh --stalled-client</c>), which link this file.
 /// </summary>
 internal sealed class StalledHubSocket : IAsyncDisposable
 {
@@ -18,19 +19,32 @@ internal sealed class StalledHubSocket : IAsyncDisposable
     private readonly NetworkStream _stream;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly TaskCompletionSource<DateTimeOffset> _pingFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TimeSpan _pingEvery;
     private Task _pings = Task.CompletedTask;
 
-    private StalledHubSocket(Socket socket)
+    private StalledHubSocket(Socket socket, TimeSpan pingEvery)
     {
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: false);
+        _pingEvery = pingEvery;
     }
 
-    public static async Task<StalledHubSocket> ConnectAndSubscribeAllAsync(Uri baseAddress, string key)
+    /// <summary>
+    /// When a ping could not be written: the server has closed the connection (a socket closed with
+    /// data still unsent answers the next ping with a reset). Seen without reading, so at most about
+    /// two ping intervals after the close.
+    /// </summary>
+    public Task<DateTimeOffset> PingFailed => _pingFailed.Task;
+
+    /// <param name="baseAddress">The gateway.</param>
+    /// <param name="key">An API key.</param>
+    /// <param name="pingEvery">How often it pings (default 2 s); more often, <see cref="PingFailed"/> comes sooner.</param>
+    public static async Task<StalledHubSocket> ConnectAndSubscribeAllAsync(Uri baseAddress, string key, TimeSpan? pingEvery = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 1024 };
         await socket.ConnectAsync(baseAddress.Host, baseAddress.Port);
-        var client = new StalledHubSocket(socket);
+        var client = new StalledHubSocket(socket, pingEvery ?? TimeSpan.FromSeconds(2));
         await client.UpgradeAsync(baseAddress, key);
         await client.SendTextAsync("""{"protocol":"json","version":1}""" + RecordSeparator);
         await client.SendTextAsync("""{"type":1,"target":"SubscribeAll","arguments":[]}""" + RecordSeparator);
@@ -111,12 +125,17 @@ internal sealed class StalledHubSocket : IAsyncDisposable
             while (!_stop.IsCancellationRequested)
             {
                 await SendTextAsync("""{"type":6}""" + RecordSeparator);
-                await Task.Delay(TimeSpan.FromSeconds(2), _stop.Token);
+                await Task.Delay(_pingEvery, _stop.Token);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or SocketException)
         {
-            // Stopped, or the server has cut the connection off.
+            // The server has cut the connection off.
+            _pingFailed.TrySetResult(DateTimeOffset.UtcNow);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            // Stopped.
         }
     }
 
