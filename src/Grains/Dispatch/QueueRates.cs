@@ -9,6 +9,13 @@ namespace JobGrains.Dispatch;
 /// dispatcher that takes over is seeded from the attempts that started lately (<see cref="Seed"/>),
 /// so a failover grants no fresh burst. Not thread-safe: the dispatcher grain owns it.
 /// </summary>
+/// <remarks>
+/// The seed misses starts handed out but not yet committed when the new dispatcher reads the table.
+/// After a SIGKILL that moment is long past: the new dispatcher activates only once membership has
+/// declared the dead silo dead, seconds later. A silo that froze and wakes up after its successor
+/// took over may still hand its own worker a period's starts before it learns it is dead: unlike a
+/// concurrency key, the rate has no fence in PostgreSQL.
+/// </remarks>
 internal sealed class QueueRates(TimeProvider time)
 {
     private readonly Dictionary<string, Queue<DateTimeOffset>> _starts = new(StringComparer.Ordinal);

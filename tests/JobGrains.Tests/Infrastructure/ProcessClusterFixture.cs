@@ -1,4 +1,5 @@
 using JobGrains.Client;
+using JobGrains.Dispatch;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -52,6 +53,22 @@ public sealed class ProcessCluster : IAsyncDisposable
             "select address || ':' || port || '@' || generation from orleansmembershiptable where port = $1 order by generation desc limit 1",
             silo.SiloPort);
         return address ?? throw new InvalidOperationException($"{silo.Name} is not in membership.");
+    }
+
+    /// <summary>The silo process that hosts the dispatcher (the scheduler) now.</summary>
+    public async Task<SiloProcess> DispatcherSiloAsync()
+    {
+        var host = (await Client.GetGrain<IManagementGrain>(0)
+            .GetActivationAddress(Client.GetGrain<IJobDispatcherGrain>(JobDispatcherGrainKeys.Default)))?.ToParsableString();
+        foreach (var silo in _silos.Where(s => !s.HasExited))
+        {
+            if (await AddressOfAsync(silo) == host)
+            {
+                return silo;
+            }
+        }
+
+        throw new InvalidOperationException($"The dispatcher's silo {host} is none of the cluster's live silos.");
     }
 
     public async ValueTask DisposeAsync()

@@ -29,6 +29,10 @@ internal static class QueueAttempts
     public static Task<long> CountStateAsync(TestDatabase database, string queue, string state) =>
         database.ScalarAsync<long>("select count(*) from jobs where queue = $1 and state = $2", queue, state);
 
+    /// <summary>The most attempts that started within any span of <paramref name="span"/>: what a rate limit bounds.</summary>
+    public static int MostStartsWithin(IReadOnlyList<Attempt> attempts, TimeSpan span) =>
+        attempts.Count == 0 ? 0 : attempts.Max(a => attempts.Count(b => b.StartedAt >= a.StartedAt && b.StartedAt < a.StartedAt + span));
+
     /// <summary>The most attempts of one key that ran at the same moment, per key (an attempt still running runs until now).</summary>
     public static IReadOnlyDictionary<string, int> MaxOverlapPerKey(IEnumerable<Attempt> attempts)
     {

@@ -1,4 +1,3 @@
-using JobGrains.Dispatch;
 using JobGrains.Jobs;
 using JobGrains.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -50,18 +49,7 @@ public sealed class QueueFaultTests(ITestOutputHelper output)
         Assert.All(submitted, r => Assert.Equal(SubmitStatus.Created, r.Status));
         await Eventually.MatchesAsync(() => QueueAttempts.CountStateAsync(cluster.Database, queue, "succeeded"), n => n >= 100, "a fifth of the jobs to succeed");
 
-        var host = (await cluster.Client.GetGrain<IManagementGrain>(0)
-            .GetActivationAddress(cluster.Client.GetGrain<IJobDispatcherGrain>(JobDispatcherGrainKeys.Default)))?.ToParsableString();
-        SiloProcess? victim = null;
-        foreach (var silo in cluster.Silos)
-        {
-            if (await cluster.AddressOfAsync(silo) == host)
-            {
-                victim = silo;
-            }
-        }
-
-        Assert.True(victim is not null, $"the dispatcher's silo {host} is one of the cluster's");
+        var victim = await cluster.DispatcherSiloAsync();
         await victim.KillAsync();
         var killedAt = DateTimeOffset.UtcNow;
         await Eventually.MatchesAsync(() => QueueAttempts.CountStateAsync(cluster.Database, queue, "succeeded"), n => n == 500, "all 500 jobs to succeed",

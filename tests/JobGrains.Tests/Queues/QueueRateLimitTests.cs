@@ -31,9 +31,8 @@ public sealed class QueueRateLimitTests(ClusterFixture fixture, ITestOutputHelpe
 
         // Limited jobs wait queued: one attempt each, nothing rescheduled.
         var inWindow = attempts.Count(a => a.StartedAt >= from && a.StartedAt < from + Window);
-        int Busiest(TimeSpan span) => attempts.Max(a => attempts.Count(b => b.StartedAt >= a.StartedAt && b.StartedAt < a.StartedAt + span));
-        var busiestSecond = Busiest(TimeSpan.FromSeconds(1));
-        var busiestFive = Busiest(TimeSpan.FromSeconds(5));
+        var busiestSecond = QueueAttempts.MostStartsWithin(attempts, TimeSpan.FromSeconds(1));
+        var busiestFive = QueueAttempts.MostStartsWithin(attempts, TimeSpan.FromSeconds(5));
         // The last job in line waits for the rate; the dispatcher answers for the moment asked, and
         // a start may just have freed room then, so ask until it names the limit.
         var lastInLine = await fixture.Database.ScalarAsync<Guid>("select id from jobs where queue = $1 and state = 'queued' order by created_at desc, id desc limit 1", queue);
