@@ -94,7 +94,7 @@ load_client() { # C
       fi
       sleep "1.$((RANDOM % 10))"
     done
-    sleep "0.$((2 + RANDOM % 5))"
+    sleep "0.$((1 + RANDOM % 3))"
   done
 }
 
@@ -162,6 +162,7 @@ restart_silo() { # SILO
   local silo=$1
   REFUSED_LATE=$((REFUSED_LATE + $(count_refused_late "$(log_path "$silo")")))
   hosts_silo_start "${silo#silo-}"
+  disown -a # its death is the point here: no job notice from bash when it comes
   SILO_RESTARTS=$((SILO_RESTARTS + 1))
   RECOVERING[$silo]=$((SECONDS + RECOVERY))
 }
@@ -245,12 +246,15 @@ fault_tick() { # INJECT(0|1)
   pick=$RANDOM
   ((${#healthy[@]})) && target=${healthy[pick % ${#healthy[@]}]}
   if [[ $kind == pg-restart ]]; then
-    ((${#FAULT[@]} == 0)) && inject pg-restart pg
+    if ((${#FAULT[@]} == 0)); then inject pg-restart pg; else log "no $kind now: a silo has a fault"; fi
     return 0
   fi
   # At most MAX_ACTIVE at once, and one healthy silo left whatever happens.
-  ((${#FAULT[@]} < MAX_ACTIVE && ${#healthy[@]} >= 2)) && [[ -n $target ]] && inject "$kind" "$target"
-  return 0
+  if ((${#FAULT[@]} < MAX_ACTIVE && ${#healthy[@]} >= 2)); then
+    inject "$kind" "$target"
+  else
+    log "no $kind now: ${#FAULT[@]} faults active, ${#healthy[@]} healthy silos"
+  fi
 }
 
 # Every link and path up, every process running and awake.
@@ -311,7 +315,7 @@ wait_jobs_ended() {
 query_results() {
   {
     printf 'create temp table acks (key text, id uuid, type text);\ncopy acks from stdin;\n'
-    cat "$WORK"/acks-* 2>/dev/null || true
+    records acks
     printf '\\.\n'
     cat <<'EOF'
 create temp table run_jobs as select * from jobs where idempotency_key like :'run';
@@ -338,6 +342,15 @@ EOF
   } | psql_run -F '|'
 }
 
+# The lines of every submitter's records of KIND (acks, answers, gaveup); none when there are none.
+records() { # KIND
+  local f
+  for f in "$WORK/$1"-*; do
+    [[ -f $f ]] && cat -- "$f"
+  done
+  return 0
+}
+
 declare -A R=()
 VERDICT=0
 
@@ -352,17 +365,17 @@ check() { # DESCRIPTION CONDITION_RESULT(0|1) [DETAIL]
 
 # Statuses of the tries that got no 202, as "503: 12, no answer: 3".
 answer_counts() {
-  cat "$WORK"/answers-* 2>/dev/null | cut -f2 | sort | uniq -c | sort -rn |
+  records answers | cut -f2 | sort | uniq -c | sort -rn |
     awk '{ printf "%s%s: %s", (NR > 1 ? ", " : ""), ($2 == "000" ? "no answer" : $2), $1 }'
 }
 
 summary() { # SECONDS_OF_LOAD
   local name value refusals unexpected gaveup kinds="" kind refused_late silo
   while IFS='|' read -r name value; do [[ -n $name ]] && R[$name]=$value; done < <(query_results)
-  refusals=$(cat "$WORK"/answers-* 2>/dev/null | wc -l)
+  refusals=$(records answers | wc -l)
   # A gateway answers 202, or 503 when PostgreSQL or the cluster cannot take the job (or nothing, cut off).
-  unexpected=$(cat "$WORK"/answers-* 2>/dev/null | cut -f2 | grep -cvx -e 503 -e 000 || true)
-  gaveup=$(cat "$WORK"/gaveup-* 2>/dev/null | wc -l)
+  unexpected=$(records answers | cut -f2 | grep -cvx -e 503 -e 000) || true
+  gaveup=$(records gaveup | wc -l)
   for kind in "${FAULT_KINDS[@]}"; do kinds+="${kinds:+, }$kind ${INJECTED[$kind]:-0}"; done
   refused_late=$REFUSED_LATE
   for silo in $(hosts_silos); do refused_late=$((refused_late + $(count_refused_late "$(log_path "$silo")"))); done
@@ -451,6 +464,7 @@ main() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   hosts_up "$key"
+  disown -a # the processes' deaths are the point here: no job notices from bash
   UP=1
 
   started=$SECONDS
