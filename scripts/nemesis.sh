@@ -139,7 +139,10 @@ SILO_RESTARTS=0
 SELF_STOPS=0
 REFUSED_LATE=0 # "refused the end" lines of silo logs that a restart rotated away
 
-rand_between() { printf '%s\n' $(($1 + RANDOM % ($2 - $1 + 1))); } # LOW HIGH
+# Sets DRAWN to a number from LOW to HIGH. Not a function that prints: a command substitution is a
+# subshell, which bash reseeds, and the seed would no longer replay the schedule.
+draw() { DRAWN=$(($1 + RANDOM % ($2 - $1 + 1))); } # LOW HIGH
+DRAWN=0
 
 # Silos with no fault and not recovering from one.
 healthy_silos() {
@@ -179,7 +182,8 @@ inject() { # KIND SILO
   FAULTS_TOTAL=$((FAULTS_TOTAL + 1))
   INJECTED[$kind]=$((${INJECTED[$kind]:-0} + 1))
   if [[ $kind == pg-restart ]]; then
-    hold=$(rand_between 2 10)
+    draw 2 10
+    hold=$DRAWN
     log "fault $FAULTS_TOTAL: PostgreSQL restarts (down for ${hold}s)"
     pg_stop "$JOBGRAINS_DATA"
     sleep "$hold"
@@ -187,9 +191,10 @@ inject() { # KIND SILO
     return 0
   fi
   case $kind in
-    kill) hold=$(rand_between 5 20) ;;
-    *) hold=$(rand_between 10 40) ;;
+    kill) draw 5 20 ;;
+    *) draw 10 40 ;;
   esac
+  hold=$DRAWN
   log "fault $FAULTS_TOTAL: $kind $silo for ${hold}s"
   case $kind in
     kill) kill -KILL "$pid" ;;
@@ -279,7 +284,8 @@ run_faults() {
     ticks=$((ticks + 1))
     if ((SECONDS >= next)); then
       fault_tick 1
-      next=$((SECONDS + $(rand_between 3 12)))
+      draw 3 12
+      next=$((SECONDS + DRAWN))
     else
       fault_tick 0
     fi
