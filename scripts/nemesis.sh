@@ -185,6 +185,7 @@ inject() { # KIND SILO
     draw 2 10
     hold=$DRAWN
     log "fault $FAULTS_TOTAL: PostgreSQL restarts (down for ${hold}s)"
+    printf '%s\t%s\t%s\t%s\n' "$(date +%T)" pg-restart pg "$hold" >>"$WORK/faults"
     pg_stop "$JOBGRAINS_DATA"
     sleep "$hold"
     hosts_pg_start
