@@ -255,6 +255,11 @@ fault_tick() { # INJECT(0|1)
     if ((${#FAULT[@]} == 0)); then inject pg-restart pg; else log "no $kind now: a silo has a fault"; fi
     return 0
   fi
+  # Two silos cut from the others would cut the third off from both: one such cut at a time.
+  if [[ $kind == cut-silos && " ${FAULT[*]} " == *" cut-silos "* ]]; then
+    log "no $kind now: a silo is cut from the others already"
+    return 0
+  fi
   # At most MAX_ACTIVE at once, and one healthy silo left whatever happens.
   if ((${#FAULT[@]} < MAX_ACTIVE && ${#healthy[@]} >= 2)); then
     inject "$kind" "$target"
