@@ -67,9 +67,9 @@ load_client() { # C
     i=$((i + 1))
     key="$RUN_ID-c$c-$i"
     # Sleep jobs are running when a fault strikes; echo jobs keep the stream of submissions dense.
-    if ((RANDOM % 100 < 35)); then
+    if ((RANDOM % 2)); then
       type="sleep"
-      body="{\"type\":\"sleep\",\"instruction\":{\"key\":\"$key\",\"ms\":$((500 + RANDOM % 3500))}}"
+      body="{\"type\":\"sleep\",\"instruction\":{\"key\":\"$key\",\"ms\":$((1000 + RANDOM % 7000))}}"
     else
       type="echo"
       body="{\"type\":\"echo\",\"instruction\":{\"key\":\"$key\",\"n\":$i}}"
