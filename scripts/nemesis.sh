@@ -5,7 +5,7 @@
 # thawed, a silo cut from PostgreSQL, from the other silos or from the gateway, PostgreSQL
 # restarted. Then it heals everything, waits for the jobs to end and checks in PostgreSQL that
 # no acknowledged job was lost or committed twice. Prints a summary; exits 1 when a check fails.
-# See docs/deploy.md ("Gray failures: scripts/nemesis.sh"). Needs root, as hosts.sh does.
+# See docs/deploy.md ("Many faults at random"). Needs root, as hosts.sh does.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -32,7 +32,8 @@ usage: scripts/nemesis.sh [--duration SECONDS] [--seed N]
 
 Starts the hosts cluster (as scripts/hosts.sh up), submits jobs for SECONDS (default 300) while
 injecting random faults, heals everything, waits for the jobs to end, checks the invariants in
-PostgreSQL and prints a summary. --seed N replays the same fault schedule (the seed is printed).
+PostgreSQL and prints a summary. --seed N replays the same choices of faults, silos and
+durations (the seed is printed), though not the same timings.
 Exit code: 0 when every invariant holds, 1 otherwise.
 
 Environment (defaults): JOBGRAINS_HOSTS_DATA=.data/nemesis, JOBGRAINS_HOSTS_PREFIX=jgn,
