@@ -145,11 +145,22 @@ REFUSED_LATE=0 # "refused the end" lines of silo logs that a restart rotated awa
 draw() { DRAWN=$(($1 + RANDOM % ($2 - $1 + 1))); } # LOW HIGH
 DRAWN=0
 
-# Silos with no fault and not recovering from one.
-healthy_silos() {
+# The silos, and the pid of each as this script started it. The fault loop asks every second
+# whether they live: with builtins only, since each fork costs a lot on a loaded machine.
+declare -a SILOS=()
+declare -A SILO_PID=()
+
+remember_pid() { SILO_PID[$1]=$(pid_of "$1") || SILO_PID[$1]=""; } # SILO
+
+silo_alive() { [[ -n ${SILO_PID[$1]:-} ]] && kill -0 "${SILO_PID[$1]}" 2>/dev/null; } # SILO
+
+# Sets HEALTHY to the live silos with no fault and not recovering from one.
+declare -a HEALTHY=()
+find_healthy() {
   local silo
-  for silo in $(hosts_silos); do
-    [[ -z ${FAULT[$silo]:-} ]] && ((${RECOVERING[$silo]:-0} <= SECONDS)) && pid_of "$silo" >/dev/null && printf '%s\n' "$silo"
+  HEALTHY=()
+  for silo in "${SILOS[@]}"; do
+    [[ -z ${FAULT[$silo]:-} ]] && ((${RECOVERING[$silo]:-0} <= SECONDS)) && silo_alive "$silo" && HEALTHY+=("$silo")
   done
   return 0
 }
@@ -157,7 +168,7 @@ healthy_silos() {
 # The silo hosts other than SILO, each path cut or healed in both directions.
 pair_with_silos() { # SILO add|del
   local peer
-  for peer in $(hosts_silos); do
+  for peer in "${SILOS[@]}"; do
     [[ $peer == "$1" ]] || net_pair "$1" "$peer" "$2"
   done
 }
@@ -167,6 +178,7 @@ restart_silo() { # SILO
   REFUSED_LATE=$((REFUSED_LATE + $(count_refused_late "$(log_path "$silo")")))
   hosts_silo_start "${silo#silo-}"
   disown -a # its death is the point here: no job notice from bash when it comes
+  remember_pid "$silo"
   SILO_RESTARTS=$((SILO_RESTARTS + 1))
   RECOVERING[$silo]=$((SECONDS + RECOVERY))
 }
@@ -179,7 +191,7 @@ count_refused_late() { # LOG
 
 inject() { # KIND SILO
   local kind=$1 silo=$2 pid="" hold
-  [[ $kind == pg-restart ]] || pid=$(pid_of "$silo") || return 0
+  [[ $kind == pg-restart ]] || { silo_alive "$silo" && pid=${SILO_PID[$silo]}; } || return 0
   FAULTS_TOTAL=$((FAULTS_TOTAL + 1))
   INJECTED[$kind]=$((${INJECTED[$kind]:-0} + 1))
   if [[ $kind == pg-restart ]]; then
@@ -212,11 +224,11 @@ inject() { # KIND SILO
 
 # Undoes SILO's fault.
 undo() { # SILO
-  local silo=$1 pid
+  local silo=$1
   log "undoing ${FAULT[$silo]} $silo"
   case ${FAULT[$silo]} in
     kill) restart_silo "$silo" ;;
-    freeze) pid=$(pid_of "$silo") && kill -CONT "$pid" 2>/dev/null || true ;;
+    freeze) kill -CONT "${SILO_PID[$silo]}" 2>/dev/null || true ;;
     cut-pg) net_pair "$silo" pg del ;;
     cut-gateway) net_pair "$silo" gateway del ;;
     cut-silos) pair_with_silos "$silo" del ;;
@@ -229,9 +241,9 @@ undo() { # SILO
 # it is started again, as a supervisor would.
 restart_stopped_silos() {
   local silo
-  for silo in $(hosts_silos); do
+  for silo in "${SILOS[@]}"; do
     [[ -z ${FAULT[$silo]:-} ]] || continue
-    pid_of "$silo" >/dev/null && continue
+    silo_alive "$silo" && continue
     log "$silo has stopped; starting it again"
     SELF_STOPS=$((SELF_STOPS + 1))
     restart_silo "$silo"
@@ -241,7 +253,6 @@ restart_stopped_silos() {
 # One tick of the fault schedule: undoes what is due, then maybe injects a new fault.
 fault_tick() { # INJECT(0|1)
   local silo kind pick target=""
-  local -a healthy
   for silo in "${!FAULT_END[@]}"; do
     ((FAULT_END[$silo] <= SECONDS)) && undo "$silo"
   done
@@ -249,9 +260,9 @@ fault_tick() { # INJECT(0|1)
   (($1)) || return 0
   # Drawn every time, so that a seed replays the same sequence of choices.
   kind=${FAULT_KINDS[RANDOM % ${#FAULT_KINDS[@]}]}
-  mapfile -t healthy < <(healthy_silos)
+  find_healthy
   pick=$RANDOM
-  ((${#healthy[@]})) && target=${healthy[pick % ${#healthy[@]}]}
+  ((${#HEALTHY[@]})) && target=${HEALTHY[pick % ${#HEALTHY[@]}]}
   if [[ $kind == pg-restart ]]; then
     if ((${#FAULT[@]} == 0)); then inject pg-restart pg; else log "no $kind now: a silo has a fault"; fi
     return 0
@@ -262,19 +273,19 @@ fault_tick() { # INJECT(0|1)
     return 0
   fi
   # At most MAX_ACTIVE at once, and one healthy silo left whatever happens.
-  if ((${#FAULT[@]} < MAX_ACTIVE && ${#healthy[@]} >= 2)); then
+  if ((${#FAULT[@]} < MAX_ACTIVE && ${#HEALTHY[@]} >= 2)); then
     inject "$kind" "$target"
   else
-    log "no $kind now: ${#FAULT[@]} faults active, ${#healthy[@]} healthy silos"
+    log "no $kind now: ${#FAULT[@]} faults active, ${#HEALTHY[@]} healthy silos"
   fi
 }
 
 # Every link and path up, every process running and awake.
 heal_everything() {
-  local silo pid
+  local silo
   for silo in "${!FAULT[@]}"; do undo "$silo"; done
-  for silo in $(hosts_silos); do
-    pid=$(pid_of "$silo") && kill -CONT "$pid" 2>/dev/null || true
+  for silo in "${SILOS[@]}"; do
+    silo_alive "$silo" && kill -CONT "${SILO_PID[$silo]}" 2>/dev/null || true
     net_link "$silo" up
     net_pair "$silo" pg del
     net_pair "$silo" gateway del
@@ -391,7 +402,7 @@ summary() { # SECONDS_OF_LOAD
   gaveup=$(records gaveup | wc -l)
   for kind in "${FAULT_KINDS[@]}"; do kinds+="${kinds:+, }$kind ${INJECTED[$kind]:-0}"; done
   refused_late=$REFUSED_LATE
-  for silo in $(hosts_silos); do refused_late=$((refused_late + $(count_refused_late "$(log_path "$silo")"))); done
+  for silo in "${SILOS[@]}"; do refused_late=$((refused_late + $(count_refused_late "$(log_path "$silo")"))); done
   cat <<EOF
 
 nemesis summary (replay: scripts/nemesis.sh --seed $SEED --duration $DURATION)
@@ -455,7 +466,7 @@ parse_args() {
 }
 
 main() {
-  local key started load_end
+  local key started load_end silo
   parse_args "$@"
   hosts_env_init
   ((HOSTS_SILOS >= 2)) || die "the nemesis needs at least 2 silos (JOBGRAINS_HOSTS_SILOS)"
@@ -479,6 +490,8 @@ main() {
   hosts_up "$key"
   disown -a # the processes' deaths are the point here: no job notices from bash
   UP=1
+  mapfile -t SILOS < <(hosts_silos)
+  for silo in "${SILOS[@]}"; do remember_pid "$silo"; done
 
   started=$SECONDS
   start_load
