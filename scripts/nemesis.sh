@@ -44,8 +44,8 @@ EOF
 # ---------------------------------------------------------------------------
 # Load: CLIENTS submitters in the background, each a loop of single submissions with an
 # Idempotency-Key of its own, retried with the same key on 5xx and on no answer, as a user would.
-# Each writes what it saw to $WORK: acks-C (key, id, type), answers-C (status of every try
-# that was no 202), gaveup-C (keys never acknowledged).
+# Each writes what it saw to $WORK: acks-C (key, id, type, when), answers-C (key, status and
+# when of every try that got no 202), gaveup-C (keys never acknowledged).
 
 WORK=""
 STOP_FILE=""
@@ -81,13 +81,13 @@ load_client() { # C
       if [[ $status == 202 ]]; then
         id=$(grep -o '"id":"[0-9a-f-]\{36\}"' "$reply" | head -n 1 | cut -d'"' -f4) || id=""
         if [[ -n $id ]]; then
-          printf '%s\t%s\t%s\n' "$key" "$id" "$type" >>"$WORK/acks-$c"
+          printf '%s\t%s\t%s\t%(%s)T\n' "$key" "$id" "$type" -1 >>"$WORK/acks-$c"
         else
           warn "a 202 for $key without a job id: $(head -c 300 "$reply")"
         fi
         break
       fi
-      printf '%s\t%s\n' "$key" "$status" >>"$WORK/answers-$c"
+      printf '%s\t%s\t%(%s)T\n' "$key" "$status" -1 >>"$WORK/answers-$c"
       # 4xx other than 429 is a refusal of the submission itself: sending it again changes nothing.
       if [[ $status == 4* && $status != 429 ]] || ((SECONDS - first >= KEY_RETRY_LIMIT)); then
         printf '%s\n' "$key" >>"$WORK/gaveup-$c"
@@ -338,7 +338,7 @@ wait_jobs_ended() {
 # Prints NAME|VALUE lines: the acknowledged ids (from $WORK/acks-*) against the jobs tables.
 query_results() {
   {
-    printf 'create temp table acks (key text, id uuid, type text);\ncopy acks from stdin;\n'
+    printf 'create temp table acks (key text, id uuid, type text, at bigint);\ncopy acks from stdin;\n'
     records acks
     printf '\\.\n'
     cat <<'EOF'
@@ -387,6 +387,11 @@ check() { # DESCRIPTION CONDITION_RESULT(0|1) [DETAIL]
   fi
 }
 
+# The longest time, in seconds, in which no submission was acknowledged: how long a fault stalled them.
+longest_stall() {
+  records acks | cut -f4 | sort -n | awk 'NR > 1 && $1 - last > gap { gap = $1 - last } { last = $1 } END { print gap + 0 }'
+}
+
 # Statuses of the tries that got no 202, as "503: 12, no answer: 3".
 answer_counts() {
   records answers | cut -f2 | sort | uniq -c | sort -rn |
@@ -408,6 +413,7 @@ summary() { # SECONDS_OF_LOAD
 nemesis summary (replay: scripts/nemesis.sh --seed $SEED --duration $DURATION)
   load and faults      $1 s, $HOSTS_SILOS silos, $CLIENTS submitters
   jobs acknowledged    ${R[acked]:-?} (sleep ${R[acked_sleep]:-?}); stored without an answer ${R[stored_unacked]:-?}
+  longest stall        $(longest_stall) s without an acknowledgement
   refusals             $refusals tries answered with no 202 ($(answer_counts)); keys given up: $gaveup
   faults injected      $FAULTS_TOTAL: $kinds
   silos restarted      $SILO_RESTARTS ($SELF_STOPS after stopping themselves once declared dead)
