@@ -8,8 +8,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/hosts.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/hosts.sh"
 
-READY_TIMEOUT="${JOBGRAINS_READY_TIMEOUT:-120}"
-
 usage() {
   cat <<EOF
 usage: scripts/hosts.sh COMMAND
@@ -38,29 +36,13 @@ host_process() { # HOST
   if [[ $1 == pg ]]; then printf 'postgres\n'; else printf '%s\n' "$1"; fi
 }
 
-cmd_down() {
-  local -a silos
-  local name pid
-  mapfile -t silos < <(silo_names)
-  # A frozen process would sit out the whole stop timeout before its SIGKILL.
-  for name in gateway "${silos[@]}" postgres; do
-    pid=$(pid_of "$name") && kill -CONT "$pid" 2>/dev/null || true
-  done
-  bg_stop gateway
-  ((${#silos[@]})) && bg_stop "${silos[@]}"
-  pg_stop "$JOBGRAINS_DATA"
-  net_remove
-  log "stopped; namespaces $HOSTS_PREFIX-* removed"
-}
-
 UP_DONE=0
 # EXIT trap of `up`: what did not come up is taken down again, namespaces included.
 up_failed() {
   ((UP_DONE)) && return 0
   trap '' INT TERM
-  local name
-  for name in postgres $(hosts_silos) gateway; do show_log_tail "$(log_path "$name")" 30; done
-  JG_STOP_TIMEOUT=5 cmd_down
+  hosts_show_logs
+  JG_STOP_TIMEOUT=5 hosts_down
 }
 
 cmd_up() {
@@ -68,25 +50,11 @@ cmd_up() {
   build_release || die "the build failed"
   require_app_dlls "$JG_SILO_DLL" "$JG_GATEWAY_DLL"
   key=$(jg_api_key "$JOBGRAINS_DATA")
-  cmd_down 2>/dev/null
+  hosts_down 2>/dev/null
   trap up_failed EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  net_create
-  hosts_pg_start
-  # silo-1 first: it runs the migrations and writes the cluster's first membership rows.
-  for ((n = 1; n <= HOSTS_SILOS; n++)); do
-    hosts_silo_start "$n"
-    if ((n == 1)); then
-      wait_tcp "$(host_address silo-1)" "$HOSTS_SILO_PORT" "$READY_TIMEOUT" silo-1 || die "silo-1 did not start"
-    fi
-  done
-  for ((n = 2; n <= HOSTS_SILOS; n++)); do
-    wait_tcp "$(host_address "silo-$n")" "$HOSTS_SILO_PORT" "$READY_TIMEOUT" "silo-$n" || die "silo-$n did not start"
-  done
-  hosts_gateway_start "$key"
-  # shellcheck disable=SC2046 # one name per silo
-  wait_http "$(hosts_url)/health/ready" "$READY_TIMEOUT" gateway $(hosts_silos) || die "the gateway did not become ready"
+  hosts_up "$key"
   UP_DONE=1
   cat <<EOF
 
@@ -160,7 +128,7 @@ main() {
   lock_data_dir "$JOBGRAINS_DATA" "another scripts/hosts.sh is changing $JOBGRAINS_DATA"
   case $cmd in
     up) cmd_up ;;
-    down) cmd_down ;;
+    down) hosts_down ;;
     status) cmd_status ;;
     cut | heal)
       (($# >= 1)) || die "usage: scripts/hosts.sh $cmd HOST [PEER...]"

@@ -21,6 +21,7 @@ hosts_env_init() {
   HOSTS_PREFIX="${JOBGRAINS_HOSTS_PREFIX:-jgh}"
   HOSTS_SUBNET="${JOBGRAINS_HOSTS_SUBNET:-10.77.0}"
   HOSTS_SILOS="${JOBGRAINS_HOSTS_SILOS:-3}"
+  HOSTS_READY_TIMEOUT="${JOBGRAINS_READY_TIMEOUT:-120}"
   # The data dir of this cluster: pid files, logs, the PostgreSQL cluster, the secrets.
   JOBGRAINS_DATA="$(abs_path "${JOBGRAINS_HOSTS_DATA:-.data/hosts}")"
   export JOBGRAINS_DATA
@@ -210,4 +211,51 @@ hosts_gateway_start() { # API_KEY
   ASPNETCORE_URLS=$(hosts_url)
   ConnectionStrings__JobGrains=$(hosts_connection_string)
   bg_start gateway "$(dirname -- "$JG_GATEWAY_DLL")" ip netns exec "$(host_netns gateway)" dotnet "$JG_GATEWAY_DLL"
+}
+
+# ---------------------------------------------------------------------------
+# The whole cluster
+
+# Creates the network and starts PostgreSQL, the silos and the gateway (API_KEY); returns once
+# the gateway is ready. Dies when something does not come up: the caller's EXIT trap takes
+# down what did (hosts_down).
+hosts_up() { # API_KEY
+  local n
+  net_create
+  hosts_pg_start
+  # silo-1 first: it runs the migrations and writes the cluster's first membership rows.
+  for ((n = 1; n <= HOSTS_SILOS; n++)); do
+    hosts_silo_start "$n"
+    if ((n == 1)); then
+      wait_tcp "$(host_address silo-1)" "$HOSTS_SILO_PORT" "$HOSTS_READY_TIMEOUT" silo-1 || die "silo-1 did not start"
+    fi
+  done
+  for ((n = 2; n <= HOSTS_SILOS; n++)); do
+    wait_tcp "$(host_address "silo-$n")" "$HOSTS_SILO_PORT" "$HOSTS_READY_TIMEOUT" "silo-$n" || die "silo-$n did not start"
+  done
+  hosts_gateway_start "$1"
+  # shellcheck disable=SC2046 # one name per silo
+  wait_http "$(hosts_url)/health/ready" "$HOSTS_READY_TIMEOUT" gateway $(hosts_silos) || die "the gateway did not become ready"
+}
+
+# Stops every process of the hosts and removes the namespaces.
+hosts_down() {
+  local -a silos
+  local name pid
+  mapfile -t silos < <(silo_names)
+  # A frozen process would sit out the whole stop timeout before its SIGKILL.
+  for name in gateway "${silos[@]}" postgres; do
+    pid=$(pid_of "$name") && kill -CONT "$pid" 2>/dev/null || true
+  done
+  bg_stop gateway
+  ((${#silos[@]})) && bg_stop "${silos[@]}"
+  pg_stop "$JOBGRAINS_DATA"
+  net_remove
+  log "stopped; namespaces $HOSTS_PREFIX-* removed"
+}
+
+# The last lines of every host's log, to stderr: why something did not come up.
+hosts_show_logs() {
+  local name
+  for name in postgres $(hosts_silos) gateway; do show_log_tail "$(log_path "$name")" 30; done
 }
