@@ -72,7 +72,8 @@ internal sealed partial class GatewayExceptionHandler(
 
     /// <summary>
     /// Failures of reaching the cluster rather than of the request: no gateway silo, a silo that
-    /// left mid-call, a call that timed out.
+    /// left mid-call, a call that timed out, the runtime's own read of PostgreSQL failing under
+    /// the call (membership, while a silo cut from PostgreSQL addresses it; see <c>DriverExceptions</c>).
     /// </summary>
     private static bool IsClusterUnavailable(Exception exception) => exception switch
     {
@@ -81,6 +82,7 @@ internal sealed partial class GatewayExceptionHandler(
         OrleansMessageRejectionException => true,
         ClientNotAvailableException => true,
         Orleans.Runtime.Messaging.ConnectionFailedException => true,
+        Npgsql.NpgsqlException => true,
         OrleansException when exception.GetType() == typeof(OrleansException) => true,
         _ => false,
     };

@@ -2,7 +2,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using JobGrains.Serialization;
 using Orleans.Configuration;
+using Orleans.Serialization;
 
 namespace JobGrains.Client;
 
@@ -33,6 +35,7 @@ public static class JobGrainsClientExtensions
         // The default refresh is a minute; silos come and go faster than that.
         builder.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
         builder.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
+        builder.Configure<ExceptionSerializationOptions>(DriverExceptions.Allow);
         if (options.Tls is { Enabled: true } tls)
         {
             var certificate = tls.LoadCertificate();

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
+using JobGrains.Serialization;
 using Orleans.Configuration;
+using Orleans.Serialization;
 
 namespace JobGrains.Hosting;
 
@@ -56,6 +58,7 @@ public static class JobGrainsCluster
         // by the row version, and every outcome by the attempt number, so a brief duplicate
         // activation cannot corrupt a job; a short lease is safe here.
         builder.Configure<GrainDirectoryOptions>(o => o.RangeLeaseDuration = TimeSpan.FromSeconds(5));
+        builder.Configure<ExceptionSerializationOptions>(DriverExceptions.Allow);
 
         builder.Configure<ClusterMembershipOptions>(o =>
         {

@@ -70,6 +70,16 @@ public sealed class ExceptionHandlerTests
     }
 
     [Fact]
+    public async Task A_cluster_call_failed_by_the_runtimes_own_postgres_read_is_503()
+    {
+        // What a submission met through a silo cut off from PostgreSQL while membership changed.
+        var (status, retryAfter, problem) = await HandleAsync(new Npgsql.NpgsqlException("Error waiting for range to unlock"));
+        Assert.Equal(503, status);
+        Assert.Equal("5", retryAfter);
+        Assert.DoesNotContain("nothing was stored", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Invalid_cursor_is_400()
     {
         var (status, _, problem) = await HandleAsync(new InvalidCursorException("bad"));
