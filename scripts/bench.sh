@@ -3,7 +3,8 @@
 # gateway) on its own data dir and ports, pushes `echo` jobs through the .NET client and through
 # REST batches, first on 2 silos then on 1, and prints as its last line one JSON object:
 #   {"client": {...}, "rest": {...}, "oneSilo": {...}, "twoSilos": {...}}
-# (--backlog: {"mode": "backlog", "load": {...}, "drain": {...}, "wave": {...}}, see lib/bench-backlog.sh;
+# (--batch adds "batch": {...} and "batchToRest": {...}; --backlog prints
+# {"mode": "backlog", "load": {...}, "drain": {...}, "wave": {...}}, see lib/bench-backlog.sh;
 # --stalled-client: {"mode": "stalled-client", "runs": [...], "bursts": {...}, ...}).
 # See docs/benchmarks.md for what is measured and how. Stops everything it started.
 set -euo pipefail
@@ -14,11 +15,19 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/bench-backlog.sh"
 
 usage() {
   cat <<EOF
-usage: scripts/bench.sh [--flood | --backlog | --stalled-client]
+usage: scripts/bench.sh [--flood | --batch | --backlog | --stalled-client]
 
   --flood   a flood as users send one: 20,000 echo jobs through REST batches as fast as the
             client sends them, with nothing held back (no window), the silos' default slots (16),
             5 s of warm-up and no half-load runs; the variables below still override it
+  --batch   a fan-out/fan-in batch against plain jobs on one stack (2 silos, 64 slots): runs that
+            alternate between one POST /api/batches of 10,000 echo jobs (1 split job; 9,988 process
+            jobs that depend on it; 10 gather jobs that depend on up to 1,000 of them each, a job's
+            limit; 1 merge job that depends on the gathers), timed from the send to the last job
+            ended and the batch checked succeeded, and 10,000 plain echo jobs through REST batches
+            of 500 sent as fast as the client sends them, as --flood does; 5 s of warm-up each,
+            no half-load runs.
+            JOBGRAINS_BENCH_JOBS sets both sizes (at most 10,000, a batch's limit)
   --backlog a backlog at scale (2 silos, default slots 16, no gateway): loads delayed and queued
             echo jobs straight into the jobs table by SQL (INSERT ... SELECT FROM generate_series,
             silos stopped), starts the silos, samples their RSS while the queued jobs drain,
@@ -62,6 +71,7 @@ EOF
 }
 
 FLOOD=0
+BATCH=0
 BACKLOG=0
 STALLED=0
 case ${1:-} in
@@ -70,6 +80,7 @@ case ${1:-} in
     exit 0
     ;;
   --flood) FLOOD=1 ;;
+  --batch) BATCH=1 ;;
   --backlog) BACKLOG=1 ;;
   --stalled-client) STALLED=1 ;;
   "") ;;
@@ -92,6 +103,12 @@ if ((FLOOD)); then
   : "${JOBGRAINS_BENCH_STACKS:=2}" "${JOBGRAINS_BENCH_PATHS:=rest}" "${JOBGRAINS_BENCH_JOBS:=20000}"
   : "${JOBGRAINS_BENCH_HALF_SECONDS:=0}" "${JOBGRAINS_BENCH_LIST_ROWS:=0}"
   JOBGRAINS_BENCH_ARGS="--window ${JOBGRAINS_BENCH_JOBS} --warmup-seconds 5 ${JOBGRAINS_BENCH_ARGS:-}"
+elif ((BATCH)); then
+  export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-64}"
+  : "${JOBGRAINS_BENCH_STACKS:=2}" "${JOBGRAINS_BENCH_PATHS:=rest,batch}" "${JOBGRAINS_BENCH_JOBS:=10000}"
+  : "${JOBGRAINS_BENCH_HALF_SECONDS:=0}" "${JOBGRAINS_BENCH_LIST_ROWS:=0}"
+  # The plain jobs go as a flood (nothing held back), as the batch's do; runs alternate between the two.
+  JOBGRAINS_BENCH_ARGS="--window ${JOBGRAINS_BENCH_JOBS} --warmup-seconds 5 --alternate 1 ${JOBGRAINS_BENCH_ARGS:-}"
 elif ((BACKLOG)); then
   export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-16}"
   # Nothing goes through the gateway: the load is SQL, the measures come from the table and /proc.
@@ -122,6 +139,7 @@ PG_UP=0
 for v in REPEAT JOBS HALF_SECONDS LIST_ROWS BURN; do
   is_uint "${!v}" || die "$v must be a number, not '${!v}'"
 done
+((BATCH == 0 || (JOBS >= 4 && JOBS <= 10000))) || die "--batch needs JOBGRAINS_BENCH_JOBS from 4 to 10000 (a batch's limit), not $JOBS"
 
 stop_stack() {
   local -a names=(gateway)
@@ -198,7 +216,7 @@ run_bench() { # SILOS OUT
   (exec 9>&- && dotnet "$BENCH_DLL" run \
     --url "$JOBGRAINS_URL" \
     --label "$silos-silo" --out "$out" --paths "$PATHS" --repeat "$REPEAT" \
-    --client-jobs "$JOBS" --rest-jobs "$JOBS" --half-seconds "$HALF_SECONDS" --list-rows "$list_rows" --burn "$burn" \
+    --client-jobs "$JOBS" --rest-jobs "$JOBS" --batch-jobs "$JOBS" --half-seconds "$HALF_SECONDS" --list-rows "$list_rows" --burn "$burn" \
     "${procs[@]}" ${JOBGRAINS_BENCH_ARGS:-})
 }
 

@@ -57,6 +57,13 @@ static int Combine(Options options)
         ["oneSilo"] = one?.DeepClone(),
         ["twoSilos"] = two?.DeepClone(),
     };
+    // --paths rest,batch (scripts/bench.sh --batch): the batch path and its ratio to plain jobs lead too.
+    if (headline?["batchToRest"] is { } ratio)
+    {
+        result["batch"] = headline["batch"]?.DeepClone();
+        result["batchToRest"] = ratio.DeepClone();
+    }
+
     Console.WriteLine(result.ToJsonString());
     return 0;
 }
@@ -96,64 +103,77 @@ static async Task<int> RunAsync(Options options)
     };
     http.DefaultRequestHeaders.Add("X-Api-Key", Environment.GetEnvironmentVariable("JOBGRAINS_API_KEY") ?? "");
 
-    ISubmitter SubmitterFor(string path) => path switch
-    {
-        "client" => new ClientSubmitter(jobs),
-        "rest" => new RestSubmitter(http),
-        _ => throw new ArgumentException($"unknown path '{path}' (client or rest)"),
-    };
-
-    var paths = options.Get("paths", "client,rest").Split(',', StringSplitOptions.RemoveEmptyEntries);
+    var window = options.GetInt("window", 10_000);
+    var paths = options.Get("paths", "client,rest").Split(',', StringSplitOptions.RemoveEmptyEntries)
+        .Select(path => PathLoad.Of(path, options, jobs, http)).ToList();
     if (options.Has("stalled-client"))
     {
         // The first path's load, watched by a hub dashboard with and without a client that never
         // reads (StalledClientBench), instead of the throughput runs.
-        result["stalledClient"] = await StalledClientBench.RunAsync(runner, tracker, SubmitterFor(paths[0]), new RestSubmitter(http), processes,
+        result["stalledClient"] = await StalledClientBench.RunAsync(runner, tracker, paths[0].Submitter, new RestSubmitter(http), processes,
             http.BaseAddress, Environment.GetEnvironmentVariable("JOBGRAINS_API_KEY") ?? "", options, Progress);
         paths = [];
     }
 
-    foreach (var path in paths)
+    // --alternate 1 warms every path up first, then takes their runs in turn, so that a ratio between
+    // two paths compares runs taken side by side on a shared machine; otherwise one path after the other.
+    List<List<PathLoad>> groups = options.GetInt("alternate", 0) == 1 ? [paths] : paths.Select(p => new List<PathLoad> { p }).ToList();
+    foreach (var group in groups)
     {
-        var submitter = SubmitterFor(path);
-        var total = options.GetInt(path + "-jobs", 20_000);
-        var chunk = options.GetInt(path + "-chunk", 500);
-        var concurrency = options.GetInt(path + "-concurrency", 4);
-        var window = options.GetInt("window", 10_000);
-
         // Until the processes reach a steady state (tiered JIT, the GC's heap sizing, pools):
         // after a fixed 8,000 jobs the first measured run was still the slowest of every set.
         var warmUp = TimeSpan.FromSeconds(options.GetInt("warmup-seconds", 20));
-        Progress($"{label}/{path}: warm-up for {warmUp.TotalSeconds} s");
-        for (var warming = System.Diagnostics.Stopwatch.StartNew(); warming.Elapsed < warmUp;)
+        foreach (var load in group)
         {
-            await runner.FullLoadAsync(submitter, 5000, chunk, concurrency, window);
+            Progress($"{label}/{load.Name}: warm-up for {warmUp.TotalSeconds} s");
+            for (var warming = System.Diagnostics.Stopwatch.StartNew(); warming.Elapsed < warmUp;)
+            {
+                await runner.FullLoadAsync(load.Submitter, Math.Min(5000, load.Total), load.Chunk, load.Concurrency, window);
+                await load.CheckAsync();
+            }
         }
 
-        var full = new List<JsonObject>();
+        var full = group.ToDictionary(load => load.Name, _ => new List<JsonObject>());
         for (var i = 0; i < repeat; i++)
         {
-            var run = await runner.FullLoadAsync(submitter, total, chunk, concurrency, window);
-            Progress($"{label}/{path} full #{i + 1}: {Brief(run)}");
-            full.Add(run);
+            foreach (var load in group)
+            {
+                var run = await runner.FullLoadAsync(load.Submitter, load.Total, load.Chunk, load.Concurrency, window);
+                if (await load.CheckAsync() is { } batches)
+                {
+                    run["batches"] = batches;
+                }
+
+                Progress($"{label}/{load.Name} full #{i + 1}: {Brief(run)}");
+                full[load.Name].Add(run);
+            }
         }
 
-        var peak = Stats.Median(full.Select(r => (double)r["jobsPerSecond"]!).ToList());
-        var half = new List<JsonObject>();
-        var tick = TimeSpan.FromMilliseconds(options.GetInt(path + "-tick-ms", path == "rest" ? 20 : 5));
-        // --half-seconds 0 skips the half-load runs (a flood measures the peak only).
-        var halfRuns = options.GetInt("half-seconds", 6) > 0 ? repeat : 0;
-        for (var i = 0; i < halfRuns; i++)
+        foreach (var load in group)
         {
-            await Task.Delay(500);
-            // --client-half-rate / --rest-half-rate fix the open loop's rate (to profile at a set load, or to compare stacks).
-            var rate = options.GetInt(path + "-half-rate", 0) is > 0 and var fixedRate ? fixedRate : peak / 2;
-            var run = await runner.OpenLoopAsync(submitter, rate, TimeSpan.FromSeconds(options.GetInt("half-seconds", 6)), tick);
-            Progress($"{label}/{path} half #{i + 1}: {Brief(run)}");
-            half.Add(run);
-        }
+            var path = load.Name;
+            var peak = Stats.Median(full[path].Select(r => (double)r["jobsPerSecond"]!).ToList());
+            var half = new List<JsonObject>();
+            var tick = TimeSpan.FromMilliseconds(options.GetInt(path + "-tick-ms", path == "rest" ? 20 : 5));
+            // --half-seconds 0 skips the half-load runs (a flood measures the peak only).
+            var halfRuns = options.GetInt("half-seconds", 6) > 0 && load.OpenLoop ? repeat : 0;
+            for (var i = 0; i < halfRuns; i++)
+            {
+                await Task.Delay(500);
+                // --client-half-rate / --rest-half-rate fix the open loop's rate (to profile at a set load, or to compare stacks).
+                var rate = options.GetInt(path + "-half-rate", 0) is > 0 and var fixedRate ? fixedRate : peak / 2;
+                var run = await runner.OpenLoopAsync(load.Submitter, rate, TimeSpan.FromSeconds(options.GetInt("half-seconds", 6)), tick);
+                Progress($"{label}/{path} half #{i + 1}: {Brief(run)}");
+                half.Add(run);
+            }
 
-        result[path] = Summary.Of(full, half);
+            result[path] = Summary.Of(full[path], half);
+        }
+    }
+
+    if (result["batch"] is { } batchResult && result["rest"] is { } restResult)
+    {
+        result["batchToRest"] = BatchRatio.Of(batchResult, restResult);
     }
 
     if (options.GetInt("burn", 0) is > 0 and var burn)

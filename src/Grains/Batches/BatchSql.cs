@@ -22,8 +22,6 @@ internal static class BatchSql
         RETURNING j.id, j.state
         """;
 
-    public const string MarkDependedOn = "UPDATE jobs SET has_dependents = true WHERE id = ANY($1)";
-
     public const string InsertEdges = """
         INSERT INTO job_dependencies (depends_on, job_id)
         SELECT * FROM unnest($1::uuid[], $2::uuid[])

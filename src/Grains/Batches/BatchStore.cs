@@ -65,13 +65,6 @@ internal sealed class BatchStore(NpgsqlDataSource dataSource, ILogger<BatchStore
         await using (var write = new NpgsqlBatch(connection, transaction))
         {
             write.BatchCommands.Add(JobSql.InsertMany(plan.Rows));
-            if (plan.DependedOn.Count > 0)
-            {
-                var mark = new NpgsqlBatchCommand(BatchSql.MarkDependedOn);
-                mark.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. plan.DependedOn] });
-                write.BatchCommands.Add(mark);
-            }
-
             if (plan.Edges.Count > 0)
             {
                 var edges = new NpgsqlBatchCommand(BatchSql.InsertEdges);
@@ -212,8 +205,8 @@ internal sealed class BatchStore(NpgsqlDataSource dataSource, ILogger<BatchStore
 /// <summary>A batch's own row, stored with its jobs.</summary>
 internal sealed record NewBatch(Guid Id, string? Name, Guid? OnCompleteJobId);
 
-/// <summary>The rows a graph's submission stores, the stored or new jobs that gain dependents, and the edges of pending dependencies.</summary>
-internal sealed record PlannedGraph(IReadOnlyList<JobRecord> Rows, IReadOnlyList<Guid> DependedOn, IReadOnlyList<(Guid DependsOn, Guid JobId)> Edges);
+/// <summary>The rows a graph's submission stores (those that gain dependents marked so) and the edges of pending dependencies.</summary>
+internal sealed record PlannedGraph(IReadOnlyList<JobRecord> Rows, IReadOnlyList<(Guid DependsOn, Guid JobId)> Edges);
 
 /// <summary>How a graph's submission went.</summary>
 internal sealed record GraphWrite(GraphWriteStatus Status, IReadOnlyList<JobRecord> Rows, IReadOnlyList<JobRecord> Settled, Guid? Unknown = null)

@@ -165,9 +165,17 @@ internal sealed class BatchSubmitter(BatchStore store, SubmissionRules rules, Jo
             }
         }
 
-        // The stored ones were marked under their lock already.
-        dependedOn.ExceptWith(stored.Keys);
-        return new PlannedGraph(rows, [.. dependedOn], edges);
+        // The stored ones were marked under their lock already; the new ones are inserted marked, rather
+        // than updated after the insert (a second version of nearly every row of a large batch).
+        for (var i = 0; i < rows.Length; i++)
+        {
+            if (dependedOn.Contains(rows[i].Id))
+            {
+                rows[i] = rows[i] with { HasDependents = true };
+            }
+        }
+
+        return new PlannedGraph(rows, edges);
     }
 
     private static string OnCompleteKey(Guid batchId) => $"batch:{batchId}:onComplete";

@@ -108,7 +108,8 @@ internal sealed record JobRecord
 
     /// <summary>
     /// Whether some job depends on this one: the commit that ends it then settles its dependents. Set
-    /// only by the statement that stores a dependent, under this row's lock; never by an update.
+    /// by its insert when its dependents are stored with it (a batch), else by the statement that
+    /// stores a dependent, under this row's lock; never by an update.
     /// </summary>
     [Column("has_dependents", NpgsqlDbType.Boolean, Fixed = true)]
     public bool HasDependents { get; init; }
