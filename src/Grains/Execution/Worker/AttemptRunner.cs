@@ -117,7 +117,7 @@ internal sealed partial class AttemptRunner(
         var askedAt = time.GetUtcNow();
         var started = await CallUntilAnswered.RunAsync(() => attempts.StartAsync(jobId, silo, askedAt), StartTries, StartMaxDelay,
             keepStarting, (e, attempt) => LogStartRetry(logger, e, jobId, attempt), time);
-        // Capped: an answer that took retries (PostgreSQL away) says little of the commit latency.
+        // An answer that took retries (PostgreSQL away) says nothing of the commit latency.
         startAhead.StartCommitted(TimeSpan.FromTicks(Math.Min((time.GetUtcNow() - askedAt).Ticks, StartMaxDelay.Ticks)));
         return started;
     }
