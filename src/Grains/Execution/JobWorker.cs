@@ -13,8 +13,7 @@ namespace JobGrains.Execution;
 
 /// <summary>
 /// Runs job attempts on this silo, up to <see cref="WorkerOptions.Slots"/> at once. It pulls work
-/// from the dispatcher for its free slots, and while handlers end quickly for a few more that start
-/// ahead and wait for a slot (<see cref="PullLoop"/>, <see cref="StartAhead"/>), starts each attempt in the job's
+/// from the dispatcher for its free slots (<see cref="PullLoop"/>), starts each attempt in the job's
 /// row, runs the handler and stores the outcome with the attempt number as fencing token
 /// (<see cref="AttemptRunner"/>; the writes of all slots share commits in <see cref="JobAttempts"/>,
 /// and no job grain takes part). While the dispatcher has nothing waiting for this silo, it also keeps
@@ -34,7 +33,6 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
     private readonly HashSet<string> _stableTypes;
     private readonly WorkerIdentity _identity;
     private readonly AbandonedHandlers _abandoned;
-    private readonly StartAhead _startAhead;
     private readonly SlotLedger _ledger;
     private readonly SlotReleases _releases;
     private readonly WorkerDrain _drain;
@@ -76,17 +74,12 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
         // The parts log under this worker's category, which is what log filters and handlers' loggers name.
         var scheduler = new DispatcherGrainLink(grains);
         _abandoned = new AbandonedHandlers(_options.MaxAbandonedHandlers);
-        _startAhead = new StartAhead(_options.Slots, () => _options.Slots - _abandoned.SlotsTaken, _options.StartAhead, time);
-        _ledger = new SlotLedger(_options.Slots, queue => queues.Current.ConcurrencyLimit(queue) is not null, _abandoned, _startAhead.Allowance);
+        _ledger = new SlotLedger(_options.Slots, queue => queues.Current.ConcurrencyLimit(queue) is not null, _abandoned);
         _releases = new SlotReleases(_ledger, scheduler, SiloName, time, logger);
-        _abandoned.Ended = () =>
-        {
-            _startAhead.SlotsChanged();
-            _releases.AbandonedHandlerEnded();
-        };
+        _abandoned.Ended = _releases.AbandonedHandlerEnded;
         _drain = new WorkerDrain(time);
         _execution = new HandlerExecution(handlers, scopes, attempts, time, logger, _drain.Disrupting, _abandoned);
-        _runner = new AttemptRunner(_ledger, _releases, attempts, _execution, _startAhead, SiloName, () => !_drain.Draining, time, logger);
+        _runner = new AttemptRunner(_ledger, _releases, attempts, _execution, SiloName, () => !_drain.Draining, time, logger);
         _pullLoop = new PullLoop(_ledger, _releases, scheduler, _options, _identity, _runner.LaunchPulled, time, logger, () => spot.AtRisk);
         _releaseStarts = releaseStarts;
         _orphanCheck = new OrphanCheck(ct => store.LoadRunningOnAsync(SiloName, ct), _ledger.Knows, attempts.HandBackAsync,
@@ -98,8 +91,7 @@ internal sealed partial class JobWorker : ILifecycleParticipant<ISiloLifecycle>,
 
     public int Slots => _options.Slots;
 
-    /// <summary>Attempts that hold a slot: starting, or running their handler (not those started ahead of a slot).</summary>
-    public int Running => Math.Min(_ledger.Busy, _options.Slots);
+    public int Running => _ledger.Busy;
 
     public bool Draining => _drain.Draining;
 

@@ -52,15 +52,6 @@ public sealed class WorkerOptions : IValidatableObject
     public bool StartOnIntake { get; set; } = true;
 
     /// <summary>
-    /// Whether the worker starts attempts ahead of its free slots while its handlers end quickly:
-    /// as many as end during one start commit, at most <see cref="Slots"/>. Such an attempt is
-    /// stored running and waits for a slot before its handler runs; never more than
-    /// <see cref="Slots"/> handlers run at once. Short jobs then keep their slots busy instead of
-    /// idle through each start commit; long ones start nothing ahead. Default true.
-    /// </summary>
-    public bool StartAhead { get; set; } = true;
-
-    /// <summary>
     /// Handlers that ran past their timeout and ignore their token keep running, abandoned: .NET
     /// cannot stop them. Up to this many run without cost; each one beyond takes a slot until its
     /// handler returns, so a silo keeps at most this many plus <see cref="Slots"/> of them, and its

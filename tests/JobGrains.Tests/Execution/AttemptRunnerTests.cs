@@ -24,7 +24,7 @@ public sealed class AttemptRunnerTests : IDisposable
         var execution = new HandlerExecution(new JobHandlerRegistry([new("echo", typeof(EchoTestHandler))]),
             _services.GetRequiredService<IServiceScopeFactory>(), _store, _clock, NullLogger.Instance, CancellationToken.None);
         _releases = new SlotReleases(_ledger, new FakeScheduler(), "silo-a", _clock, NullLogger.Instance);
-        _runner = new AttemptRunner(_ledger, _releases, _store, execution, new StartAhead(2, () => 2, enabled: false, _clock), "silo-a", () => _keepStarting, _clock, NullLogger.Instance);
+        _runner = new AttemptRunner(_ledger, _releases, _store, execution, "silo-a", () => _keepStarting, _clock, NullLogger.Instance);
     }
 
     /// <summary>What the pull loop does before it launches a job: takes its slot and claims it.</summary>

@@ -7,8 +7,7 @@ namespace JobGrains.Execution.Worker;
 
 /// <summary>
 /// Carries each attempt of this worker from start to stored outcome: starts it in the job's row
-/// (refused when the job may no longer start), waits for a slot if it started ahead of one
-/// (<see cref="StartAhead"/>), runs its handler (<see cref="HandlerExecution"/>),
+/// (refused when the job may no longer start), runs its handler (<see cref="HandlerExecution"/>),
 /// gives its slot back, and stores the outcome with the attempt number as fencing token, asking
 /// again while PostgreSQL is away. Knows the attempts under way, for the drain to wait for.
 /// </summary>
@@ -20,7 +19,6 @@ internal sealed partial class AttemptRunner(
     SlotReleases releases,
     IAttemptStore attempts,
     HandlerExecution execution,
-    StartAhead startAhead,
     string silo,
     Func<bool> keepStarting,
     TimeProvider time,
@@ -58,16 +56,7 @@ internal sealed partial class AttemptRunner(
         {
             if (await start() is { } started)
             {
-                await startAhead.EnterAsync();
-                AttemptOutcome outcome;
-                try
-                {
-                    outcome = await execution.RunAsync(started.Lease);
-                }
-                finally
-                {
-                    startAhead.Leave();
-                }
+                var outcome = await execution.RunAsync(started.Lease);
 
                 // The handler has ended: its slot takes the next job while the outcome is stored
                 // (a durable write that would otherwise keep the slot idle for a commit).
@@ -112,14 +101,11 @@ internal sealed partial class AttemptRunner(
     /// the time of the first, so a start whose commit went through but whose answer was lost is
     /// answered again with its lease. A draining silo stops asking.
     /// </summary>
-    private async Task<JobAttempts.Started?> StartAsync(Guid jobId)
+    private Task<JobAttempts.Started?> StartAsync(Guid jobId)
     {
         var askedAt = time.GetUtcNow();
-        var started = await CallUntilAnswered.RunAsync(() => attempts.StartAsync(jobId, silo, askedAt), StartTries, StartMaxDelay,
+        return CallUntilAnswered.RunAsync(() => attempts.StartAsync(jobId, silo, askedAt), StartTries, StartMaxDelay,
             keepStarting, (e, attempt) => LogStartRetry(logger, e, jobId, attempt), time);
-        // An answer that took retries (PostgreSQL away) says nothing of the commit latency.
-        startAhead.StartCommitted(TimeSpan.FromTicks(Math.Min((time.GetUtcNow() - askedAt).Ticks, StartMaxDelay.Ticks)));
-        return started;
     }
 
     /// <summary>Reports an outcome until it is stored or refused; it survives PostgreSQL being briefly away.</summary>

@@ -123,13 +123,7 @@ internal sealed partial class HandlerExecution(
         await using var scope = scopes.CreateAsyncScope();
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = lease.JobId, ["Attempt"] = lease.Attempt });
 
-        if (disrupt.IsCancellationRequested)
-        {
-            // The drain ran out of grace before the handler began (it waited for a slot): handed back unrun.
-            return AttemptOutcome.Disrupted(lease.Attempt);
-        }
-
-        if (attemptCancel.IsCancellationRequested)
+        if (attemptCancel.IsCancellationRequested && !disrupt.IsCancellationRequested)
         {
             // Cancelled before it began: the job is already 'cancelled' and refuses this outcome.
             return AttemptOutcome.Failed(lease.Attempt, new JobError(JobErrorKinds.Cancelled, "The job was cancelled."));

@@ -11,10 +11,8 @@ namespace JobGrains.Execution.Worker;
 /// <remarks>
 /// Every queue is counted (a queue may be limited at runtime, and its count must then be right at
 /// once); <c>limited</c> says which queues' ends are worth a report while a pull waits.
-/// <c>startAhead</c>: how many attempts may be taken beyond the slots now, to start while the
-/// handlers before them end (<see cref="StartAhead"/>).
 /// </remarks>
-internal sealed class SlotLedger(int slots, Func<string, bool> limited, AbandonedHandlers? abandoned = null, Func<int>? startAhead = null)
+internal sealed class SlotLedger(int slots, Func<string, bool> limited, AbandonedHandlers? abandoned = null)
 {
     // Jobs that hold a slot here or whose outcome is being stored: added before the attempt
     // starts, removed after its outcome is stored.
@@ -39,7 +37,7 @@ internal sealed class SlotLedger(int slots, Func<string, bool> limited, Abandone
 
     public int Slots { get; } = slots;
 
-    /// <summary>Slots busy with attempts (started or starting), those started ahead of a free slot included.</summary>
+    /// <summary>Slots busy with attempts (started or starting).</summary>
     public int Busy => Volatile.Read(ref _busySlots);
 
     /// <summary>Outcomes being stored, which no longer hold a slot.</summary>
@@ -60,16 +58,14 @@ internal sealed class SlotLedger(int slots, Func<string, bool> limited, Abandone
     public bool Pulling => Volatile.Read(ref _pulling) == 1;
 
     /// <summary>
-    /// Slots free for new attempts, with those that may start ahead of a free slot. Outcomes still
-    /// being stored do not hold a slot, but at most <see cref="Slots"/> of them may be in flight, so
-    /// a slow store slows the pulls. Abandoned handlers beyond their allowance take slots
-    /// (<see cref="AbandonedHandlers"/>).
+    /// Slots free for new attempts. Outcomes still being stored do not hold a slot, but at most
+    /// <see cref="Slots"/> of them may be in flight, so a slow store slows the pulls. Abandoned
+    /// handlers beyond their allowance take slots (<see cref="AbandonedHandlers"/>).
     /// </summary>
     public int FreeSlots()
     {
         var busy = Volatile.Read(ref _busySlots) + (abandoned?.SlotsTaken ?? 0);
-        var capacity = Slots + (startAhead?.Invoke() ?? 0);
-        return Math.Max(0, Math.Min(capacity - busy, capacity + Slots - busy - Volatile.Read(ref _reporting)));
+        return Math.Max(0, Math.Min(Slots - busy, (2 * Slots) - busy - Volatile.Read(ref _reporting)));
     }
 
     /// <summary>Whether this worker runs or is about to run the job, or stores its outcome.</summary>
