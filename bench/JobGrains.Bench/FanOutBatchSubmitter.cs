@@ -35,15 +35,7 @@ internal sealed class FanOutBatchSubmitter(HttpClient http) : ISubmitter
             _unchecked.Add(doc.RootElement.GetProperty("id").GetGuid());
         }
 
-        var items = doc.RootElement.GetProperty("jobs");
-        var ids = new Guid[items.GetArrayLength()];
-        var k = 0;
-        foreach (var item in items.EnumerateArray())
-        {
-            ids[k++] = item.GetProperty("id").GetGuid();
-        }
-
-        return ids;
+        return RestSubmitter.JobIds(doc.RootElement);
     }
 
     /// <summary>

@@ -77,14 +77,9 @@ internal sealed class RestSubmitter(HttpClient http) : ISubmitter
         }
 
         using var doc = JsonDocument.Parse(text);
-        var items = doc.RootElement.GetProperty("jobs");
-        var ids = new Guid[items.GetArrayLength()];
-        var k = 0;
-        foreach (var item in items.EnumerateArray())
-        {
-            ids[k++] = item.GetProperty("id").GetGuid();
-        }
-
-        return ids;
+        return JobIds(doc.RootElement);
     }
+
+    /// <summary>The ids of an answer's <c>jobs</c>, in order: a job batch's or a batch's.</summary>
+    public static Guid[] JobIds(JsonElement answer) => [.. answer.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetGuid())];
 }
