@@ -108,9 +108,15 @@ function renderList(items) {
   $("page-older").disabled = !state.next;
 }
 
+// Reads answer out of order: only the latest read's answer is shown (an older one, such as the first
+// load's, arriving after a filter's, would show the old filters' rows under the new ones).
+let pageReads = 0;
+
 async function loadPage() {
+  const read = ++pageReads;
   try {
     const page = await api.listJobs(state.filters, state.cursors[state.page]);
+    if (read !== pageReads) return;
     state.next = page.next;
     renderList(page.items);
   } catch (error) {
