@@ -23,6 +23,7 @@ const state = {
   pending: new Map(), // views waiting for the next animation frame
   frameRequested: false,
   lastState: new Map(), // id -> last state seen, for throughput
+  recent: new Map(), // id -> latest live view, newest last (bounded), for lists read before it came
   finished: [],
   started: [],
   running: false,
@@ -97,7 +98,11 @@ function siloName(address) {
 function renderList(items) {
   const body = $("jobs").tBodies[0];
   state.rows.clear();
-  body.replaceChildren(...items.map((job) => {
+  body.replaceChildren(...items.map((read) => {
+    // A read answers as of when it ran: a live view that came meanwhile is newer, and no later
+    // update may come (a job that finished stays as the read saw it).
+    const seen = state.recent.get(read.id);
+    const job = seen && isNewer(seen, read) ? seen : read;
     const tr = renderRow(job);
     state.rows.set(job.id, { job, tr });
     return tr;
@@ -190,6 +195,11 @@ function flush() {
   const views = [...state.pending.values()];
   state.pending.clear();
   for (const job of views) {
+    if (isNewer(job, state.recent.get(job.id))) {
+      state.recent.delete(job.id);
+      state.recent.set(job.id, job);
+      if (state.recent.size > 10000) state.recent.delete(state.recent.keys().next().value);
+    }
     applyToList(job);
     if (state.detail?.id === job.id && isNewer(job, state.detail)) renderDetail(job);
   }
