@@ -41,6 +41,13 @@ function toast(message) {
   toast.timer = setTimeout(() => (box.hidden = true), 4000);
 }
 
+// Sets key to value as the newest entry of a map kept to at most `cap` entries (the oldest go first).
+function remember(map, key, value, cap) {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > cap) map.delete(map.keys().next().value);
+}
+
 function isNewer(incoming, current) {
   return !current || Date.parse(incoming.updatedAt) >= Date.parse(current.updatedAt);
 }
@@ -172,9 +179,7 @@ function countThroughput(job) {
   if (job.state !== previous) {
     if (TERMINAL.has(job.state) && !TERMINAL.has(previous)) state.finished.push(now);
     if (job.state === "running") state.started.push(now);
-    state.lastState.delete(job.id);
-    state.lastState.set(job.id, job.state);
-    if (state.lastState.size > 50000) state.lastState.delete(state.lastState.keys().next().value);
+    remember(state.lastState, job.id, job.state, 50000);
   }
 }
 
@@ -195,11 +200,7 @@ function flush() {
   const views = [...state.pending.values()];
   state.pending.clear();
   for (const job of views) {
-    if (isNewer(job, state.recent.get(job.id))) {
-      state.recent.delete(job.id);
-      state.recent.set(job.id, job);
-      if (state.recent.size > 10000) state.recent.delete(state.recent.keys().next().value);
-    }
+    if (isNewer(job, state.recent.get(job.id))) remember(state.recent, job.id, job, 10000);
     applyToList(job);
     if (state.detail?.id === job.id && isNewer(job, state.detail)) renderDetail(job);
   }
