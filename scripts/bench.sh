@@ -5,7 +5,8 @@
 #   {"client": {...}, "rest": {...}, "oneSilo": {...}, "twoSilos": {...}}
 # (--batch adds "batch": {...} and "batchToRest": {...}; --backlog prints
 # {"mode": "backlog", "load": {...}, "drain": {...}, "wave": {...}}, see lib/bench-backlog.sh;
-# --stalled-client: {"mode": "stalled-client", "runs": [...], "bursts": {...}, ...}).
+# --stalled-client: {"mode": "stalled-client", "runs": [...], "bursts": {...}, ...}; --large-table
+# adds "largeTable": {...}, "list": {...} and "duringRetention": {...} to the two-silo stack's).
 # See docs/benchmarks.md for what is measured and how. Stops everything it started.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -15,7 +16,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/bench-backlog.sh"
 
 usage() {
   cat <<EOF
-usage: scripts/bench.sh [--flood | --batch | --backlog | --stalled-client]
+usage: scripts/bench.sh [--flood | --batch | --backlog | --stalled-client | --large-table]
 
   --flood   a flood as users send one: 20,000 echo jobs through REST batches as fast as the
             client sends them, with nothing held back (no window), the silos' default slots (16),
@@ -44,6 +45,13 @@ usage: scripts/bench.sh [--flood | --batch | --backlog | --stalled-client]
             (push lag p50/p99), each lag beside the silos' own push to the program (the firehose);
             JOBGRAINS_BENCH_ARGS may set --bursts N, --burst-jobs N and --stalled-rate N (open
             loops of N jobs/s instead of full loads)
+  --large-table
+            the plain runs on a big table, as a system that has run for a while has (2 silos, the
+            .NET client, 64 slots): first JOBGRAINS_BENCH_TABLE_ROWS finished rows are inserted by
+            SQL (INSERT ... SELECT FROM generate_series), half finished 30 days ago (past the
+            default retention of 7 days) and half in the last hour; then the full-load runs, the
+            list-query timings on that table, and full loads again, one after another, while a
+            retention sweep (the retention grain's, as its reminder runs it) removes the old half
 
 Environment (defaults):
   JOBGRAINS_BENCH_DATA=.data/bench        its own data dir (wiped at start)
@@ -60,6 +68,8 @@ Environment (defaults):
   JOBGRAINS_SLOTS=64                      attempts per silo (the silo's default is 16)
   JobGrains__*                            passed to the silos as usual
   JOBGRAINS_SKIP_BUILD=1                  skips the Release build
+ --large-table only:
+  JOBGRAINS_BENCH_TABLE_ROWS=10000000     finished rows in the table before the runs
  --backlog only:
   JOBGRAINS_BENCH_BACKLOG_DELAYED=1000000 delayed jobs (run_at spread over the next 7 days)
   JOBGRAINS_BENCH_BACKLOG_QUEUED=100000   queued jobs, drained with the kill
@@ -74,6 +84,7 @@ FLOOD=0
 BATCH=0
 BACKLOG=0
 STALLED=0
+LARGE=0
 case ${1:-} in
   -h | --help)
     usage
@@ -83,6 +94,7 @@ case ${1:-} in
   --batch) BATCH=1 ;;
   --backlog) BACKLOG=1 ;;
   --stalled-client) STALLED=1 ;;
+  --large-table) LARGE=1 ;;
   "") ;;
   *)
     usage >&2
@@ -119,6 +131,12 @@ elif ((STALLED)); then
   : "${JOBGRAINS_BENCH_STACKS:=2}" "${JOBGRAINS_BENCH_PATHS:=client}" "${JOBGRAINS_BENCH_JOBS:=20000}"
   : "${JOBGRAINS_BENCH_LIST_ROWS:=0}" "${JOBGRAINS_BENCH_GATEWAY:=1}"
   JOBGRAINS_BENCH_ARGS="--stalled-client 1 --warmup-seconds 10 ${JOBGRAINS_BENCH_ARGS:-}"
+elif ((LARGE)); then
+  export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-64}"
+  : "${JOBGRAINS_BENCH_STACKS:=2}" "${JOBGRAINS_BENCH_PATHS:=client}" "${JOBGRAINS_BENCH_HALF_SECONDS:=0}" "${JOBGRAINS_BENCH_LIST_ROWS:=0}"
+  TABLE_ROWS="${JOBGRAINS_BENCH_TABLE_ROWS:-10000000}"
+  is_uint "$TABLE_ROWS" && ((TABLE_ROWS > 0)) || die "JOBGRAINS_BENCH_TABLE_ROWS must be a positive number, not '$TABLE_ROWS'"
+  JOBGRAINS_BENCH_ARGS="--large-table $TABLE_ROWS ${JOBGRAINS_BENCH_ARGS:-}"
 else
   export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-64}"
 fi

@@ -8,8 +8,8 @@ using Npgsql;
 namespace JobGrains.Bench;
 
 /// <summary>
-/// The list query at scale: fills <c>jobs</c> with finished rows by one generate_series INSERT
-/// (finished, so the dispatcher ignores them), then times pages through
+/// The list query at scale: fills <c>jobs</c> with more finished rows (<see cref="FinishedRows"/>;
+/// none when <c>--large-table</c> filled it already), then times pages through
 /// <see cref="JobsClient.ListAsync"/>: the first page and a page half-way down, with and
 /// without a filter.
 /// </summary>
@@ -19,31 +19,9 @@ internal static class ListBench
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var fill = Stopwatch.StartNew();
-        await using (var command = dataSource.CreateCommand("""
-            INSERT INTO jobs (id, type, queue, priority, state, instruction, result, error, attempt, max_attempts,
-                              created_at, updated_at, started_at, finished_at, version)
-            SELECT gen_random_uuid(),
-                   (ARRAY['echo', 'sleep', 'report'])[1 + g % 3],
-                   (ARRAY['default', 'email', 'video', 'bulk'])[1 + g % 4],
-                   0,
-                   CASE WHEN g % 20 = 0 THEN 'failed' ELSE 'succeeded' END,
-                   jsonb_build_object('n', g),
-                   CASE WHEN g % 20 = 0 THEN NULL ELSE jsonb_build_object('n', g) END,
-                   CASE WHEN g % 20 = 0 THEN '{"kind":"exception","message":"boom"}'::jsonb END,
-                   1, 3, t, t, t, t + interval '5 ms', 3
-            FROM generate_series(1, $1) AS g,
-                 LATERAL (SELECT now() - interval '30 days' + g * interval '1 ms' AS t) AS c
-            """))
+        if (rows > 0)
         {
-            command.CommandTimeout = 600;
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = rows });
-            await command.ExecuteNonQueryAsync();
-        }
-
-        await using (var analyze = dataSource.CreateCommand("ANALYZE jobs"))
-        {
-            analyze.CommandTimeout = 600;
-            await analyze.ExecuteNonQueryAsync();
+            await FinishedRows.InsertAsync(dataSource, rows, oldRows: rows);
         }
 
         var total = await ScalarAsync(dataSource, "SELECT count(*) FROM jobs");

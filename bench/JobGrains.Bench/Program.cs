@@ -115,6 +115,12 @@ static async Task<int> RunAsync(Options options)
         paths = [];
     }
 
+    // --large-table N: N finished rows in the table before anything runs (LargeTable).
+    if (options.GetInt("large-table", 0) is > 0 and var tableRows)
+    {
+        result["largeTable"] = await LargeTable.FillAsync(connection, tableRows, Progress);
+    }
+
     // --alternate 1 warms every path up first, then takes their runs in turn, so that a ratio between
     // two paths compares runs taken side by side on a shared machine; otherwise one path after the other.
     List<List<PathLoad>> groups = options.GetInt("alternate", 0) == 1 ? [paths] : paths.Select(p => new List<PathLoad> { p }).ToList();
@@ -181,9 +187,15 @@ static async Task<int> RunAsync(Options options)
         result["burnDown"] = await BurnDownAsync(runner, new ClientSubmitter(jobs), processes, burn, options.GetInt("window", 10_000));
     }
 
-    if (options.GetInt("list-rows", 0) is > 0 and var rows)
+    if (options.GetInt("list-rows", 0) is var rows && (rows > 0 || result["largeTable"] is not null))
     {
         result["list"] = await ListBench.RunAsync(jobs, connection, rows, options.GetInt("list-samples", 200), Progress);
+    }
+
+    if (result["largeTable"] is not null && paths.Count > 0)
+    {
+        result["duringRetention"] = await LargeTable.DuringRetentionAsync(
+            host.Services.GetRequiredService<IGrainFactory>(), connection, runner, paths[0], window, Progress);
     }
 
     result["peakRssMiB"] = JsonSerializer.SerializeToNode(processes.PeakRssMiB().ToDictionary(p => p.Key, p => Math.Round(p.Value, 1)));

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using JobGrains.Retention;
+using Npgsql;
+
+namespace JobGrains.Bench;
+
+/// <summary>
+/// <c>scripts/bench.sh --large-table</c>: the throughput runs on a <c>jobs</c> table that holds many
+/// finished rows, as a system that has run for a while does. <see cref="FillAsync"/> fills it before
+/// the runs: half finished 30 days ago (past the default retention of 7 days), half in the last hour.
+/// After the runs (and the list timings on the full table), <see cref="DuringRetentionAsync"/> runs
+/// full loads again while a retention sweep, the retention grain's own, removes the old half.
+/// </summary>
+internal static class LargeTable
+{
+    // Most full loads while one sweep runs; a sweep of millions of rows takes minutes.
+    private const int MaxRunsDuringSweep = 200;
+
+    public static async Task<JsonObject> FillAsync(string connectionString, int rows, Action<string> progress)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        progress($"large-table: inserting {rows} finished rows, half of them past retention");
+        var fill = Stopwatch.StartNew();
+        await FinishedRows.InsertAsync(dataSource, rows, oldRows: rows / 2);
+        var result = new JsonObject
+        {
+            ["rows"] = rows,
+            ["pastRetention"] = rows / 2,
+            ["fillSeconds"] = Math.Round(fill.Elapsed.TotalSeconds, 1),
+            ["tableMiB"] = await TableMiBAsync(dataSource),
+        };
+        progress($"large-table: {result.ToJsonString()}");
+        return result;
+    }
+
+    /// <summary>
+    /// Starts a retention sweep and runs full loads of <paramref name="load"/> one after another
+    /// until it has removed every row past retention. Reports the runs that began while the sweep
+    /// ran, and the sweep's duration and rows removed.
+    /// </summary>
+    public static async Task<JsonObject> DuringRetentionAsync(
+        IGrainFactory grains, string connectionString, LoadRunner runner, PathLoad load, int window, Action<string> progress)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var before = await ScalarAsync(dataSource, "SELECT count(*) FROM jobs");
+        progress($"large-table: retention sweep over {before} rows, with full loads of {load.Name} meanwhile");
+
+        var sweeping = Stopwatch.StartNew();
+        // The client gives up waiting for the answer after its response timeout; the sweep goes on.
+        _ = grains.GetGrain<IRetentionGrain>(0).SweepAsync().ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+
+        var runs = new List<JsonObject>();
+        TimeSpan? sweepTook = null;
+        while (sweepTook is null && runs.Count < MaxRunsDuringSweep)
+        {
+            var run = await runner.FullLoadAsync(load.Submitter, load.Total, load.Chunk, load.Concurrency, window);
+            progress($"large-table: during the sweep, run #{runs.Count + 1}: {run["jobsPerSecond"]} jobs/s");
+            runs.Add(run);
+            if (!await PastRetentionLeftAsync(dataSource))
+            {
+                sweepTook = sweeping.Elapsed;
+            }
+        }
+
+        var after = await ScalarAsync(dataSource, "SELECT count(*) FROM jobs");
+        return new JsonObject
+        {
+            ["sweepSeconds"] = sweepTook is { } took ? Math.Round(took.TotalSeconds, 1) : null,
+            ["rowsBefore"] = before,
+            ["rowsAfter"] = after,
+            ["tableMiBAfter"] = await TableMiBAsync(dataSource),
+            ["duringSweep"] = Summary.Of(runs, []),
+        };
+    }
+
+    // Whether a row the sweep removes is still there (the sweep's own test: finished before its cut-off).
+    private static async Task<bool> PastRetentionLeftAsync(NpgsqlDataSource dataSource) =>
+        await ScalarAsync(dataSource, """
+            SELECT count(*) FROM (
+                SELECT 1 FROM jobs
+                WHERE state IN ('succeeded', 'failed', 'cancelled') AND created_at < now() - interval '7 days' AND finished_at < now() - interval '7 days'
+                LIMIT 1) AS t
+            """) > 0;
+
+    private static async Task<double> TableMiBAsync(NpgsqlDataSource dataSource) =>
+        Math.Round(await ScalarAsync(dataSource, "SELECT pg_total_relation_size('jobs') + pg_total_relation_size('job_instructions')") / 1048576.0, 1);
+
+    private static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.CommandTimeout = 600;
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
