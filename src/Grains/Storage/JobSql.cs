@@ -253,7 +253,15 @@ internal static class JobSql
 
     // What follows the ends of jobs (releases, cancels by a failed dependency, the ends of batches),
     // in the commit that stores them: see jobgrains_settle in migration 0012.
-    private static readonly string SettleSql = $"SELECT {Columns} FROM jobgrains_settle($1, $2)";
+    // The function runs only when one of the jobs has something to settle: most commits end plain
+    // jobs, and the call costs more than that probe.
+    private static readonly string SettleSql = $"""
+        SELECT {Columns}
+        FROM (SELECT true AS due WHERE EXISTS (
+                SELECT 1 FROM jobs WHERE id = ANY($1)
+                  AND CASE WHEN state IN ('succeeded', 'failed', 'cancelled') THEN has_dependents OR batch_id IS NOT NULL END)) AS g,
+             LATERAL jobgrains_settle(CASE WHEN g.due THEN $1 END, $2)
+        """;
 
     private static readonly JsonSerializerOptions WireJson = new(JsonSerializerDefaults.Web);
 
