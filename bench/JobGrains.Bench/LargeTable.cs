@@ -43,7 +43,7 @@ internal static class LargeTable
         IGrainFactory grains, string connectionString, LoadRunner runner, PathLoad load, int window, Action<string> progress)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        var before = await ScalarAsync(dataSource, "SELECT count(*) FROM jobs");
+        var before = await BacklogSql.ScalarAsync<long>(dataSource, "SELECT count(*) FROM jobs");
         progress($"large-table: retention sweep over {before} rows, with full loads of {load.Name} meanwhile");
 
         var sweeping = Stopwatch.StartNew();
@@ -63,7 +63,7 @@ internal static class LargeTable
             }
         }
 
-        var after = await ScalarAsync(dataSource, "SELECT count(*) FROM jobs");
+        var after = await BacklogSql.ScalarAsync<long>(dataSource, "SELECT count(*) FROM jobs");
         return new JsonObject
         {
             ["sweepSeconds"] = sweepTook is { } took ? Math.Round(took.TotalSeconds, 1) : null,
@@ -74,22 +74,15 @@ internal static class LargeTable
         };
     }
 
-    // Whether a row the sweep removes is still there (the sweep's own test: finished before its cut-off).
-    private static async Task<bool> PastRetentionLeftAsync(NpgsqlDataSource dataSource) =>
-        await ScalarAsync(dataSource, """
-            SELECT count(*) FROM (
+    // Whether a row the sweep removes is still there (the sweep's own test: finished before the
+    // cut-off of the silos' retention, left at its default here).
+    private static Task<bool> PastRetentionLeftAsync(NpgsqlDataSource dataSource) =>
+        BacklogSql.ScalarAsync<bool>(dataSource, """
+            SELECT EXISTS (
                 SELECT 1 FROM jobs
-                WHERE state IN ('succeeded', 'failed', 'cancelled') AND created_at < now() - interval '7 days' AND finished_at < now() - interval '7 days'
-                LIMIT 1) AS t
-            """) > 0;
+                WHERE state IN ('succeeded', 'failed', 'cancelled') AND created_at < $1 AND finished_at < $1)
+            """, DateTimeOffset.UtcNow - new RetentionOptions().FinishedJobsFor);
 
     private static async Task<double> TableMiBAsync(NpgsqlDataSource dataSource) =>
-        Math.Round(await ScalarAsync(dataSource, "SELECT pg_total_relation_size('jobs') + pg_total_relation_size('job_instructions')") / 1048576.0, 1);
-
-    private static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql)
-    {
-        await using var command = dataSource.CreateCommand(sql);
-        command.CommandTimeout = 600;
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
+        Math.Round(await BacklogSql.ScalarAsync<long>(dataSource, "SELECT pg_total_relation_size('jobs') + pg_total_relation_size('job_instructions')") / 1048576.0, 1);
 }
