@@ -4,7 +4,9 @@ namespace JobGrains.Bench;
 
 /// <summary>
 /// Fills <c>jobs</c> with finished rows by one generate_series INSERT, as a system accumulates them
-/// (finished, so the dispatcher ignores them): three types, four queues, one in twenty failed.
+/// (finished, so the dispatcher ignores them): three types, four queues, one in twenty failed. The
+/// instructions name 10,000 customers, each on every 10,000th row, and one row in fifty also holds
+/// <c>{"tenant":"big"}</c>: rare and common values for the searches by instruction.
 /// </summary>
 internal static class FinishedRows
 {
@@ -23,7 +25,8 @@ internal static class FinishedRows
                    (ARRAY['default', 'email', 'video', 'bulk'])[1 + g % 4],
                    0,
                    CASE WHEN g % 20 = 0 THEN 'failed' ELSE 'succeeded' END,
-                   jsonb_build_object('n', g),
+                   jsonb_build_object('n', g, 'customer', (g % 10000)::text)
+                       || CASE WHEN g % 50 = 0 THEN '{"tenant":"big"}'::jsonb ELSE '{}'::jsonb END,
                    CASE WHEN g % 20 = 0 THEN NULL ELSE jsonb_build_object('n', g) END,
                    CASE WHEN g % 20 = 0 THEN '{"kind":"exception","message":"boom"}'::jsonb END,
                    1, 3, t, t, t, t + interval '5 ms', 3

@@ -14,8 +14,9 @@ namespace JobGrains.Bench;
 /// </summary>
 internal static class LargeTable
 {
-    // Most full loads while one sweep runs; a sweep of millions of rows takes minutes.
-    private const int MaxRunsDuringSweep = 200;
+    // The longest the loads go on beside one sweep. Paced to its duty cycle (RetentionOptions), a
+    // first sweep through millions of rows takes most of an hour.
+    private static readonly TimeSpan MaxDuringSweep = TimeSpan.FromMinutes(60);
 
     public static async Task<JsonObject> FillAsync(string connectionString, int rows, Action<string> progress)
     {
@@ -36,15 +37,16 @@ internal static class LargeTable
 
     /// <summary>
     /// Starts a retention sweep and runs full loads of <paramref name="load"/> one after another
-    /// until it has removed every row past retention. Reports the runs that began while the sweep
-    /// ran, and the sweep's duration and rows removed.
+    /// until it has removed every row past retention (or for <see cref="MaxDuringSweep"/>). Reports
+    /// the runs that began while the sweep ran, and the sweep's duration and rows removed.
     /// </summary>
     public static async Task<JsonObject> DuringRetentionAsync(
         IGrainFactory grains, string connectionString, LoadRunner runner, PathLoad load, int window, Action<string> progress)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var before = await BacklogSql.ScalarAsync<long>(dataSource, "SELECT count(*) FROM jobs");
-        progress($"large-table: retention sweep over {before} rows, with full loads of {load.Name} meanwhile");
+        var pastBefore = await PastRetentionAsync(dataSource);
+        progress($"large-table: retention sweep of {pastBefore} of {before} rows, with full loads of {load.Name} meanwhile");
 
         var sweeping = Stopwatch.StartNew();
         // The client gives up waiting for the answer after its response timeout; the sweep goes on.
@@ -52,21 +54,25 @@ internal static class LargeTable
 
         var runs = new List<JsonObject>();
         TimeSpan? sweepTook = null;
-        while (sweepTook is null && runs.Count < MaxRunsDuringSweep)
+        while (sweepTook is null && sweeping.Elapsed < MaxDuringSweep)
         {
             var run = await runner.FullLoadAsync(load.Submitter, load.Total, load.Chunk, load.Concurrency, window);
             progress($"large-table: during the sweep, run #{runs.Count + 1}: {run["jobsPerSecond"]} jobs/s");
             runs.Add(run);
-            if (!await PastRetentionLeftAsync(dataSource))
+            if (!await AnyPastRetentionAsync(dataSource))
             {
                 sweepTook = sweeping.Elapsed;
             }
         }
 
+        var measured = sweeping.Elapsed;
+        var removed = pastBefore - await PastRetentionAsync(dataSource);
         var after = await BacklogSql.ScalarAsync<long>(dataSource, "SELECT count(*) FROM jobs");
         return new JsonObject
         {
             ["sweepSeconds"] = sweepTook is { } took ? Math.Round(took.TotalSeconds, 1) : null,
+            ["removed"] = removed,
+            ["removedPerSecond"] = Math.Round(removed / measured.TotalSeconds),
             ["rowsBefore"] = before,
             ["rowsAfter"] = after,
             ["tableMiBAfter"] = await TableMiBAsync(dataSource),
@@ -74,14 +80,18 @@ internal static class LargeTable
         };
     }
 
-    // Whether a row the sweep removes is still there (the sweep's own test: finished before the
-    // cut-off of the silos' retention, left at its default here).
-    private static Task<bool> PastRetentionLeftAsync(NpgsqlDataSource dataSource) =>
-        BacklogSql.ScalarAsync<bool>(dataSource, """
-            SELECT EXISTS (
-                SELECT 1 FROM jobs
-                WHERE state IN ('succeeded', 'failed', 'cancelled') AND created_at < $1 AND finished_at < $1)
-            """, DateTimeOffset.UtcNow - new RetentionOptions().FinishedJobsFor);
+    // The rows the sweep removes (its own test: finished before the cut-off of the silos'
+    // retention, left at its default here): whether one is left, and how many.
+    private const string PastRetention =
+        "FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled') AND created_at < $1 AND finished_at < $1";
+
+    private static Task<bool> AnyPastRetentionAsync(NpgsqlDataSource dataSource) =>
+        BacklogSql.ScalarAsync<bool>(dataSource, $"SELECT EXISTS (SELECT 1 {PastRetention})", RetentionCutoff());
+
+    private static Task<long> PastRetentionAsync(NpgsqlDataSource dataSource) =>
+        BacklogSql.ScalarAsync<long>(dataSource, $"SELECT count(*) {PastRetention}", RetentionCutoff());
+
+    private static DateTimeOffset RetentionCutoff() => DateTimeOffset.UtcNow - new RetentionOptions().FinishedJobsFor;
 
     private static async Task<double> TableMiBAsync(NpgsqlDataSource dataSource) =>
         Math.Round(await BacklogSql.ScalarAsync<long>(dataSource, "SELECT pg_total_relation_size('jobs') + pg_total_relation_size('job_instructions')") / 1048576.0, 1);

@@ -11,7 +11,7 @@ namespace JobGrains.Bench;
 /// The list query at scale: fills <c>jobs</c> with more finished rows (<see cref="FinishedRows"/>;
 /// none when <c>--large-table</c> filled it already), then times pages through
 /// <see cref="JobsClient.ListAsync"/>: the first page and a page half-way down, with and
-/// without a filter.
+/// without a filter, and searches by instruction for a rare and a common value.
 /// </summary>
 internal static class ListBench
 {
@@ -39,6 +39,10 @@ internal static class ListBench
             ["deepPageByState"] = await TimeAsync(jobs, new JobQuery { State = JobState.Failed, After = deepFailed }, samples),
             ["firstPageByType"] = await TimeAsync(jobs, new JobQuery { Type = "report" }, samples),
             ["firstPageByQueueAndState"] = await TimeAsync(jobs, new JobQuery { Queue = "video", State = JobState.Failed }, samples),
+            // Customer 42 is on one row in 10,000; customer 420's rows are all failed (both every 20th).
+            ["searchByInstruction"] = await TimeAsync(jobs, new JobQuery { Instruction = """{"customer":"42"}""" }, samples),
+            ["searchByStateAndInstruction"] = await TimeAsync(jobs, new JobQuery { State = JobState.Failed, Instruction = """{"customer":"420"}""" }, samples),
+            ["searchByCommonInstruction"] = await TimeAsync(jobs, new JobQuery { Instruction = """{"tenant":"big"}""" }, samples),
         };
         progress($"list: {result.ToJsonString()}");
         return result;

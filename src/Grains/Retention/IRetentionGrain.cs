@@ -8,7 +8,9 @@ namespace JobGrains.Retention;
 internal interface IRetentionGrain : IGrainWithIntegerKey
 {
     /// <summary>Registers the periodic sweep unless it is registered with the configured period. Every silo calls it at start.</summary>
+    /// <remarks>Interleaves: a sweep through millions of rows, paced, runs for many minutes, and a silo's start must not wait for it.</remarks>
     [Alias("EnsureScheduled")]
+    [AlwaysInterleave]
     Task EnsureScheduledAsync();
 
     /// <summary>Removes, now, every finished job that finished before the retention's cut-off.</summary>

@@ -9,7 +9,8 @@ namespace JobGrains.Retention;
 /// <summary>
 /// The cluster's one retention worker. An Orleans reminder (durable in PostgreSQL) wakes it every
 /// <see cref="RetentionOptions.SweepPeriod"/> on whichever silo owns it; each sweep deletes in
-/// batches, each its own short transaction that skips rows another transaction holds.
+/// batches, each its own short transaction that skips rows another transaction holds, and rests
+/// between them (<see cref="SweepPace"/>).
 /// </summary>
 internal sealed partial class RetentionGrain(
     JobStore store,
@@ -21,6 +22,7 @@ internal sealed partial class RetentionGrain(
 {
     private const string ReminderPrefix = "retention-sweep-every-";
     private readonly RetentionOptions _options = options.Value;
+    private readonly SweepPace _pace = new(options.Value.DutyCycle);
 
     // The period is in the name: a changed period is a new reminder, and the old one is dropped.
     private string ReminderName => $"{ReminderPrefix}{(long)_options.SweepPeriod.TotalSeconds}s";
@@ -48,7 +50,7 @@ internal sealed partial class RetentionGrain(
         int batch;
         do
         {
-            batch = await store.DeleteFinishedBeforeAsync(cutoff, _options.BatchSize);
+            batch = await PacedAsync(() => store.DeleteFinishedBeforeAsync(cutoff, _options.BatchSize));
             removed += batch;
         }
         while (batch == _options.BatchSize);
@@ -59,7 +61,7 @@ internal sealed partial class RetentionGrain(
         int gone;
         do
         {
-            (gone, var jobs) = await batches.DeleteFinishedBeforeAsync(cutoff, batchesPerStatement);
+            (gone, var jobs) = await PacedAsync(() => batches.DeleteFinishedBeforeAsync(cutoff, batchesPerStatement));
             removed += jobs;
         }
         while (gone == batchesPerStatement);
@@ -71,6 +73,20 @@ internal sealed partial class RetentionGrain(
         }
 
         return new RetentionSweep(cutoff, removed);
+    }
+
+    /// <summary>Runs one batch of the sweep, then rests for the pace's share of its time.</summary>
+    private async Task<T> PacedAsync<T>(Func<Task<T>> batch)
+    {
+        var started = time.GetTimestamp();
+        var result = await batch();
+        var rest = _pace.RestAfter(time.GetElapsedTime(started));
+        if (rest > TimeSpan.Zero)
+        {
+            await Task.Delay(rest, time);
+        }
+
+        return result;
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)

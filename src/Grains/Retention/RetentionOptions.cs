@@ -21,4 +21,12 @@ public sealed class RetentionOptions
     /// <summary>Jobs removed per statement: each batch is its own short transaction. Default 5,000.</summary>
     [Range(1, 1_000_000)]
     public int BatchSize { get; set; } = 5_000;
+
+    /// <summary>
+    /// The share of a sweep's time spent deleting: after each batch the sweep rests, so that the
+    /// jobs running meanwhile keep the rest of PostgreSQL (<see cref="SweepPace"/>). 1 deletes
+    /// without rest. Default 0.25.
+    /// </summary>
+    [Range(0.01, 1.0)]
+    public double DutyCycle { get; set; } = 0.25;
 }
