@@ -1,4 +1,5 @@
 using JobGrains.Batches;
+using JobGrains.Jobs;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -21,6 +22,7 @@ internal sealed partial class RetentionGrain(
     ILogger<RetentionGrain> logger) : Grain, IRetentionGrain, IRemindable
 {
     private const string ReminderPrefix = "retention-sweep-every-";
+    private static readonly JobState[] FinishedStates = [.. Enum.GetValues<JobState>().Where(s => s.IsTerminal())];
     private readonly RetentionOptions _options = options.Value;
     private readonly SweepPace _pace = new(options.Value.DutyCycle);
 
@@ -47,13 +49,17 @@ internal sealed partial class RetentionGrain(
     {
         var cutoff = time.GetUtcNow() - _options.FinishedJobsFor;
         long removed = 0;
-        int batch;
-        do
+        foreach (var state in FinishedStates)
         {
-            batch = await PacedAsync(() => store.DeleteFinishedBeforeAsync(cutoff, _options.BatchSize));
-            removed += batch;
+            // Each batch goes on from where the last one stopped, newest first below the cut-off.
+            JobCursor? from = new JobCursor(cutoff, Guid.Empty);
+            while (from is { } after)
+            {
+                var (batch, last) = await PacedAsync(() => store.DeleteFinishedBeforeAsync(state, cutoff, after, _options.BatchSize));
+                removed += batch;
+                from = batch == _options.BatchSize ? last : null;
+            }
         }
-        while (batch == _options.BatchSize);
 
         // Jobs of batches are left above: a batch goes whole, with all its jobs (up to 10,000 each,
         // so a few batches per statement), once it has ended.

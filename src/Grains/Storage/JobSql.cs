@@ -37,14 +37,23 @@ internal static class JobSql
     public const string SelectRunningCounts =
         "SELECT silo, queue, count(*) FROM jobs WHERE state = 'running' AND silo IS NOT NULL GROUP BY silo, queue";
 
-    // created_at < cut-off lets the (state, created_at) index find the candidates; no index of its own.
+    // Removes one state's finished jobs past the cut-off ($2), newest first, from a keyset position
+    // that the previous batch of the sweep returns (the first starts at the cut-off itself):
+    // (created_at, id) < ($3, $4) lets jobs_state_created start where that batch stopped. Without
+    // it, each batch walked again the dead index entries of every row the sweep had removed before
+    // it (until vacuum), and a sweep through millions of rows slowed batch by batch. Returns the
+    // rows removed and the position of the last; no row when none was left.
     public const string DeleteFinishedBefore = """
-        DELETE FROM jobs WHERE id IN (
-            SELECT id FROM jobs
-            WHERE state IN ('succeeded', 'failed', 'cancelled') AND created_at < $1 AND finished_at < $1
+        WITH doomed AS (
+            SELECT id, created_at FROM jobs
+            WHERE state = $1 AND (created_at, id) < ($3, $4) AND finished_at < $2
               AND batch_id IS NULL -- a batch goes whole, with its jobs (BatchSql.DeleteFinishedBefore)
-            LIMIT $2
-            FOR UPDATE SKIP LOCKED)
+            ORDER BY created_at DESC, id DESC
+            LIMIT $5
+            FOR UPDATE SKIP LOCKED),
+        gone AS (DELETE FROM jobs WHERE id IN (SELECT id FROM doomed) RETURNING id)
+        SELECT (SELECT count(*) FROM gone)::int AS removed, last.created_at, last.id
+        FROM (SELECT created_at, id FROM doomed ORDER BY created_at, id LIMIT 1) AS last
         """;
 
     // One queue's ready jobs in serving order (the partial index jobs_queued_serving_order).

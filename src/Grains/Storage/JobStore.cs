@@ -318,13 +318,26 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
     }
 
     /// <summary>Deletes up to <paramref name="limit"/> jobs (with their attempts) that finished before <paramref name="cutoff"/>.</summary>
-    public Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, int limit) => RunAsync("delete finished jobs", async () =>
-    {
-        await using var command = _dataSource.CreateCommand(JobSql.DeleteFinishedBefore);
-        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cutoff.UtcDateTime });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        return await command.ExecuteNonQueryAsync();
-    });
+    /// <summary>
+    /// Removes up to <paramref name="limit"/> jobs in <paramref name="state"/> (a finished one) that
+    /// finished before <paramref name="cutoff"/>, the newest first, from past <paramref name="after"/>
+    /// in the lists' order (the first batch of a sweep starts at the cut-off). Returns how many went and where the next batch
+    /// goes on from (null when none was left).
+    /// </summary>
+    public Task<(int Removed, JobCursor? Last)> DeleteFinishedBeforeAsync(JobState state, DateTimeOffset cutoff, JobCursor after, int limit) =>
+        RunAsync("delete finished jobs", async () =>
+        {
+            await using var command = _dataSource.CreateCommand(JobSql.DeleteFinishedBefore);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = state.ToWire() });
+            command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cutoff.UtcDateTime });
+            command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = after.CreatedAt.UtcDateTime });
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = after.Id });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+            await using var reader = await command.ExecuteReaderAsync();
+            return await reader.ReadAsync()
+                ? (reader.GetInt32(0), new JobCursor(reader.GetFieldValue<DateTimeOffset>(1), reader.GetGuid(2)))
+                : (0, (JobCursor?)null);
+        });
 
     private Task<T> RunAsync<T>(string what, Func<Task<T>> statement) => StoreFailures.RunAsync(_logger, what, statement);
 
