@@ -1,8 +1,6 @@
 using JobGrains.Jobs;
 using JobGrains.Storage;
 using JobGrains.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace JobGrains.Tests.Storage;
 
@@ -11,25 +9,9 @@ namespace JobGrains.Tests.Storage;
 /// <c>job_attempts</c> is mapped, and every mapped property survives a write and a read, so a new
 /// column cannot be forgotten in one statement or one reader.
 /// </summary>
-public sealed class ColumnMappingTests : IAsyncLifetime
+public sealed class ColumnMappingTests() : JobStoreTest("columns")
 {
     private static readonly DateTimeOffset Base = new(2026, 3, 4, 5, 6, 7, TimeSpan.Zero);
-    private TestDatabase _database = null!;
-    private JobStore _store = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync("columns");
-        _store = new JobStore(_database.DataSource, Options.Create(new StorageOptions { ConnectionString = _database.ConnectionString }), NullLogger<JobStore>.Instance);
-        await _store.StartAsync(CancellationToken.None);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Theory]
     [InlineData("jobs")]
     [InlineData("job_attempts")]
@@ -37,7 +19,7 @@ public sealed class ColumnMappingTests : IAsyncLifetime
     public async Task Every_column_of_the_table_is_mapped_and_every_mapped_column_exists(string table)
     {
         var columns = new List<string>();
-        await using (var command = _database.DataSource.CreateCommand("select column_name from information_schema.columns where table_name = $1"))
+        await using (var command = Database.DataSource.CreateCommand("select column_name from information_schema.columns where table_name = $1"))
         {
             command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = table });
             await using var reader = await command.ExecuteReaderAsync();
@@ -95,8 +77,8 @@ public sealed class ColumnMappingTests : IAsyncLifetime
         };
         AssertNoPropertyIsDefault(job);
 
-        Assert.True(await _store.InsertAsync(job));
-        AssertSameRow(job, await _store.LoadAsync(job.Id));
+        Assert.True(await Store.InsertAsync(job));
+        AssertSameRow(job, await Store.LoadAsync(job.Id));
 
         // Every column an update may change, changed; the fixed ones stay as inserted.
         var changed = job with
@@ -117,12 +99,12 @@ public sealed class ColumnMappingTests : IAsyncLifetime
             Checkpoint = """{"done": 80}""",
             PendingDependencies = 1,
         };
-        Assert.True(await _store.UpdateAsync(changed, writesCheckpoint: true));
-        AssertSameRow(changed with { Version = job.Version + 1 }, await _store.LoadAsync(job.Id));
+        Assert.True(await Store.UpdateAsync(changed, writesCheckpoint: true));
+        AssertSameRow(changed with { Version = job.Version + 1 }, await Store.LoadAsync(job.Id));
 
         // A write against a version that is no longer stored changes nothing.
-        Assert.False(await _store.UpdateAsync(changed with { Priority = 1 }));
-        Assert.Equal(8, (await _store.LoadAsync(job.Id))!.Priority);
+        Assert.False(await Store.UpdateAsync(changed with { Priority = 1 }));
+        Assert.Equal(8, (await Store.LoadAsync(job.Id))!.Priority);
     }
 
     [Fact]
@@ -140,7 +122,7 @@ public sealed class ColumnMappingTests : IAsyncLifetime
             UpdatedAt = Base,
             Version = 1,
         };
-        Assert.True(await _store.InsertAsync(job));
+        Assert.True(await Store.InsertAsync(job));
         var attempt = new AttemptRecord
         {
             JobId = job.Id,
@@ -152,7 +134,7 @@ public sealed class ColumnMappingTests : IAsyncLifetime
             Error = new JobError("exception", "boom"),
         };
         AssertNoPropertyIsDefault(attempt);
-        await using (var insert = _database.DataSource.CreateCommand(
+        await using (var insert = Database.DataSource.CreateCommand(
             "insert into job_attempts (job_id, attempt, silo, started_at, finished_at, outcome, error) values ($1, $2, $3, $4, $5, $6, $7::jsonb)"))
         {
             foreach (var value in new object[] { attempt.JobId, attempt.Attempt, attempt.Silo, attempt.StartedAt, attempt.FinishedAt!, attempt.Outcome, """{"kind": "exception", "message": "boom"}""" })
@@ -163,7 +145,7 @@ public sealed class ColumnMappingTests : IAsyncLifetime
             await insert.ExecuteNonQueryAsync();
         }
 
-        Assert.Equal(attempt.ToView(), Assert.Single(await _store.LoadAttemptsAsync(job.Id)));
+        Assert.Equal(attempt.ToView(), Assert.Single(await Store.LoadAttemptsAsync(job.Id)));
     }
 
     /// <summary>Equal rows; the list of required tags by its items (a record compares lists by reference).</summary>

@@ -1,8 +1,6 @@
 using JobGrains.Jobs;
 using JobGrains.Storage;
 using JobGrains.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace JobGrains.Tests.Storage;
 
@@ -11,25 +9,9 @@ namespace JobGrains.Tests.Storage;
 /// exactly the finished jobs past the cut-off, rows that share a creation time included, and
 /// leaves every other row.
 /// </summary>
-public sealed class RetentionDeleteTests : IAsyncLifetime
+public sealed class RetentionDeleteTests() : JobStoreTest("retention")
 {
     private static readonly DateTimeOffset Cutoff = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
-    private TestDatabase _database = null!;
-    private JobStore _store = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync("retention");
-        _store = new JobStore(_database.DataSource, Options.Create(new StorageOptions { ConnectionString = _database.ConnectionString }), NullLogger<JobStore>.Instance);
-        await _store.StartAsync(CancellationToken.None);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
     public async Task Batches_that_go_on_from_the_last_position_remove_exactly_the_finished_jobs_past_the_cutoff()
     {
@@ -48,7 +30,7 @@ public sealed class RetentionDeleteTests : IAsyncLifetime
             var batches = 0;
             while (from is { } after)
             {
-                var (batch, last) = await _store.DeleteFinishedBeforeAsync(state, Cutoff, after, limit: 5);
+                var (batch, last) = await Store.DeleteFinishedBeforeAsync(state, Cutoff, after, limit: 5);
                 Assert.InRange(batch, 0, 5);
                 Assert.True(last is not { } next || next.CreatedAt <= after.CreatedAt, "each batch goes on below the last one's position");
 
@@ -61,13 +43,13 @@ public sealed class RetentionDeleteTests : IAsyncLifetime
         }
 
         Assert.Equal(27, removed);
-        Assert.Equal(0L, await _database.ScalarAsync<long>("select count(*) from jobs where instruction->>'tag' = 'due'"));
-        Assert.Equal(8L, await _database.ScalarAsync<long>("select count(*) from jobs where instruction->>'tag' = 'kept'"));
-        Assert.Equal(0L, await _database.ScalarAsync<long>("select count(*) from job_instructions i where not exists (select 1 from jobs j where j.id = i.job_id)"));
+        Assert.Equal(0L, await Database.ScalarAsync<long>("select count(*) from jobs where instruction->>'tag' = 'due'"));
+        Assert.Equal(8L, await Database.ScalarAsync<long>("select count(*) from jobs where instruction->>'tag' = 'kept'"));
+        Assert.Equal(0L, await Database.ScalarAsync<long>("select count(*) from job_instructions i where not exists (select 1 from jobs j where j.id = i.job_id)"));
     }
 
     private async Task InsertAsync(string state, int count, string created, string finished, string tag) =>
-        await _database.ScalarAsync<object>($"""
+        await Database.ScalarAsync<object>($"""
             insert into jobs (id, type, queue, priority, state, instruction, attempt, max_attempts, created_at, updated_at, finished_at, version)
             select gen_random_uuid(), 'echo', 'default', 0, $1, jsonb_build_object('tag', $3::text, 'n', g), 1, 3, t.created, t.created, t.finished, 3
             from generate_series(1, $2) as g,
