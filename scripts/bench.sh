@@ -19,7 +19,7 @@ usage() {
 usage: scripts/bench.sh [--flood | --batch | --backlog | --stalled-client | --large-table]
 
   --flood   a flood as users send one: 20,000 echo jobs through REST batches as fast as the
-            client sends them, with nothing held back (no window), the silos' default slots (16),
+            client sends them, with nothing held back (no window), the silos' default slots (64),
             5 s of warm-up and no half-load runs; the variables below still override it
   --batch   a fan-out/fan-in batch against plain jobs on one stack (2 silos, 64 slots): runs that
             alternate between one POST /api/batches of 10,000 echo jobs (1 split job; 9,988 process
@@ -29,7 +29,7 @@ usage: scripts/bench.sh [--flood | --batch | --backlog | --stalled-client | --la
             of 500 sent as fast as the client sends them, as --flood does; 5 s of warm-up each,
             no half-load runs.
             JOBGRAINS_BENCH_JOBS sets both sizes (at most 10,000, a batch's limit)
-  --backlog a backlog at scale (2 silos, default slots 16, no gateway): loads delayed and queued
+  --backlog a backlog at scale (2 silos, 16 slots, no gateway): loads delayed and queued
             echo jobs straight into the jobs table by SQL (INSERT ... SELECT FROM generate_series,
             silos stopped), starts the silos, samples their RSS while the queued jobs drain,
             SIGKILLs the silo hosting the dispatcher part-way (time to the first start elsewhere,
@@ -65,7 +65,8 @@ Environment (defaults):
   JOBGRAINS_BENCH_BURN=0                  jobs of a burn-down with silo RSS sampling (0: skip)
   JOBGRAINS_BENCH_GATEWAY=1               0: no gateway when PATHS has no rest
   JOBGRAINS_BENCH_ARGS                    more arguments for the benchmark program
-  JOBGRAINS_SLOTS=64                      attempts per silo (the silo's default is 16)
+  JOBGRAINS_SLOTS=64                      attempts per silo (also the silos' default; --flood leaves it
+                                          unset, --backlog sets 16)
   JobGrains__*                            passed to the silos as usual
   JOBGRAINS_SKIP_BUILD=1                  skips the Release build
  --large-table only:
@@ -108,10 +109,9 @@ JOBGRAINS_SILO_PORT="${JOBGRAINS_BENCH_SILO_PORT:-12111}"
 JOBGRAINS_URL="${JOBGRAINS_BENCH_URL:-http://127.0.0.1:5180}"
 JOBGRAINS_SILOS=2
 JOBGRAINS_SPOT_SILOS=""
-# echo jobs take no time, so a slot's turn is the commit that starts its attempt: at the default 16
-# slots a silo is held to 16 jobs per commit latency. Short jobs call for more slots (docs/benchmarks.md).
+# echo jobs take no time, so a slot's turn is the commit that starts its attempt: a silo is held to
+# its slots per commit latency (docs/benchmarks.md). The flood takes the silos' default.
 if ((FLOOD)); then
-  export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-16}"
   : "${JOBGRAINS_BENCH_STACKS:=2}" "${JOBGRAINS_BENCH_PATHS:=rest}" "${JOBGRAINS_BENCH_JOBS:=20000}"
   : "${JOBGRAINS_BENCH_HALF_SECONDS:=0}" "${JOBGRAINS_BENCH_LIST_ROWS:=0}"
   JOBGRAINS_BENCH_ARGS="--window ${JOBGRAINS_BENCH_JOBS} --warmup-seconds 5 ${JOBGRAINS_BENCH_ARGS:-}"
@@ -122,6 +122,7 @@ elif ((BATCH)); then
   # The plain jobs go as a flood (nothing held back), as the batch's do; runs alternate between the two.
   JOBGRAINS_BENCH_ARGS="--window ${JOBGRAINS_BENCH_JOBS} --warmup-seconds 5 --alternate 1 ${JOBGRAINS_BENCH_ARGS:-}"
 elif ((BACKLOG)); then
+  # The slots its figures in docs/benchmarks.md were taken with (then the silos' default).
   export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-16}"
   # Nothing goes through the gateway: the load is SQL, the measures come from the table and /proc.
   : "${JOBGRAINS_BENCH_PATHS:=client}" "${JOBGRAINS_BENCH_GATEWAY:=0}"

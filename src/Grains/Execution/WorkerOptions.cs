@@ -8,9 +8,14 @@ public sealed class WorkerOptions : IValidatableObject
 {
     public const string Section = "JobGrains:Worker";
 
-    /// <summary>Attempts this silo runs at once (<c>JOBGRAINS_SLOTS</c>). Default 16.</summary>
+    /// <summary>
+    /// Attempts this silo runs at once (<c>JOBGRAINS_SLOTS</c>). Default 64: handlers are
+    /// asynchronous, and a slot is held from the start's commit on, so short jobs need many in
+    /// flight to cover the commit latency (docs/benchmarks.md, the flood). CPU-bound handlers and
+    /// external programs want fewer: about one per core.
+    /// </summary>
     [Range(1, 10_000)]
-    public int Slots { get; set; } = 16;
+    public int Slots { get; set; } = 64;
 
     /// <summary>
     /// How long a draining silo lets running attempts finish before it hands them back as

@@ -392,6 +392,10 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         var reader = _writes.Reader;
         while (await reader.WaitToReadAsync())
         {
+            // Let the writes posted in the same burst (the starts of one pull, the ends of one
+            // batch of handlers) arrive before taking them: an idle writer would otherwise commit
+            // the first alone, and the next idle writer the second.
+            await Task.Yield();
             batch.Clear();
             idsInBatch.Clear();
             while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var write))
