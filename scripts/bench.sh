@@ -20,7 +20,8 @@ usage: scripts/bench.sh [--flood | --batch | --backlog | --stalled-client | --la
 
   --flood   a flood as users send one: 20,000 echo jobs through REST batches as fast as the
             client sends them, with nothing held back (no window), the silos' default slots (64),
-            5 s of warm-up and no half-load runs; the variables below still override it
+            20 s of warm-up (as the full-load runs) and no half-load runs; the variables below
+            still override it
   --batch   a fan-out/fan-in batch against plain jobs on one stack (2 silos, 64 slots): runs that
             alternate between one POST /api/batches of 10,000 echo jobs (1 split job; 9,988 process
             jobs that depend on it; 10 gather jobs that depend on up to 1,000 of them each, a job's
@@ -114,7 +115,7 @@ JOBGRAINS_SPOT_SILOS=""
 if ((FLOOD)); then
   : "${JOBGRAINS_BENCH_STACKS:=2}" "${JOBGRAINS_BENCH_PATHS:=rest}" "${JOBGRAINS_BENCH_JOBS:=20000}"
   : "${JOBGRAINS_BENCH_HALF_SECONDS:=0}" "${JOBGRAINS_BENCH_LIST_ROWS:=0}"
-  JOBGRAINS_BENCH_ARGS="--window ${JOBGRAINS_BENCH_JOBS} --warmup-seconds 5 ${JOBGRAINS_BENCH_ARGS:-}"
+  JOBGRAINS_BENCH_ARGS="--window ${JOBGRAINS_BENCH_JOBS} --warmup-seconds 20 ${JOBGRAINS_BENCH_ARGS:-}"
 elif ((BATCH)); then
   export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-64}"
   : "${JOBGRAINS_BENCH_STACKS:=2}" "${JOBGRAINS_BENCH_PATHS:=rest,batch}" "${JOBGRAINS_BENCH_JOBS:=10000}"

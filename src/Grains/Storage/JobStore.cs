@@ -317,12 +317,11 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return rows;
     }
 
-    /// <summary>Deletes up to <paramref name="limit"/> jobs (with their attempts) that finished before <paramref name="cutoff"/>.</summary>
     /// <summary>
-    /// Removes up to <paramref name="limit"/> jobs in <paramref name="state"/> (a finished one) that
-    /// finished before <paramref name="cutoff"/>, the newest first, from past <paramref name="after"/>
-    /// in the lists' order (the first batch of a sweep starts at the cut-off). Returns how many went and where the next batch
-    /// goes on from (null when none was left).
+    /// Removes up to <paramref name="limit"/> jobs (with their attempts) in <paramref name="state"/>,
+    /// a finished one, that finished before <paramref name="cutoff"/>: the newest first, from past
+    /// <paramref name="after"/> in the lists' order (a sweep's first batch starts at the cut-off).
+    /// Returns how many went and where the next batch goes on from (null when none was left).
     /// </summary>
     public Task<(int Removed, JobCursor? Last)> DeleteFinishedBeforeAsync(JobState state, DateTimeOffset cutoff, JobCursor after, int limit) =>
         RunAsync("delete finished jobs", async () =>
@@ -392,10 +391,6 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         var reader = _writes.Reader;
         while (await reader.WaitToReadAsync())
         {
-            // Let the writes posted in the same burst (the starts of one pull, the ends of one
-            // batch of handlers) arrive before taking them: an idle writer would otherwise commit
-            // the first alone, and the next idle writer the second.
-            await Task.Yield();
             batch.Clear();
             idsInBatch.Clear();
             while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var write))
