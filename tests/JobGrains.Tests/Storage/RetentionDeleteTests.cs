@@ -12,6 +12,7 @@ namespace JobGrains.Tests.Storage;
 public sealed class RetentionDeleteTests() : JobStoreTest("retention")
 {
     private static readonly DateTimeOffset Cutoff = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+
     [Fact]
     public async Task Batches_that_go_on_from_the_last_position_remove_exactly_the_finished_jobs_past_the_cutoff()
     {
