@@ -21,7 +21,7 @@ internal sealed class BulkOperationStore(NpgsqlDataSource dataSource, ILogger<Bu
     {
         BulkAction.Cancel => [.. JobStateMachine.Waiting, JobState.Running],
         BulkAction.Retry => JobStateMachine.Retryable,
-        BulkAction.Delete => [.. Enum.GetValues<JobState>().Where(s => s.IsTerminal())],
+        BulkAction.Delete => JobStateMachine.Finished,
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
     };
 

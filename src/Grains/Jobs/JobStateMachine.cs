@@ -16,6 +16,9 @@ internal static class JobStateMachine
     /// <summary>The states <see cref="Retry"/> takes a job from.</summary>
     public static readonly IReadOnlyList<JobState> Retryable = [JobState.Failed, JobState.Cancelled];
 
+    /// <summary>The states a job ends in (<see cref="JobStates.IsTerminal"/>): what retention and bulk deletes remove.</summary>
+    public static readonly IReadOnlyList<JobState> Finished = [.. Enum.GetValues<JobState>().Where(s => s.IsTerminal())];
+
     /// <summary>A new job: <see cref="JobTransition.Submitted"/>, queued or (with a future <c>runAt</c>) scheduled.</summary>
     public static JobRecord Submit(Guid id, JobSubmission submission, string digest, string? traceParent, DateTimeOffset now) => new()
     {

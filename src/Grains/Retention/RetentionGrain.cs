@@ -22,7 +22,6 @@ internal sealed partial class RetentionGrain(
     ILogger<RetentionGrain> logger) : Grain, IRetentionGrain, IRemindable
 {
     private const string ReminderPrefix = "retention-sweep-every-";
-    private static readonly JobState[] FinishedStates = [.. Enum.GetValues<JobState>().Where(s => s.IsTerminal())];
     private readonly RetentionOptions _options = options.Value;
     private readonly SweepPace _pace = new(options.Value.DutyCycle);
 
@@ -49,7 +48,7 @@ internal sealed partial class RetentionGrain(
     {
         var cutoff = time.GetUtcNow() - _options.FinishedJobsFor;
         long removed = 0;
-        foreach (var state in FinishedStates)
+        foreach (var state in JobStateMachine.Finished)
         {
             // Each batch goes on from where the last one stopped, newest first below the cut-off.
             JobCursor? from = new JobCursor(cutoff, Guid.Empty);

@@ -25,7 +25,7 @@ public sealed class RetentionDeleteTests() : JobStoreTest("retention")
         await InsertAsync("queued", count: 3, created: "c - interval '30 days'", finished: "NULL", tag: "kept");
 
         long removed = 0;
-        foreach (var state in new[] { JobState.Succeeded, JobState.Failed, JobState.Cancelled })
+        foreach (var state in JobStateMachine.Finished)
         {
             JobCursor? from = new JobCursor(Cutoff, Guid.Empty);
             var batches = 0;
