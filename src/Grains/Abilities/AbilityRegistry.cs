@@ -27,7 +27,8 @@ internal sealed partial class AbilityRegistry(
     private PeriodicRefresh? _refreshing;
     private IReadOnlySet<string> _knownTypes = new HashSet<string>(StringComparer.Ordinal);
     private IReadOnlyDictionary<string, SiloAbilities> _live = new Dictionary<string, SiloAbilities>();
-    private DateTimeOffset _typesReadAt = DateTimeOffset.MinValue;
+    private Task<IReadOnlySet<string>>? _typesLookup;
+    private DateTimeOffset _typesLookupStarted;
 
     /// <summary>What this silo can run.</summary>
     public SiloAbilities Local { get; } = new(handlers.JobTypes, options.Value.Tags);
@@ -67,7 +68,8 @@ internal sealed partial class AbilityRegistry(
     /// <summary>
     /// Whether a silo of the cluster has ever registered a handler for <paramref name="type"/>. A
     /// type missing from the copy is looked up again (at most once a second): a silo with a new
-    /// handler may just have joined.
+    /// handler may just have joined. Callers that arrive while a lookup runs, or within a second of
+    /// its start, share its answer rather than being refused without one.
     /// </summary>
     public async Task<bool> IsKnownTypeAsync(string type)
     {
@@ -76,19 +78,23 @@ internal sealed partial class AbilityRegistry(
             return true;
         }
 
+        Task<IReadOnlySet<string>> lookup;
         lock (_typesGate)
         {
-            if (time.GetUtcNow() - _typesReadAt < TimeSpan.FromSeconds(1))
+            if (_typesLookup is null || _typesLookup.IsFaulted || time.GetUtcNow() - _typesLookupStarted >= TimeSpan.FromSeconds(1))
             {
-                return false;
+                _typesLookupStarted = time.GetUtcNow();
+                _typesLookup = LookUpKnownTypesAsync();
             }
 
-            _typesReadAt = time.GetUtcNow();
+            lookup = _typesLookup;
         }
 
-        _knownTypes = await store.LoadKnownTypesAsync(CancellationToken.None);
-        return _knownTypes.Contains(type);
+        return (await lookup).Contains(type);
     }
+
+    private async Task<IReadOnlySet<string>> LookUpKnownTypesAsync() =>
+        _knownTypes = await store.LoadKnownTypesAsync(CancellationToken.None);
 
     /// <summary>Every job type the cluster has known, sorted, read afresh.</summary>
     public async Task<IReadOnlyList<string>> KnownTypesAsync()

@@ -101,5 +101,13 @@ public sealed class AbilityRoutingTests(ITestOutputHelper output)
         var view = await Eventually.MatchesAsync(() => cluster.Jobs.GetAsync(accepted.Job!.Id), v => v!.WaitingFor is not null, "the job to say what it waits for");
         Assert.Equal(JobState.Queued, view!.State);
         Assert.Contains("'resize'", view.WaitingFor, StringComparison.Ordinal);
+
+        // Many submissions of a type registered since the last lookup arrive at once: they share
+        // one lookup, and none is refused while another is looking.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await cluster.Database.ScalarAsync<int>("insert into job_types (type, registered_at) values ('transcode', now()) returning 1");
+        var many = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 20)
+            .Select(i => new JobSubmission { Type = "transcode", Instruction = $$"""{"i": {{i}}}""" }));
+        Assert.All(many, result => Assert.True(result.Status == SubmitStatus.Created, result.Problem));
     }
 }

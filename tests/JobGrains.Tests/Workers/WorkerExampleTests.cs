@@ -41,6 +41,7 @@ public sealed class WorkerExampleTests
         var echoes = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, 10)
             .Select(i => new JobSubmission { Type = "echo", Instruction = $$"""{"i": {{i}}}""" }));
 
+        Assert.All([.. reverses, .. echoes], submitted => Assert.True(submitted.Status == SubmitStatus.Created, submitted.Problem));
         for (var i = 0; i < reverses.Count; i++)
         {
             var done = await cluster.Jobs.WaitForCompletionAsync(reverses[i].Job!.Id).WaitAsync(JobTimeout);
