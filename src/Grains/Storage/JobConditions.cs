@@ -18,6 +18,9 @@ internal sealed class JobConditions(NpgsqlParameterCollection parameters)
     /// <summary>" WHERE a AND b ...", or nothing when no condition was added.</summary>
     public string Where => _conditions.Count > 0 ? " WHERE " + string.Join(" AND ", _conditions) : "";
 
+    /// <summary>" AND a AND b ...", to follow a condition of the statement's own; nothing when none was added.</summary>
+    public string And => string.Concat(_conditions.Select(c => " AND " + c));
+
     /// <summary>Adds <paramref name="template"/>, whose <c>{p}</c> stands for <paramref name="parameter"/>.</summary>
     public void Add(string template, NpgsqlParameter parameter)
     {
@@ -74,6 +77,13 @@ internal sealed class JobConditions(NpgsqlParameterCollection parameters)
         }
     }
 
+    /// <summary>
+    /// Copies (<c>job_instructions i</c>) whose instruction contains <paramref name="instruction"/>:
+    /// the list by instruction walks the copy (<see cref="JobSql.SelectListByInstruction"/>).
+    /// </summary>
+    public void CopyContains(string instruction) =>
+        Add("i.instruction @> {p}", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = instruction });
+
     public void CreatedFrom(DateTimeOffset? from)
     {
         if (from is { } t)
@@ -91,12 +101,17 @@ internal sealed class JobConditions(NpgsqlParameterCollection parameters)
     }
 
     /// <summary>Jobs after <paramref name="cursor"/> in the lists' order (newest first): the keyset page that follows it.</summary>
-    public void After(JobCursor? cursor)
+    public void After(JobCursor? cursor) => After(cursor, "(created_at, id)");
+
+    /// <summary>Copies after <paramref name="cursor"/>, which names a job: the copy has its creation time and id.</summary>
+    public void CopyAfter(JobCursor? cursor) => After(cursor, "(i.created_at, i.job_id)");
+
+    private void After(JobCursor? cursor, string key)
     {
         if (cursor is { } c)
         {
             parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = c.CreatedAt.UtcDateTime });
-            Add($"(created_at, id) < (${parameters.Count}, {{p}})", new NpgsqlParameter<Guid> { TypedValue = c.Id });
+            Add($"{key} < (${parameters.Count}, {{p}})", new NpgsqlParameter<Guid> { TypedValue = c.Id });
         }
     }
 

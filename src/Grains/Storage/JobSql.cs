@@ -28,6 +28,12 @@ internal static class JobSql
     public static string SelectList(string where, int limitParameter) =>
         $"SELECT {ViewColumns} FROM jobs{where} ORDER BY created_at DESC, id DESC LIMIT ${limitParameter}";
 
+    // A list by instruction walks the copy newest first (job_instructions_created, or its GIN index
+    // for a rare value; migration 0017) and reads each match's job by key, with the other filters.
+    public static string SelectListByInstruction(string copyWhere, string jobsAnd, int limitParameter) =>
+        $"SELECT j.* FROM job_instructions i CROSS JOIN LATERAL (SELECT {ViewColumns} FROM jobs WHERE id = i.job_id{jobsAnd}) j" +
+        $"{copyWhere} ORDER BY i.created_at DESC, i.job_id DESC LIMIT ${limitParameter}";
+
     public const string SelectRunningElsewhere =
         "SELECT id, attempt, silo FROM jobs WHERE state = 'running' AND (silo IS NULL OR NOT (silo = ANY($1)))";
 

@@ -259,12 +259,23 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         conditions.State(state);
         conditions.Type(type);
         conditions.Queue(queue);
-        conditions.Instruction(instruction);
         conditions.Batch(batch);
-        conditions.After(after);
-
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        command.CommandText = JobSql.SelectList(conditions.Where, command.Parameters.Count);
+        if (instruction is null)
+        {
+            conditions.After(after);
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+            command.CommandText = JobSql.SelectList(conditions.Where, command.Parameters.Count);
+        }
+        else
+        {
+            // In the copy's order: a common value is found by walking the newest copies, not by
+            // reading every match from the GIN index and sorting them.
+            var copy = new JobConditions(command.Parameters);
+            copy.CopyContains(instruction);
+            copy.CopyAfter(after);
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+            command.CommandText = JobSql.SelectListByInstruction(copy.Where, conditions.And, command.Parameters.Count);
+        }
 
         var rows = new List<JobRecord>(limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -7,8 +7,8 @@ namespace JobGrains.Tests.Bulk;
 
 /// <summary>
 /// Search by instruction asks <c>job_instructions</c>, the copy that triggers on <c>jobs</c> keep
-/// (migration 0015): whichever way a job is written or removed, a search finds exactly the jobs
-/// that are there, with their instructions as they are now.
+/// (migrations 0015 and 0017): whichever way a job is written or removed, a search finds exactly
+/// the jobs that are there, with their instructions and creation times as they are now.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class InstructionCopyTests(ClusterFixture fixture)
@@ -49,6 +49,7 @@ public sealed class InstructionCopyTests(ClusterFixture fixture)
         await fixture.Database.ScalarAsync<object>(
             "update jobs set created_at = now() - interval '30 days', finished_at = now() - interval '30 days' where queue = $1 and instruction @> $2::jsonb",
             queue, Of("hand"));
+        await AssertCopyMatchesJobsAsync();
         var sweep = await fixture.Client.GetGrain<IRetentionGrain>(0).SweepAsync();
         Assert.True(sweep.Removed >= 3, $"removed {sweep.Removed}");
         await fixture.Database.ScalarAsync<object>("delete from jobs where id = $1", stored.Job.Id);
@@ -65,10 +66,12 @@ public sealed class InstructionCopyTests(ClusterFixture fixture)
         return [.. page.Items.Select(j => j.Id)];
     }
 
-    // Every job has its instruction in the copy, as it is now, and the copy holds no other row.
+    // Every job has its instruction and creation time in the copy, as they are now, and the copy
+    // holds no other row.
     private async Task AssertCopyMatchesJobsAsync() =>
         Assert.Equal(0L, await fixture.Database.ScalarAsync<long>("""
             select count(*) from jobs j full join job_instructions i on i.job_id = j.id
             where j.id is null or i.job_id is null or i.instruction is distinct from j.instruction
+               or i.created_at is distinct from j.created_at
             """));
 }

@@ -53,6 +53,30 @@ public sealed class InstructionSearchTests(GatewayFixture fixture)
         Assert.Null(listed.Next);
     }
 
+    [Fact]
+    public async Task Search_by_instruction_pages_through_jobs_created_in_the_same_instant_by_their_ids()
+    {
+        // Twelve jobs share one creation time (set by hand, which the copy follows): the cursor's id
+        // alone tells them apart, and pages must neither repeat nor lose one.
+        var queue = $"instant-{Guid.NewGuid():N}";
+        var database = fixture.Cluster.Database;
+        await JobRows.InsertAsync(database, 12, "succeeded", "echo", queue, "instant");
+        await database.ScalarAsync<object>("update jobs set created_at = date_trunc('second', now()) - interval '1 hour' where queue = $1", queue);
+        var expected = await database.ScalarAsync<Guid[]>("select array_agg(id order by id desc) from jobs where queue = $1", queue);
+
+        var seen = new List<Guid>();
+        string? after = null;
+        do
+        {
+            var page = await fixture.Cluster.Jobs.ListAsync(new JobQuery { Queue = queue, Instruction = """{"customer":"instant"}""", Limit = 5, After = after });
+            seen.AddRange(page.Items.Select(j => j.Id));
+            after = page.Next;
+        }
+        while (after is not null);
+
+        Assert.Equal(expected, seen);
+    }
+
     [Theory]
     [InlineData("[1]")]
     [InlineData("\"customer\"")]
