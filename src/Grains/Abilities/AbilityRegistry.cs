@@ -4,6 +4,7 @@ using JobGrains.Jobs;
 using JobGrains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace JobGrains.Abilities;
 
@@ -78,23 +79,36 @@ internal sealed partial class AbilityRegistry(
             return true;
         }
 
+        // Started outside the lock; a failure is shared like an answer, so the database is asked at
+        // most once a second even while it is away.
+        TaskCompletionSource<IReadOnlySet<string>>? started = null;
         Task<IReadOnlySet<string>> lookup;
         lock (_typesGate)
         {
-            if (_typesLookup is null || _typesLookup.IsFaulted || time.GetUtcNow() - _typesLookupStarted >= TimeSpan.FromSeconds(1))
+            if (_typesLookup is null || time.GetUtcNow() - _typesLookupStarted >= TimeSpan.FromSeconds(1))
             {
+                started = new TaskCompletionSource<IReadOnlySet<string>>(TaskCreationOptions.RunContinuationsAsynchronously);
                 _typesLookupStarted = time.GetUtcNow();
-                _typesLookup = LookUpKnownTypesAsync();
+                _typesLookup = started.Task;
             }
 
             lookup = _typesLookup;
         }
 
+        if (started is not null)
+        {
+            try
+            {
+                started.SetResult(_knownTypes = await store.LoadKnownTypesAsync(CancellationToken.None));
+            }
+            catch (Exception e)
+            {
+                started.SetException(e is NpgsqlException or TimeoutException ? StoreFailures.Unavailable(logger, "look up the job types", e) : e);
+            }
+        }
+
         return (await lookup).Contains(type);
     }
-
-    private async Task<IReadOnlySet<string>> LookUpKnownTypesAsync() =>
-        _knownTypes = await store.LoadKnownTypesAsync(CancellationToken.None);
 
     /// <summary>Every job type the cluster has known, sorted, read afresh.</summary>
     public async Task<IReadOnlyList<string>> KnownTypesAsync()

@@ -8,8 +8,9 @@ namespace JobGrains.Storage;
 /// <summary>
 /// The WHERE conditions of a filter over <c>jobs</c>. Each criterion that is present adds a
 /// parameter, never text, so that plans are reused and the matching index serves it: the
-/// (filter, created_at, id) indexes, and for instruction containment (<c>@&gt;</c>) the GIN index
-/// <c>job_instructions_path</c> of the side table <c>job_instructions</c> (migration 0015).
+/// (filter, created_at, id) indexes, and for instruction containment (<c>@&gt;</c>) the side table
+/// <c>job_instructions</c>: its GIN index <c>job_instructions_path</c> (migration 0015) or, for a
+/// list, its creation-time index <c>job_instructions_created</c> (0017).
 /// </summary>
 internal sealed class JobConditions(NpgsqlParameterCollection parameters)
 {

@@ -30,6 +30,9 @@ internal static class JobSql
 
     // A list by instruction walks the copy newest first (job_instructions_created, or its GIN index
     // for a rare value; migration 0017) and reads each match's job by key, with the other filters.
+    // The join is by id alone: also joining on the creation time, which the copy shares, would let
+    // `jobs` give the order, but the planner multiplies the two conditions' selectivities and then
+    // expects a common value to match a handful of jobs (a hash join over all of `jobs`).
     public static string SelectListByInstruction(string copyWhere, string jobsAnd, int limitParameter) =>
         $"SELECT j.* FROM job_instructions i CROSS JOIN LATERAL (SELECT {ViewColumns} FROM jobs WHERE id = i.job_id{jobsAnd}) j" +
         $"{copyWhere} ORDER BY i.created_at DESC, i.job_id DESC LIMIT ${limitParameter}";

@@ -247,7 +247,8 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
 
     /// <summary>
     /// Newest first, after <paramref name="after"/>, with the filters given (<see cref="JobConditions"/>):
-    /// the matching (filter, created_at, id) index, or the instruction's GIN index, serves it.
+    /// the matching (filter, created_at, id) index serves it; with an instruction, the instructions'
+    /// copy is walked newest first or asked through its GIN index (<see cref="JobSql.SelectListByInstruction"/>).
     /// Reading stops after the first row that takes the rows' <see cref="JobRecord.ViewBytes"/> past
     /// <paramref name="maxBytes"/>, so that a page of large jobs costs bounded memory.
     /// </summary>
