@@ -67,8 +67,8 @@ internal sealed class JobConditions(NpgsqlParameterCollection parameters)
     /// <summary>Jobs whose instruction contains <paramref name="instruction"/>, a JSON object (<see cref="InstructionFilter"/>).</summary>
     /// <remarks>
     /// Asked of <c>job_instructions</c>, the insert-only copy whose GIN index the starts and ends of
-    /// jobs never touch. As a semi-join the planner may still walk <c>jobs</c> newest first and
-    /// probe the copy by key when nearly every job matches.
+    /// jobs never touch, as a semi-join: what bulk operations use, as they take every match anyway.
+    /// A list walks the copy in its own order instead (<see cref="CopyContains"/>).
     /// </remarks>
     public void Instruction(string? instruction)
     {
