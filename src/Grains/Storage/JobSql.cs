@@ -28,6 +28,37 @@ internal static class JobSql
     public static string SelectList(string where, int limitParameter) =>
         $"SELECT {ViewColumns} FROM jobs{where} ORDER BY created_at DESC, id DESC LIMIT ${limitParameter}";
 
+    /// <summary>
+    /// Sets <paramref name="command"/> to the list statement for these filters, with its
+    /// parameters: <see cref="SelectList"/>, or <see cref="SelectListByInstruction"/> when
+    /// <paramref name="instruction"/> is given, in the copy's order, so that a common value is
+    /// found by walking the newest copies rather than by reading every match from the GIN index.
+    /// </summary>
+    public static void PrepareList(NpgsqlCommand command, JobState? state, string? type, string? queue, Guid? batch,
+        string? instruction, JobCursor? after, int limit)
+    {
+        var conditions = new JobConditions(command.Parameters);
+        conditions.State(state);
+        conditions.Type(type);
+        conditions.Queue(queue);
+        conditions.Batch(batch);
+        var copy = new JobConditions(command.Parameters);
+        if (instruction is null)
+        {
+            conditions.After(after);
+        }
+        else
+        {
+            copy.CopyContains(instruction);
+            copy.CopyAfter(after);
+        }
+
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        command.CommandText = instruction is null
+            ? SelectList(conditions.Where, command.Parameters.Count)
+            : SelectListByInstruction(copy.Where, conditions.And, command.Parameters.Count);
+    }
+
     // A list by instruction walks the copy newest first (job_instructions_created, or its GIN index
     // for a rare value; migration 0017) and reads each match's job by key, with the other filters.
     // The join is by id alone: also joining on the creation time, which the copy shares, would let

@@ -256,27 +256,7 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         string? instruction = null, Guid? batch = null, long maxBytes = long.MaxValue, CancellationToken cancellationToken = default) => RunAsync<IReadOnlyList<JobRecord>>("list jobs", async () =>
     {
         await using var command = _dataSource.CreateCommand();
-        var conditions = new JobConditions(command.Parameters);
-        conditions.State(state);
-        conditions.Type(type);
-        conditions.Queue(queue);
-        conditions.Batch(batch);
-        if (instruction is null)
-        {
-            conditions.After(after);
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-            command.CommandText = JobSql.SelectList(conditions.Where, command.Parameters.Count);
-        }
-        else
-        {
-            // In the copy's order: a common value is found by walking the newest copies, not by
-            // reading every match from the GIN index and sorting them.
-            var copy = new JobConditions(command.Parameters);
-            copy.CopyContains(instruction);
-            copy.CopyAfter(after);
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-            command.CommandText = JobSql.SelectListByInstruction(copy.Where, conditions.And, command.Parameters.Count);
-        }
+        JobSql.PrepareList(command, state, type, queue, batch, instruction, after, limit);
 
         var rows = new List<JobRecord>(limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -1,7 +1,6 @@
 using JobGrains.Jobs;
 using JobGrains.Storage;
 using JobGrains.Tests.Infrastructure;
-using Npgsql;
 using Xunit.Abstractions;
 
 namespace JobGrains.Tests.Bulk;
@@ -57,12 +56,8 @@ public sealed class InstructionIndexTests(ITestOutputHelper output) : IAsyncLife
     private async Task<string> ExplainListAsync(string instruction, JobState? state = null)
     {
         await using var command = _database.DataSource.CreateCommand();
-        var jobs = new JobConditions(command.Parameters);
-        jobs.State(state);
-        var copy = new JobConditions(command.Parameters);
-        copy.CopyContains(instruction);
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = 51 });
-        command.CommandText = "EXPLAIN " + JobSql.SelectListByInstruction(copy.Where, jobs.And, command.Parameters.Count);
+        JobSql.PrepareList(command, state, type: null, queue: null, batch: null, instruction, after: null, limit: 51);
+        command.CommandText = "EXPLAIN " + command.CommandText;
         var lines = new List<string>();
         await using (var reader = await command.ExecuteReaderAsync())
         {
