@@ -19,7 +19,7 @@ internal sealed class ClusterGrain(Queues.QueueSettingsCache queueSettings, Time
         var silos = await Task.WhenAll(recent.Select(async host =>
         {
             var address = host.SiloAddress.ToParsableString();
-            var status = host.Status == SiloStatus.Active ? await TryGetStatusAsync(address) : null;
+            var status = host.Status == SiloStatus.Active ? await WorkerStatuses.TryGetAsync(GrainFactory, address) : null;
             return (View: new SiloView
             {
                 Address = address,
@@ -56,17 +56,5 @@ internal sealed class ClusterGrain(Queues.QueueSettingsCache queueSettings, Time
         var hosts = await GrainFactory.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
         var host = hosts.FirstOrDefault(h => h.SiloAddress.ToParsableString() == silo || h.SiloName == silo);
         return host is not null && await GrainFactory.GetGrain<IWorkerGrain>(host.SiloAddress.ToParsableString()).DrainAsync();
-    }
-
-    private async Task<WorkerStatus?> TryGetStatusAsync(string address)
-    {
-        try
-        {
-            return await GrainFactory.GetGrain<IWorkerGrain>(address).GetStatusAsync().WaitAsync(TimeSpan.FromSeconds(2));
-        }
-        catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
-        {
-            return null;
-        }
     }
 }

@@ -1,4 +1,5 @@
 using JobGrains.Batches;
+using JobGrains.Cluster;
 using JobGrains.Jobs;
 using JobGrains.Storage;
 using JobGrains.Telemetry;
@@ -11,7 +12,7 @@ namespace JobGrains.Retention;
 /// The cluster's one retention worker. An Orleans reminder (durable in PostgreSQL) wakes it every
 /// <see cref="RetentionOptions.SweepPeriod"/> on whichever silo owns it; each sweep deletes in
 /// batches, each its own short transaction that skips rows another transaction holds, and rests
-/// between them (<see cref="SweepPace"/>).
+/// between them, longer as the cluster's slots fill (<see cref="SweepPace"/>).
 /// </summary>
 internal sealed partial class RetentionGrain(
     JobStore store,
@@ -22,8 +23,10 @@ internal sealed partial class RetentionGrain(
     ILogger<RetentionGrain> logger) : Grain, IRetentionGrain, IRemindable
 {
     private const string ReminderPrefix = "retention-sweep-every-";
+    private static readonly TimeSpan RestStep = TimeSpan.FromSeconds(1);
     private readonly RetentionOptions _options = options.Value;
-    private readonly SweepPace _pace = new(options.Value.DutyCycle);
+    private readonly SweepPace _pace = new(options.Value);
+    private readonly RecentSlotUse _recent = new(time);
 
     // The period is in the name: a changed period is a new reminder, and the old one is dropped.
     private string ReminderName => $"{ReminderPrefix}{(long)_options.SweepPeriod.TotalSeconds}s";
@@ -85,13 +88,43 @@ internal sealed partial class RetentionGrain(
     {
         var started = time.GetTimestamp();
         var result = await batch();
-        var rest = _pace.RestAfter(time.GetElapsedTime(started));
-        if (rest > TimeSpan.Zero)
-        {
-            await Task.Delay(rest, time);
-        }
-
+        await RestAsync(time.GetElapsedTime(started));
         return result;
+    }
+
+    /// <summary>
+    /// Rests after a batch that took <paramref name="busy"/>, in steps of at most a second, each at
+    /// the load of its moment: a burst of jobs that begins during the rest lengthens it at once, and
+    /// a cluster that falls quiet shortens it.
+    /// </summary>
+    private async Task RestAsync(TimeSpan busy)
+    {
+        var owed = busy;
+        while (owed > TimeSpan.Zero)
+        {
+            var rest = _pace.RestAfter(owed, _recent.Add(await SlotUseAsync()));
+            if (rest <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            var step = rest < RestStep ? rest : RestStep;
+            await Task.Delay(step, time);
+            owed -= owed * (step / rest);
+        }
+    }
+
+    private async Task<double> SlotUseAsync()
+    {
+        try
+        {
+            return await WorkerStatuses.SlotUseAsync(GrainFactory);
+        }
+        catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+        {
+            // Unknown load is taken as full load: the sweep slows down, and nothing waits on it.
+            return 1;
+        }
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace JobGrains.Retention;
 
 /// <summary>How long finished jobs are kept. Bound from <c>JobGrains:Retention</c>.</summary>
-public sealed class RetentionOptions
+public sealed class RetentionOptions : IValidatableObject
 {
     public const string Section = "JobGrains:Retention";
 
@@ -23,10 +23,28 @@ public sealed class RetentionOptions
     public int BatchSize { get; set; } = 5_000;
 
     /// <summary>
-    /// The share of a sweep's time spent deleting: after each batch the sweep rests, so that the
-    /// jobs running meanwhile keep the rest of PostgreSQL (<see cref="SweepPace"/>). 1 deletes
+    /// The share of a sweep's time spent deleting while the cluster is idle: after each batch the
+    /// sweep rests, so that jobs keep the rest of PostgreSQL (<see cref="SweepPace"/>). 1 deletes
     /// without rest. Default 0.25.
     /// </summary>
     [Range(0.01, 1.0)]
     public double DutyCycle { get; set; } = 0.25;
+
+    /// <summary>
+    /// The share when every worker slot of the cluster is busy; between idle and busy the share
+    /// falls in proportion to the slots in use. At most <see cref="DutyCycle"/>. Default 0.02: under
+    /// full load the sweep goes on, slowly, and catches up when the load falls.
+    /// </summary>
+    [Range(0.001, 1.0)]
+    public double BusyDutyCycle { get; set; } = 0.02;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (BusyDutyCycle > DutyCycle)
+        {
+            yield return new ValidationResult(
+                $"BusyDutyCycle ({BusyDutyCycle}) must not exceed DutyCycle ({DutyCycle}): a sweep must not speed up as the cluster gets busier.",
+                [nameof(BusyDutyCycle), nameof(DutyCycle)]);
+        }
+    }
 }

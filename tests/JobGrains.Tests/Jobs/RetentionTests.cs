@@ -1,3 +1,4 @@
+using JobGrains.Cluster;
 using JobGrains.Jobs;
 using JobGrains.Retention;
 using JobGrains.Tests.Infrastructure;
@@ -46,6 +47,26 @@ public sealed class RetentionTests(ClusterFixture fixture)
             () => fixture.Database.ScalarAsync<long>("select coalesce(max(period), 0) from orleansremindertable where remindername like 'retention-sweep-every-%'"),
             period => period > 0, "the retention reminder to be registered");
         Assert.Equal((long)new RetentionOptions().SweepPeriod.TotalMilliseconds, periodMs);
+    }
+
+    [Fact]
+    public async Task The_sweep_sees_how_many_of_the_cluster_slots_run_jobs()
+    {
+        // Two silos of 8 slots: four long jobs hold a quarter of them.
+        var ids = new List<Guid>();
+        for (var i = 0; i < 4; i++)
+        {
+            ids.Add((await fixture.Jobs.SubmitAsync(new JobSubmission { Type = "sleep", Instruction = """{"ms": 60000}""" })).Job!.Id);
+        }
+
+        await Eventually.MatchesAsync(() => WorkerStatuses.SlotUseAsync(fixture.Client), use => use >= 0.25, "four of 16 slots to be busy");
+
+        foreach (var id in ids)
+        {
+            await fixture.Jobs.CancelAsync(id);
+        }
+
+        await Eventually.MatchesAsync(() => WorkerStatuses.SlotUseAsync(fixture.Client), use => use < 0.25, "the cancelled jobs to free their slots");
     }
 
     private async Task<Guid> SubmitAndFinishAsync(JobSubmission submission, JobState expected)
