@@ -10,13 +10,17 @@ namespace JobGrains.Bench;
 /// finished rows, as a system that has run for a while does. <see cref="FillAsync"/> fills it before
 /// the runs: half finished 30 days ago (past the default retention of 7 days), half in the last hour.
 /// After the runs (and the list timings on the full table), <see cref="DuringRetentionAsync"/> runs
-/// full loads again while a retention sweep, the retention grain's own, removes the old half.
+/// full loads again while a retention sweep, the retention grain's own, removes the old half, then
+/// watches the sweep alone for a while if the loads left it unfinished.
 /// </summary>
 internal static class LargeTable
 {
     // The longest the loads go on beside one sweep: paced to its duty cycle (RetentionOptions), a
     // first sweep through millions of rows may take longer; its rate is reported then.
     private static readonly TimeSpan MaxDuringSweep = TimeSpan.FromMinutes(30);
+
+    // How long the sweep is then watched with no loads, if it has not finished.
+    private static readonly TimeSpan QuietWindow = TimeSpan.FromMinutes(3);
 
     public static async Task<JsonObject> FillAsync(string connectionString, int rows, Action<string> progress)
     {
@@ -66,17 +70,38 @@ internal static class LargeTable
         }
 
         var measured = sweeping.Elapsed;
-        var removed = pastBefore - await PastRetentionAsync(dataSource);
+        var pastAfterLoads = await PastRetentionAsync(dataSource);
+        var removed = pastBefore - pastAfterLoads;
+        var quiet = sweepTook is null ? await QuietSweepAsync(dataSource, pastAfterLoads, progress) : null;
         var after = await BacklogSql.ScalarAsync<long>(dataSource, "SELECT count(*) FROM jobs");
         return new JsonObject
         {
             ["sweepSeconds"] = sweepTook is { } took ? Math.Round(took.TotalSeconds, 1) : null,
             ["removed"] = removed,
             ["removedPerSecond"] = Math.Round(removed / measured.TotalSeconds),
+            ["quiet"] = quiet,
             ["rowsBefore"] = before,
             ["rowsAfter"] = after,
             ["tableMiBAfter"] = await TableMiBAsync(dataSource),
             ["duringSweep"] = Summary.Of(runs, []),
+        };
+    }
+
+    /// <summary>
+    /// The sweep's rate with no jobs running, for <see cref="QuietWindow"/>: the sweep yields to the
+    /// loads (RetentionOptions.BusyDutyCycle) and catches up when they stop.
+    /// </summary>
+    private static async Task<JsonObject> QuietSweepAsync(NpgsqlDataSource dataSource, long pastBefore, Action<string> progress)
+    {
+        progress($"large-table: the sweep alone for {QuietWindow.TotalSeconds} s, {pastBefore} rows still past retention");
+        var quiet = Stopwatch.StartNew();
+        await Task.Delay(QuietWindow);
+        var removed = pastBefore - await PastRetentionAsync(dataSource);
+        return new JsonObject
+        {
+            ["seconds"] = Math.Round(quiet.Elapsed.TotalSeconds, 1),
+            ["removed"] = removed,
+            ["removedPerSecond"] = Math.Round(removed / quiet.Elapsed.TotalSeconds),
         };
     }
 
