@@ -51,8 +51,10 @@ usage: scripts/bench.sh [--flood | --batch | --backlog | --stalled-client | --la
             .NET client, 64 slots): first JOBGRAINS_BENCH_TABLE_ROWS finished rows are inserted by
             SQL (INSERT ... SELECT FROM generate_series), half finished 30 days ago (past the
             default retention of 7 days) and half in the last hour; then the full-load runs, the
-            list-query timings on that table, and full loads again, one after another, while a
-            retention sweep (the retention grain's, as its reminder runs it) removes the old half
+            list-query timings on that table, and full loads again, one after another: 12 min
+            without a sweep, then, for at most 12 min, while a retention sweep (the retention
+            grain's, as its reminder runs it; the silos' own reminder is set to a day) removes the
+            old half; then, if it has not finished, the sweep alone for at most 3 min
 
 Environment (defaults):
   JOBGRAINS_BENCH_DATA=.data/bench        its own data dir (wiped at start)
@@ -139,6 +141,8 @@ elif ((LARGE)); then
   TABLE_ROWS="${JOBGRAINS_BENCH_TABLE_ROWS:-10000000}"
   is_uint "$TABLE_ROWS" && ((TABLE_ROWS > 0)) || die "JOBGRAINS_BENCH_TABLE_ROWS must be a positive number, not '$TABLE_ROWS'"
   JOBGRAINS_BENCH_ARGS="--large-table $TABLE_ROWS ${JOBGRAINS_BENCH_ARGS:-}"
+  # The program starts the sweep after its control loads; the silos' reminder must not start one first.
+  export JobGrains__Retention__SweepPeriod="${JobGrains__Retention__SweepPeriod:-1.00:00:00}"
 else
   export JOBGRAINS_SLOTS="${JOBGRAINS_SLOTS:-64}"
 fi

@@ -10,14 +10,15 @@ namespace JobGrains.Bench;
 /// finished rows, as a system that has run for a while does. <see cref="FillAsync"/> fills it before
 /// the runs: half finished 30 days ago (past the default retention of 7 days), half in the last hour.
 /// After the runs (and the list timings on the full table), <see cref="DuringRetentionAsync"/> runs
-/// full loads again while a retention sweep, the retention grain's own, removes the old half, then
-/// watches the sweep alone for a while if the loads left it unfinished.
+/// full loads again, first alone and then while a retention sweep, the retention grain's own,
+/// removes the old half, then watches the sweep alone for a while if the loads left it unfinished.
 /// </summary>
 internal static class LargeTable
 {
-    // The longest the loads go on beside one sweep: paced to its duty cycle (RetentionOptions), a
-    // first sweep through millions of rows may take longer; its rate is reported then.
-    private static readonly TimeSpan MaxDuringSweep = TimeSpan.FromMinutes(30);
+    // How long the loads go on without a sweep, and then at most beside it: paced to its duty
+    // cycles (RetentionOptions), a first sweep through millions of rows may take longer; its rate
+    // is reported then.
+    private static readonly TimeSpan LoadWindow = TimeSpan.FromMinutes(12);
 
     // How long the sweep is then watched with no loads, if it has not finished.
     private static readonly TimeSpan QuietWindow = TimeSpan.FromMinutes(3);
@@ -40,14 +41,24 @@ internal static class LargeTable
     }
 
     /// <summary>
-    /// Starts a retention sweep and runs full loads of <paramref name="load"/> one after another
-    /// until it has removed every row past retention (or for <see cref="MaxDuringSweep"/>). Reports
-    /// the runs that began while the sweep ran, and the sweep's duration and rows removed.
+    /// Runs full loads of <paramref name="load"/> one after another for <see cref="LoadWindow"/>
+    /// with no sweep (the control: the loads' own rows and their autovacuum), then starts a
+    /// retention sweep and runs them again until it has removed every row past retention, or for
+    /// another <see cref="LoadWindow"/>. Reports both sets of runs, and the sweep's duration and
+    /// rows removed.
     /// </summary>
     public static async Task<JsonObject> DuringRetentionAsync(
         IGrainFactory grains, string connectionString, LoadRunner runner, PathLoad load, int window, Action<string> progress)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        progress($"large-table: full loads of {load.Name} for {LoadWindow.TotalMinutes} min without a sweep");
+        var control = new List<JsonObject>();
+        var controlling = Stopwatch.StartNew();
+        while (controlling.Elapsed < LoadWindow)
+        {
+            control.Add(await RunAsync("without a sweep", control.Count));
+        }
+
         var before = await BacklogSql.ScalarAsync<long>(dataSource, "SELECT count(*) FROM jobs");
         var pastBefore = await PastRetentionAsync(dataSource);
         progress($"large-table: retention sweep of {pastBefore} of {before} rows, with full loads of {load.Name} meanwhile");
@@ -58,11 +69,9 @@ internal static class LargeTable
 
         var runs = new List<JsonObject>();
         TimeSpan? sweepTook = null;
-        while (sweepTook is null && sweeping.Elapsed < MaxDuringSweep)
+        while (sweepTook is null && sweeping.Elapsed < LoadWindow)
         {
-            var run = await runner.FullLoadAsync(load.Submitter, load.Total, load.Chunk, load.Concurrency, window);
-            progress($"large-table: during the sweep, run #{runs.Count + 1}: {run["jobsPerSecond"]} jobs/s");
-            runs.Add(run);
+            runs.Add(await RunAsync("during the sweep", runs.Count));
             if (!await AnyPastRetentionAsync(dataSource))
             {
                 sweepTook = sweeping.Elapsed;
@@ -83,8 +92,16 @@ internal static class LargeTable
             ["rowsBefore"] = before,
             ["rowsAfter"] = after,
             ["tableMiBAfter"] = await TableMiBAsync(dataSource),
+            ["withoutSweep"] = Summary.Of(control, []),
             ["duringSweep"] = Summary.Of(runs, []),
         };
+
+        async Task<JsonObject> RunAsync(string phase, int done)
+        {
+            var run = await runner.FullLoadAsync(load.Submitter, load.Total, load.Chunk, load.Concurrency, window);
+            progress($"large-table: {phase}, run #{done + 1}: {run["jobsPerSecond"]} jobs/s");
+            return run;
+        }
     }
 
     /// <summary>
@@ -93,9 +110,13 @@ internal static class LargeTable
     /// </summary>
     private static async Task<JsonObject> QuietSweepAsync(NpgsqlDataSource dataSource, long pastBefore, Action<string> progress)
     {
-        progress($"large-table: the sweep alone for {QuietWindow.TotalSeconds} s, {pastBefore} rows still past retention");
+        progress($"large-table: the sweep alone for up to {QuietWindow.TotalSeconds} s, {pastBefore} rows still past retention");
         var quiet = Stopwatch.StartNew();
-        await Task.Delay(QuietWindow);
+        while (quiet.Elapsed < QuietWindow && await AnyPastRetentionAsync(dataSource))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
         var removed = pastBefore - await PastRetentionAsync(dataSource);
         return new JsonObject
         {

@@ -19,14 +19,13 @@ internal static class WorkerStatuses
     }
 
     /// <summary>
-    /// How busy the hot path is: the share of the active silos' slots running attempts now, from 0
-    /// (idle) to 1 (every slot busy). A silo that does not answer counts with no slots.
+    /// How busy the hot path is: the share of the slots of <paramref name="silos"/> running attempts
+    /// now, from 0 (idle) to 1 (every slot busy); null when none of them answers.
     /// </summary>
-    public static async Task<double> SlotUseAsync(IGrainFactory grains)
+    public static async Task<double?> SlotUseAsync(IGrainFactory grains, IEnumerable<SiloAddress> silos)
     {
-        var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
-        var statuses = await Task.WhenAll(hosts.Keys.Select(silo => TryGetAsync(grains, silo.ToParsableString())));
+        var statuses = await Task.WhenAll(silos.Select(silo => TryGetAsync(grains, silo.ToParsableString())));
         var slots = statuses.Sum(s => s?.Slots ?? 0);
-        return slots == 0 ? 0 : Math.Clamp((double)statuses.Sum(s => s?.Running ?? 0) / slots, 0, 1);
+        return slots == 0 ? null : Math.Clamp((double)statuses.Sum(s => s?.Running ?? 0) / slots, 0, 1);
     }
 }

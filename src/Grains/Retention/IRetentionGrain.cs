@@ -13,15 +13,20 @@ internal interface IRetentionGrain : IGrainWithIntegerKey
     [AlwaysInterleave]
     Task EnsureScheduledAsync();
 
-    /// <summary>Removes, now, every finished job that finished before the retention's cut-off.</summary>
+    /// <summary>
+    /// Removes, now, the finished jobs that finished before the retention's cut-off: all of them,
+    /// unless that takes longer than <see cref="RetentionOptions.SweepPeriod"/>; the next sweep
+    /// then goes on.
+    /// </summary>
     [Alias("Sweep")]
     Task<RetentionSweep> SweepAsync();
 }
 
-/// <summary>What one sweep removed.</summary>
+/// <summary>What one sweep removed, and whether it removed every job past the cut-off.</summary>
 [GenerateSerializer]
 [Immutable]
 [Alias("jobgrains.RetentionSweep")]
 internal sealed record RetentionSweep(
     [property: Id(0)] DateTimeOffset Cutoff,
-    [property: Id(1)] long Removed);
+    [property: Id(1)] long Removed,
+    [property: Id(2)] bool Complete);

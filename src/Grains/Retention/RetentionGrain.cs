@@ -19,14 +19,13 @@ internal sealed partial class RetentionGrain(
     BatchStore batches,
     JobMetrics metrics,
     IOptions<RetentionOptions> options,
+    IClusterMembershipService membership,
     TimeProvider time,
     ILogger<RetentionGrain> logger) : Grain, IRetentionGrain, IRemindable
 {
     private const string ReminderPrefix = "retention-sweep-every-";
-    private static readonly TimeSpan RestStep = TimeSpan.FromSeconds(1);
     private readonly RetentionOptions _options = options.Value;
-    private readonly SweepPace _pace = new(options.Value);
-    private readonly RecentSlotUse _recent = new(time);
+    private SweepRest? _rest;
 
     // The period is in the name: a changed period is a new reminder, and the old one is dropped.
     private string ReminderName => $"{ReminderPrefix}{(long)_options.SweepPeriod.TotalSeconds}s";
@@ -49,13 +48,14 @@ internal sealed partial class RetentionGrain(
 
     public async Task<RetentionSweep> SweepAsync()
     {
+        var started = time.GetTimestamp();
         var cutoff = time.GetUtcNow() - _options.FinishedJobsFor;
         long removed = 0;
         foreach (var state in JobStateMachine.Finished)
         {
             // Each batch goes on from where the last one stopped, newest first below the cut-off.
             JobCursor? from = new JobCursor(cutoff, Guid.Empty);
-            while (from is { } after)
+            while (from is { } after && !Overdue())
             {
                 var (batch, last) = await PacedAsync(() => store.DeleteFinishedBeforeAsync(state, cutoff, after, _options.BatchSize));
                 removed += batch;
@@ -66,21 +66,27 @@ internal sealed partial class RetentionGrain(
         // Jobs of batches are left above: a batch goes whole, with all its jobs (up to 10,000 each,
         // so a few batches per statement), once it has ended.
         const int batchesPerStatement = 8;
-        int gone;
-        do
+        var gone = batchesPerStatement;
+        while (gone == batchesPerStatement && !Overdue())
         {
             (gone, var jobs) = await PacedAsync(() => batches.DeleteFinishedBeforeAsync(cutoff, batchesPerStatement));
             removed += jobs;
         }
-        while (gone == batchesPerStatement);
 
+        var complete = !Overdue();
         metrics.Removed(removed);
         if (removed > 0)
         {
-            LogSwept(logger, removed, cutoff);
+            LogSwept(logger, removed, cutoff, complete);
         }
 
-        return new RetentionSweep(cutoff, removed);
+        return new RetentionSweep(cutoff, removed, complete);
+
+        // A sweep is one request to this grain: one that ran for hours, as a first sweep of millions
+        // of rows beside a busy cluster would, is taken by Orleans for a stuck activation. It stops
+        // after a period, and the next one goes on (rows removed are gone, so it starts where this
+        // one stopped).
+        bool Overdue() => time.GetElapsedTime(started) >= _options.SweepPeriod;
     }
 
     /// <summary>Runs one batch of the sweep, then rests for the pace's share of its time.</summary>
@@ -88,41 +94,22 @@ internal sealed partial class RetentionGrain(
     {
         var started = time.GetTimestamp();
         var result = await batch();
-        await RestAsync(time.GetElapsedTime(started));
+        _rest ??= new SweepRest(new SweepPace(_options), SlotUseAsync, rest => Task.Delay(rest, time), time);
+        await _rest.AfterAsync(time.GetElapsedTime(started));
         return result;
-    }
-
-    /// <summary>
-    /// Rests after a batch that took <paramref name="busy"/>, in steps of at most a second, each at
-    /// the load of its moment: a burst of jobs that begins during the rest lengthens it at once, and
-    /// a cluster that falls quiet shortens it.
-    /// </summary>
-    private async Task RestAsync(TimeSpan busy)
-    {
-        var owed = busy;
-        while (owed > TimeSpan.Zero)
-        {
-            var rest = _pace.RestAfter(owed, _recent.Add(await SlotUseAsync()));
-            if (rest <= TimeSpan.Zero)
-            {
-                return;
-            }
-
-            var step = rest < RestStep ? rest : RestStep;
-            await Task.Delay(step, time);
-            owed -= owed * (step / rest);
-        }
     }
 
     private async Task<double> SlotUseAsync()
     {
         try
         {
-            return await WorkerStatuses.SlotUseAsync(GrainFactory);
+            var active = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress);
+            return await WorkerStatuses.SlotUseAsync(GrainFactory, active) ?? 1;
         }
-        catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+        catch (Exception e)
         {
             // Unknown load is taken as full load: the sweep slows down, and nothing waits on it.
+            LogLoadUnknown(logger, e);
             return 1;
         }
     }
@@ -140,8 +127,11 @@ internal sealed partial class RetentionGrain(
         }
     }
 
-    [LoggerMessage(EventId = 8201, Level = LogLevel.Information, Message = "Retention removed {Removed} jobs that finished before {Cutoff:O}")]
-    private static partial void LogSwept(ILogger logger, long removed, DateTimeOffset cutoff);
+    [LoggerMessage(EventId = 8201, Level = LogLevel.Information, Message = "Retention removed {Removed} jobs that finished before {Cutoff:O} (complete: {Complete}; the next sweep goes on otherwise)")]
+    private static partial void LogSwept(ILogger logger, long removed, DateTimeOffset cutoff, bool complete);
+
+    [LoggerMessage(EventId = 8204, Level = LogLevel.Debug, Message = "Could not read the cluster's load; the sweep rests as if every slot were busy")]
+    private static partial void LogLoadUnknown(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 8202, Level = LogLevel.Warning, Message = "The retention sweep failed; the next one retries")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace JobGrains.Retention;
 
 /// <summary>How long finished jobs are kept. Bound from <c>JobGrains:Retention</c>.</summary>
-public sealed class RetentionOptions : IValidatableObject
+public sealed class RetentionOptions
 {
     public const string Section = "JobGrains:Retention";
 
@@ -32,19 +32,10 @@ public sealed class RetentionOptions : IValidatableObject
 
     /// <summary>
     /// The share when every worker slot of the cluster is busy; between idle and busy the share
-    /// falls in proportion to the slots in use. At most <see cref="DutyCycle"/>. Default 0.02: under
-    /// full load the sweep goes on, slowly, and catches up when the load falls.
+    /// falls in proportion to the slots in use. A value above <see cref="DutyCycle"/> is taken as
+    /// <see cref="DutyCycle"/> (a sweep never speeds up as the cluster gets busier). Default 0.02:
+    /// under full load the sweep goes on, slowly, and catches up when the load falls.
     /// </summary>
     [Range(0.001, 1.0)]
     public double BusyDutyCycle { get; set; } = 0.02;
-
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        if (BusyDutyCycle > DutyCycle)
-        {
-            yield return new ValidationResult(
-                $"BusyDutyCycle ({BusyDutyCycle}) must not exceed DutyCycle ({DutyCycle}): a sweep must not speed up as the cluster gets busier.",
-                [nameof(BusyDutyCycle), nameof(DutyCycle)]);
-        }
-    }
 }

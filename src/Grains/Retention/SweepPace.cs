@@ -11,7 +11,7 @@ namespace JobGrains.Retention;
 internal readonly record struct SweepPace(double DutyCycle, double BusyDutyCycle)
 {
     public SweepPace(RetentionOptions options)
-        : this(options.DutyCycle, options.BusyDutyCycle)
+        : this(options.DutyCycle, Math.Min(options.BusyDutyCycle, options.DutyCycle))
     {
     }
 

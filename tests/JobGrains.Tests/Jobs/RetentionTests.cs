@@ -50,8 +50,12 @@ public sealed class RetentionTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task The_sweep_sees_how_many_of_the_cluster_slots_run_jobs()
+    public async Task The_load_the_sweep_goes_by_is_the_share_of_the_cluster_slots_running_jobs()
     {
+        var silos = fixture.Cluster.Silos.Select(s => s.SiloAddress).ToList();
+        Task<double?> SlotUseAsync() => WorkerStatuses.SlotUseAsync(fixture.Client, silos);
+        var before = await SlotUseAsync();
+
         // Two silos of 8 slots: four long jobs hold a quarter of them.
         var ids = new List<Guid>();
         for (var i = 0; i < 4; i++)
@@ -59,14 +63,15 @@ public sealed class RetentionTests(ClusterFixture fixture)
             ids.Add((await fixture.Jobs.SubmitAsync(new JobSubmission { Type = "sleep", Instruction = """{"ms": 60000}""" })).Job!.Id);
         }
 
-        await Eventually.MatchesAsync(() => WorkerStatuses.SlotUseAsync(fixture.Client), use => use >= 0.25, "four of 16 slots to be busy");
+        await Eventually.MatchesAsync(SlotUseAsync, use => use >= before + 0.25, $"four more of 16 slots to be busy than the {before} before");
 
         foreach (var id in ids)
         {
             await fixture.Jobs.CancelAsync(id);
         }
 
-        await Eventually.MatchesAsync(() => WorkerStatuses.SlotUseAsync(fixture.Client), use => use < 0.25, "the cancelled jobs to free their slots");
+        await Eventually.MatchesAsync(SlotUseAsync, use => use <= before, "the cancelled jobs to free their slots");
+        Assert.Null(await WorkerStatuses.SlotUseAsync(fixture.Client, []));
     }
 
     private async Task<Guid> SubmitAndFinishAsync(JobSubmission submission, JobState expected)

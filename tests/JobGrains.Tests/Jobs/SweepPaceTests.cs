@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using JobGrains.Retention;
 using Microsoft.Extensions.Time.Testing;
 
@@ -49,13 +48,65 @@ public sealed class SweepPaceTests
     }
 
     [Fact]
-    public void A_busy_duty_cycle_above_the_idle_one_is_refused()
+    public void A_busy_duty_cycle_above_the_idle_one_is_taken_as_the_idle_one()
     {
-        var options = new RetentionOptions { DutyCycle = 0.1, BusyDutyCycle = 0.3 };
-        var results = new List<ValidationResult>();
+        var pace = new SweepPace(new RetentionOptions { DutyCycle = 0.01 });
 
-        Assert.False(Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true));
-        Assert.Contains(results, r => r.MemberNames.Contains(nameof(RetentionOptions.BusyDutyCycle)));
+        Assert.Equal(0.01, pace.DutyAt(slotUse: 1), precision: 9);
+        Assert.Equal(0.01, pace.DutyAt(slotUse: 0), precision: 9);
+    }
+
+    [Fact]
+    public async Task A_rest_at_a_steady_load_is_the_pace_s_share_of_the_batch()
+    {
+        var (rest, rested) = Rest(slotUses: [0.0]);
+
+        await rest.AfterAsync(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(3.0, rested().TotalSeconds, precision: 3);
+    }
+
+    [Fact]
+    public async Task Jobs_that_fill_the_slots_during_a_rest_lengthen_it_at_once()
+    {
+        // Idle for the first second of rest, then every slot busy: a third of the batch's time is
+        // paid off at 0.25, the other two thirds at 0.02.
+        var (rest, rested) = Rest(slotUses: [0.0, 1.0]);
+
+        await rest.AfterAsync(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(1 + (2.0 / 3 * 49), rested().TotalSeconds, precision: 3);
+    }
+
+    [Fact]
+    public async Task Time_spent_reading_the_load_counts_as_rest()
+    {
+        var time = new FakeTimeProvider();
+        var start = time.GetTimestamp();
+        var rest = new SweepRest(
+            new SweepPace(0.25, 0.02),
+            () => { time.Advance(TimeSpan.FromSeconds(2)); return Task.FromResult(0.0); },
+            delay => { time.Advance(delay); return Task.CompletedTask; },
+            time);
+
+        await rest.AfterAsync(TimeSpan.FromSeconds(1));
+
+        // The reading's 2 s and 1 s of sleep make the 3 s owed (not 2 s of reading on top of 3 s of sleep).
+        Assert.Equal(3.0, time.GetElapsedTime(start).TotalSeconds, precision: 3);
+    }
+
+    /// <summary>A rest on a fake clock whose readings of the load follow <paramref name="slotUses"/> (the last one repeats), and how long it has rested.</summary>
+    private static (SweepRest Sweep, Func<TimeSpan> Rested) Rest(double[] slotUses)
+    {
+        var time = new FakeTimeProvider();
+        var start = time.GetTimestamp();
+        var readings = 0;
+        var rest = new SweepRest(
+            new SweepPace(0.25, 0.02),
+            () => Task.FromResult(slotUses[Math.Min(readings++, slotUses.Length - 1)]),
+            delay => { time.Advance(delay); return Task.CompletedTask; },
+            time);
+        return (rest, () => time.GetElapsedTime(start));
     }
 
     [Fact]
@@ -70,7 +121,8 @@ public sealed class SweepPaceTests
         time.Advance(TimeSpan.FromSeconds(3));
         Assert.Equal(1.0, recent.Add(0.3));
 
-        // Ten seconds after the burst, only what came since counts.
+        // Fifteen seconds after the burst, only what came since counts; the 0.3 read at 5 s is
+        // exactly a window old, and still in it.
         time.Advance(RecentSlotUse.Window);
         Assert.Equal(0.3, recent.Add(0.1));
         time.Advance(RecentSlotUse.Window + TimeSpan.FromSeconds(1));
