@@ -67,16 +67,28 @@ internal static class LargeTable
         // The client gives up waiting for the answer after its response timeout; the sweep goes on.
         _ = grains.GetGrain<IRetentionGrain>(0).SweepAsync().ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
 
+        // Beside a busy cluster the sweep deletes a batch now and then: each run says whether one
+        // committed between its start and the next run's, so that runs beside a delete can be set
+        // against runs clear of one on the same table at the same time.
         var runs = new List<JsonObject>();
         TimeSpan? sweepTook = null;
+        var deleted = await DeletedFromJobsAsync(dataSource);
         while (sweepTook is null && sweeping.Elapsed < LoadWindow)
         {
-            runs.Add(await RunAsync("during the sweep", runs.Count));
+            var run = await RunAsync("during the sweep", runs.Count);
             if (!await AnyPastRetentionAsync(dataSource))
             {
                 sweepTook = sweeping.Elapsed;
             }
+
+            var deletedNow = await DeletedFromJobsAsync(dataSource);
+            run["besideADelete"] = deletedNow > deleted;
+            deleted = deletedNow;
+            runs.Add(run);
         }
+
+        var beside = runs.Where(r => (bool)r["besideADelete"]!).ToList();
+        var clear = runs.Except(beside).ToList();
 
         var measured = sweeping.Elapsed;
         var pastAfterLoads = await PastRetentionAsync(dataSource);
@@ -94,6 +106,8 @@ internal static class LargeTable
             ["tableMiBAfter"] = await TableMiBAsync(dataSource),
             ["withoutSweep"] = Summary.Of(control, []),
             ["duringSweep"] = Summary.Of(runs, []),
+            ["duringSweepBesideADelete"] = beside.Count > 0 ? Summary.Of(beside, []) : null,
+            ["duringSweepClearOfDeletes"] = clear.Count > 0 ? Summary.Of(clear, []) : null,
         };
 
         async Task<JsonObject> RunAsync(string phase, int done)
@@ -125,6 +139,10 @@ internal static class LargeTable
             ["removedPerSecond"] = Math.Round(removed / quiet.Elapsed.TotalSeconds),
         };
     }
+
+    // Rows deleted from `jobs` since the statistics were reset: only the sweep deletes while it runs.
+    private static Task<long> DeletedFromJobsAsync(NpgsqlDataSource dataSource) =>
+        BacklogSql.ScalarAsync<long>(dataSource, "SELECT n_tup_del FROM pg_stat_user_tables WHERE relname = 'jobs'");
 
     // The rows the sweep removes (its own test: finished before the cut-off of the silos'
     // retention, left at its default here): whether one is left, and how many.
