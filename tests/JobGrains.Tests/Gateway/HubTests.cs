@@ -158,7 +158,9 @@ public sealed class HubTests(GatewayFixture fixture, ITestOutputHelper output)
 
             var progress = views.Where(v => v.State == "running" && v.Job.GetProperty("progress").ValueKind == JsonValueKind.Object)
                 .Select(v => v.Job.GetProperty("progress").GetProperty("percent").GetDouble()).ToList();
-            Assert.True(progress.Count >= 2, $"job {id}: expected progress reports, got {progress.Count}");
+            // Reports made while one is being stored coalesce, and so do views a busy connection has
+            // not sent yet (latest wins): on a loaded machine one report may be all that arrives.
+            Assert.True(progress.Count >= 1, $"job {id}: expected progress reports, got none");
             Assert.Equal(progress.Order(), progress);
             Assert.Equal("succeeded", views[^1].State);
 
