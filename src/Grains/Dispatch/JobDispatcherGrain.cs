@@ -595,7 +595,7 @@ internal sealed partial class JobDispatcherGrain(
         {
             foreach (var (queue, mark) in _pending.QueuesToRefill(LowWater))
             {
-                var rows = await store.LoadQueuedAsync(queue, _pending.LineCapacity);
+                var rows = await store.LoadQueuedAsync(queue, _pending.LineCapacity, _pending.ResumeAfter(queue));
                 var now = time.GetUtcNow();
                 foreach (var row in rows)
                 {
@@ -605,7 +605,8 @@ internal sealed partial class JobDispatcherGrain(
                     }
                 }
 
-                _pending.RefillEnded(queue, mark, exhausted: rows.Count < _pending.LineCapacity);
+                var last = rows.Count > 0 ? new ServingPosition(rows[^1].Priority, rows[^1].CreatedAt, rows[^1].Id) : (ServingPosition?)null;
+                _pending.RefillEnded(queue, mark, exhausted: rows.Count < _pending.LineCapacity, last);
             }
         }
         finally

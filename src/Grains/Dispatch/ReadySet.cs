@@ -1,3 +1,5 @@
+using JobGrains.Storage;
+
 namespace JobGrains.Dispatch;
 
 /// <summary>
@@ -9,8 +11,9 @@ namespace JobGrains.Dispatch;
 /// run, and a key that has no room holds back only its own jobs. Each line holds
 /// at most <see cref="LineCapacity"/> jobs; a job that does not fit (or one it pushes out) leaves
 /// its queue marked as having more in the table, and the dispatcher refills the queue's lines from
-/// the table, in the same order, once they run low (<see cref="QueuesToRefill"/>). Not thread-safe:
-/// the dispatcher grain owns it.
+/// the table, in the same order, once they run low (<see cref="QueuesToRefill"/>). A refill goes on
+/// after the last job the one before it read (<see cref="ResumeAfter"/>) while no job was left out
+/// before that place. Not thread-safe: the dispatcher grain owns it.
 /// </summary>
 internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
 {
@@ -23,6 +26,7 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     private readonly Dictionary<string, int> _readyByQueue = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastServed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _overflowed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ServingPosition> _resumeAfter = new(StringComparer.Ordinal);
     private readonly HashSet<Guid> _known = [];
     private readonly Dictionary<Guid, DateTimeOffset> _handedOut = [];
     private readonly Queue<(Guid Id, DateTimeOffset At)> _handedOutOrder = new();
@@ -57,17 +61,18 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
         var entry = new LineEntry(-job.Priority, job.CreatedAt, _arrivals++, job);
         if (line.Jobs.Count >= LineCapacity)
         {
-            MarkOverflowed(job.Queue);
-            if (LineEntry.Order.Compare(entry, line.Jobs.Max!) >= 0)
+            var worst = line.Jobs.Max!;
+            if (LineEntry.Order.Compare(entry, worst) >= 0)
             {
+                LeftOut(job);
                 return false;
             }
 
             // Pushed out: back to the table, where a refill finds it again in its turn.
-            var worst = line.Jobs.Max!;
             line.Jobs.Remove(worst);
             _known.Remove(worst.Job.Id);
             Count(job.Queue, -1);
+            LeftOut(worst.Job);
         }
 
         line.Jobs.Add(entry);
@@ -134,8 +139,21 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     /// <summary>Whether any job of <paramref name="queue"/> waits here.</summary>
     public bool HasReady(string queue) => _readyByQueue.ContainsKey(queue);
 
-    /// <summary>Marks <paramref name="queue"/> as having ready jobs in the table that this window lacks.</summary>
-    public void MarkOverflowed(string queue) => _overflowed[queue] = ++_overflows;
+    /// <summary>
+    /// Marks <paramref name="queue"/> as having ready jobs in the table that this window lacks,
+    /// anywhere in its order: its next refill reads from the first.
+    /// </summary>
+    public void MarkOverflowed(string queue)
+    {
+        _overflowed[queue] = ++_overflows;
+        _resumeAfter.Remove(queue);
+    }
+
+    /// <summary>
+    /// Where the next refill of <paramref name="queue"/> goes on from: after the last job the one
+    /// before it read, which left nothing out; null to read from the first.
+    /// </summary>
+    public ServingPosition? ResumeAfter(string queue) => _resumeAfter.TryGetValue(queue, out var position) ? position : null;
 
     /// <summary>
     /// The queues with more in the table whose window has fewer than <paramref name="lowWater"/>
@@ -159,14 +177,38 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     }
 
     /// <summary>
-    /// A refill of <paramref name="queue"/> read what it asked for; <paramref name="exhausted"/>: the
-    /// table had no more. Then the queue is no longer marked, unless a job was left out since <paramref name="mark"/>.
+    /// A refill of <paramref name="queue"/> read what it asked for, up to <paramref name="last"/>;
+    /// <paramref name="exhausted"/>: the table had no more. Then the queue is no longer marked,
+    /// unless a job was left out since <paramref name="mark"/>; if the table has more and nothing
+    /// was left out, the next refill goes on after <paramref name="last"/>.
     /// </summary>
-    public void RefillEnded(string queue, long mark, bool exhausted)
+    public void RefillEnded(string queue, long mark, bool exhausted, ServingPosition? last)
     {
-        if (exhausted && _overflowed.TryGetValue(queue, out var current) && current == mark)
+        var nothingLeftOut = _overflowed.TryGetValue(queue, out var current) && current == mark;
+        if (!exhausted && nothingLeftOut && last is { } position)
+        {
+            _resumeAfter[queue] = position;
+            return;
+        }
+
+        _resumeAfter.Remove(queue);
+        if (exhausted && nothingLeftOut)
         {
             _overflowed.Remove(queue);
+        }
+    }
+
+    /// <summary>
+    /// A job that does not fit the window waits in the table: its queue is marked, and a refill
+    /// that would go on past its place reads from the first instead.
+    /// </summary>
+    private void LeftOut(ReadyJob job)
+    {
+        _overflowed[job.Queue] = ++_overflows;
+        if (_resumeAfter.TryGetValue(job.Queue, out var from)
+            && (job.Priority > from.Priority || (job.Priority == from.Priority && job.CreatedAt <= from.CreatedAt)))
+        {
+            _resumeAfter.Remove(job.Queue);
         }
     }
 

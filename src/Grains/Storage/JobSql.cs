@@ -104,6 +104,25 @@ internal static class JobSql
         LIMIT $2
         """;
 
+    // The same, going on after a position ($3 priority, $4 created_at, $5 id). Every job that
+    // started leaves its entry in the partial index until vacuum removes it, and those entries come
+    // first in serving order; on a large table autovacuum comes rarely, and a read from the start
+    // walks millions of them. From a position, each part starts at its first live entry: the rest
+    // of that priority, then the lower ones.
+    public const string SelectQueuedAfter = """
+        (SELECT id, queue, priority, created_at, type, requires::text, concurrency_key FROM jobs
+         WHERE state = 'queued' AND queue = $1 AND priority = $3 AND (created_at, id) > ($4, $5)
+         ORDER BY created_at, id
+         LIMIT $2)
+        UNION ALL
+        (SELECT id, queue, priority, created_at, type, requires::text, concurrency_key FROM jobs
+         WHERE state = 'queued' AND queue = $1 AND priority < $3
+         ORDER BY priority DESC, created_at, id
+         LIMIT $2)
+        ORDER BY priority DESC, created_at, id
+        LIMIT $2
+        """;
+
     // The queues that have ready jobs: a skip through the partial index, one probe per queue.
     public const string SelectQueuedQueues = """
         WITH RECURSIVE queues AS (

@@ -125,12 +125,22 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
         return await ReadSingleAsync(command, cancellationToken);
     });
 
-    /// <summary>Up to <paramref name="limit"/> of <paramref name="queue"/>'s ready jobs, in the order the dispatcher serves them.</summary>
-    public async Task<IReadOnlyList<PendingJob>> LoadQueuedAsync(string queue, int limit, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Up to <paramref name="limit"/> of <paramref name="queue"/>'s ready jobs, in the order the
+    /// dispatcher serves them: from the first, or those after <paramref name="after"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<PendingJob>> LoadQueuedAsync(string queue, int limit, ServingPosition? after = null, CancellationToken cancellationToken = default)
     {
-        await using var command = _dataSource.CreateCommand(JobSql.SelectQueued);
+        await using var command = _dataSource.CreateCommand(after is null ? JobSql.SelectQueued : JobSql.SelectQueuedAfter);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        if (after is { } position)
+        {
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = position.Priority });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = position.CreatedAt });
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = position.Id });
+        }
+
         var pending = new List<PendingJob>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

@@ -1,4 +1,5 @@
 using JobGrains.Dispatch;
+using JobGrains.Storage;
 
 namespace JobGrains.Tests.Dispatch;
 
@@ -110,9 +111,9 @@ public sealed class ReadySetTests
         Assert.Equal([urgent, jobs[0], jobs[1]], [set.TakeNext()!, set.TakeNext()!, set.TakeNext()!]);
         var (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 2));
         Assert.Equal("default", queue);
-        set.RefillEnded(queue, mark, exhausted: false);
+        set.RefillEnded(queue, mark, exhausted: false, last: null);
         Assert.Single(set.QueuesToRefill(lowWater: 2));
-        set.RefillEnded(queue, mark, exhausted: true);
+        set.RefillEnded(queue, mark, exhausted: true, last: null);
         Assert.Empty(set.QueuesToRefill(lowWater: 2));
         Assert.False(IsMarked(set, "default"));
     }
@@ -127,8 +128,62 @@ public sealed class ReadySetTests
         var (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 1));
         set.Add(Job(2), T0);
         set.Add(Job(3), T0); // left out again while the refill read the table
-        set.RefillEnded(queue, mark, exhausted: true);
+        set.RefillEnded(queue, mark, exhausted: true, last: null);
         Assert.True(IsMarked(set, "default"));
+    }
+
+    [Fact]
+    public void A_refill_goes_on_after_the_last_job_read_while_nothing_was_left_out_before_it()
+    {
+        var set = new ReadySet(lineCapacity: 4);
+        set.MarkOverflowed("default");
+        var (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 2));
+        Assert.Null(set.ResumeAfter(queue));
+
+        // A full read of four: the table has more, and the next read goes on after the fourth.
+        var read = Enumerable.Range(0, 4).Select(i => Job(i)).ToList();
+        read.ForEach(job => Assert.True(set.Add(job, T0)));
+        var last = new ServingPosition(0, read[^1].CreatedAt, read[^1].Id);
+        set.RefillEnded(queue, mark, exhausted: false, last);
+        Assert.Equal(last, set.ResumeAfter(queue));
+
+        // A newer job that does not fit waits after that place: the read from there finds it.
+        Assert.False(set.Add(Job(10), T0));
+        Assert.Equal(last, set.ResumeAfter(queue));
+
+        // A more urgent one pushes out the last job read: it waits before that place, so the next
+        // read starts from the first again.
+        Assert.True(set.Add(Job(11, priority: 5), T0));
+        Assert.Null(set.ResumeAfter(queue));
+    }
+
+    [Fact]
+    public void A_refill_reads_from_the_first_after_a_reconciliation_a_read_that_left_a_job_out_or_one_that_found_the_end()
+    {
+        var set = new ReadySet(lineCapacity: 2);
+        var position = new ServingPosition(0, T0, Guid.NewGuid());
+
+        // Reconciliation: the table may hold jobs this window was never told of, anywhere.
+        set.MarkOverflowed("default");
+        var (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 1));
+        set.RefillEnded(queue, mark, exhausted: false, position);
+        Assert.Equal(position, set.ResumeAfter(queue));
+        set.MarkOverflowed(queue);
+        Assert.Null(set.ResumeAfter(queue));
+
+        // A read whose own jobs did not all fit.
+        (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 1));
+        Enumerable.Range(0, 3).ToList().ForEach(i => set.Add(Job(i), T0));
+        set.RefillEnded(queue, mark, exhausted: false, position);
+        Assert.Null(set.ResumeAfter(queue));
+
+        // A read that found the end: the next overflow starts from the first.
+        set.TakeNext();
+        set.TakeNext();
+        (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 1));
+        set.RefillEnded(queue, mark, exhausted: true, position);
+        Assert.Null(set.ResumeAfter(queue));
+        Assert.False(IsMarked(set, queue));
     }
 
     [Fact]
