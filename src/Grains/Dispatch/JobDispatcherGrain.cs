@@ -595,7 +595,7 @@ internal sealed partial class JobDispatcherGrain(
         {
             foreach (var (queue, mark) in _pending.QueuesToRefill(LowWater))
             {
-                var rows = await store.LoadQueuedAsync(queue, _pending.LineCapacity, _pending.ResumeAfter(queue));
+                var rows = await store.LoadQueuedAsync(queue, _pending.LineCapacity, _pending.StartRefill(queue));
                 var now = time.GetUtcNow();
                 foreach (var row in rows)
                 {

@@ -12,7 +12,7 @@ namespace JobGrains.Dispatch;
 /// at most <see cref="LineCapacity"/> jobs; a job that does not fit (or one it pushes out) leaves
 /// its queue marked as having more in the table, and the dispatcher refills the queue's lines from
 /// the table, in the same order, once they run low (<see cref="QueuesToRefill"/>). A refill goes on
-/// after the last job the one before it read (<see cref="ResumeAfter"/>) while no job was left out
+/// after the last job the one before it read (<see cref="StartRefill"/>) while no job was left out
 /// before that place. Not thread-safe: the dispatcher grain owns it.
 /// </summary>
 internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
@@ -22,11 +22,15 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     /// <summary>How long a job handed out is not taken back in from the table: its start is on its way.</summary>
     private static readonly TimeSpan HandedOutMemory = TimeSpan.FromSeconds(15);
 
+    /// <summary>A place before every job: the table may hold one anywhere.</summary>
+    private static readonly ServingPosition First = new(int.MaxValue, DateTimeOffset.MinValue, Guid.Empty);
+
     private readonly Dictionary<LineId, QueueLine> _lines = [];
     private readonly Dictionary<string, int> _readyByQueue = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastServed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _overflowed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ServingPosition> _resumeAfter = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ServingPosition> _leftOutSinceRefill = new(StringComparer.Ordinal);
     private readonly HashSet<Guid> _known = [];
     private readonly Dictionary<Guid, DateTimeOffset> _handedOut = [];
     private readonly Queue<(Guid Id, DateTimeOffset At)> _handedOutOrder = new();
@@ -147,13 +151,18 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     {
         _overflowed[queue] = ++_overflows;
         _resumeAfter.Remove(queue);
+        NoteLeftOut(queue, First);
     }
 
     /// <summary>
-    /// Where the next refill of <paramref name="queue"/> goes on from: after the last job the one
-    /// before it read, which left nothing out; null to read from the first.
+    /// A refill of <paramref name="queue"/> begins: where it goes on from, after the last job the
+    /// one before it read, or null to read from the first.
     /// </summary>
-    public ServingPosition? ResumeAfter(string queue) => _resumeAfter.TryGetValue(queue, out var position) ? position : null;
+    public ServingPosition? StartRefill(string queue)
+    {
+        _leftOutSinceRefill.Remove(queue);
+        return _resumeAfter.TryGetValue(queue, out var position) ? position : null;
+    }
 
     /// <summary>
     /// The queues with more in the table whose window has fewer than <paramref name="lowWater"/>
@@ -179,20 +188,21 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     /// <summary>
     /// A refill of <paramref name="queue"/> read what it asked for, up to <paramref name="last"/>;
     /// <paramref name="exhausted"/>: the table had no more. Then the queue is no longer marked,
-    /// unless a job was left out since <paramref name="mark"/>; if the table has more and nothing
-    /// was left out, the next refill goes on after <paramref name="last"/>.
+    /// unless a job was left out since <paramref name="mark"/>. If the table has more and no job
+    /// was left out at or before <paramref name="last"/> since the refill began (newer ones, as a
+    /// flood brings, wait after it), the next refill goes on after <paramref name="last"/>.
     /// </summary>
     public void RefillEnded(string queue, long mark, bool exhausted, ServingPosition? last)
     {
-        var nothingLeftOut = _overflowed.TryGetValue(queue, out var current) && current == mark;
-        if (!exhausted && nothingLeftOut && last is { } position)
+        var leftOut = _leftOutSinceRefill.Remove(queue, out var earliest);
+        if (!exhausted && last is { } position && !(leftOut && AtOrBefore(earliest, position)))
         {
             _resumeAfter[queue] = position;
             return;
         }
 
         _resumeAfter.Remove(queue);
-        if (exhausted && nothingLeftOut)
+        if (exhausted && _overflowed.TryGetValue(queue, out var current) && current == mark)
         {
             _overflowed.Remove(queue);
         }
@@ -205,12 +215,26 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     private void LeftOut(ReadyJob job)
     {
         _overflowed[job.Queue] = ++_overflows;
-        if (_resumeAfter.TryGetValue(job.Queue, out var from)
-            && (job.Priority > from.Priority || (job.Priority == from.Priority && job.CreatedAt <= from.CreatedAt)))
+        var place = new ServingPosition(job.Priority, job.CreatedAt, job.Id);
+        if (_resumeAfter.TryGetValue(job.Queue, out var from) && AtOrBefore(place, from))
         {
             _resumeAfter.Remove(job.Queue);
         }
+
+        NoteLeftOut(job.Queue, place);
     }
+
+    private void NoteLeftOut(string queue, ServingPosition place)
+    {
+        if (!_leftOutSinceRefill.TryGetValue(queue, out var earliest) || AtOrBefore(place, earliest))
+        {
+            _leftOutSinceRefill[queue] = place;
+        }
+    }
+
+    /// <summary>Whether <paramref name="place"/> comes at or before <paramref name="other"/> in serving order (a tie in creation counts as before, whatever the ids).</summary>
+    private static bool AtOrBefore(ServingPosition place, ServingPosition other) =>
+        place.Priority > other.Priority || (place.Priority == other.Priority && place.CreatedAt <= other.CreatedAt);
 
     /// <summary>The next line to serve: priority, then FIFO within a queue, then the queue served longer ago.</summary>
     private bool Before(QueueLine line, QueueLine other)

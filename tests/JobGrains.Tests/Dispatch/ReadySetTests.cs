@@ -14,6 +14,8 @@ public sealed class ReadySetTests
     /// <summary>Whether the queue is marked as having more ready jobs in the table than in the window.</summary>
     private static bool IsMarked(ReadySet set, string queue) => set.QueuesToRefill(int.MaxValue).Exists(q => q.Queue == queue);
 
+    private static ServingPosition Place(ReadyJob job) => new(job.Priority, job.CreatedAt, job.Id);
+
     private static List<ReadyJob> TakeAll(ReadySet set)
     {
         var taken = new List<ReadyJob>();
@@ -133,56 +135,59 @@ public sealed class ReadySetTests
     }
 
     [Fact]
-    public void A_refill_goes_on_after_the_last_job_read_while_nothing_was_left_out_before_it()
+    public void A_refill_goes_on_after_the_last_job_read_until_a_job_is_left_out_before_that_place()
     {
         var set = new ReadySet(lineCapacity: 4);
         set.MarkOverflowed("default");
         var (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 2));
-        Assert.Null(set.ResumeAfter(queue));
+        Assert.Null(set.StartRefill(queue));
 
-        // A full read of four: the table has more, and the next read goes on after the fourth.
+        // A full read of four: the table has more, and the next read goes on after the fourth,
+        // though a newer job (a flood's) was left out while it read: that one waits after it.
         var read = Enumerable.Range(0, 4).Select(i => Job(i)).ToList();
         read.ForEach(job => Assert.True(set.Add(job, T0)));
-        var last = new ServingPosition(0, read[^1].CreatedAt, read[^1].Id);
-        set.RefillEnded(queue, mark, exhausted: false, last);
-        Assert.Equal(last, set.ResumeAfter(queue));
-
-        // A newer job that does not fit waits after that place: the read from there finds it.
         Assert.False(set.Add(Job(10), T0));
-        Assert.Equal(last, set.ResumeAfter(queue));
+        var last = Place(read[^1]);
+        set.RefillEnded(queue, mark, exhausted: false, last);
+        Assert.Equal(last, set.StartRefill(queue));
 
-        // A more urgent one pushes out the last job read: it waits before that place, so the next
-        // read starts from the first again.
+        // A more urgent one pushes out the last job read: that one waits before the place, so the
+        // next read starts from the first again.
         Assert.True(set.Add(Job(11, priority: 5), T0));
-        Assert.Null(set.ResumeAfter(queue));
+        Assert.Null(set.StartRefill(queue));
     }
 
     [Fact]
-    public void A_refill_reads_from_the_first_after_a_reconciliation_a_read_that_left_a_job_out_or_one_that_found_the_end()
+    public void A_refill_reads_from_the_first_after_a_reconciliation_a_read_that_left_its_own_jobs_out_or_one_that_found_the_end()
     {
         var set = new ReadySet(lineCapacity: 2);
-        var position = new ServingPosition(0, T0, Guid.NewGuid());
+        var jobs = Enumerable.Range(0, 3).Select(i => Job(i)).ToList();
 
-        // Reconciliation: the table may hold jobs this window was never told of, anywhere.
+        // Reconciliation, even while a read is on its way: the table may hold jobs this window was
+        // never told of, anywhere.
         set.MarkOverflowed("default");
         var (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 1));
-        set.RefillEnded(queue, mark, exhausted: false, position);
-        Assert.Equal(position, set.ResumeAfter(queue));
+        set.StartRefill(queue);
+        set.RefillEnded(queue, mark, exhausted: false, Place(jobs[0]));
+        Assert.Equal(Place(jobs[0]), set.StartRefill(queue));
         set.MarkOverflowed(queue);
-        Assert.Null(set.ResumeAfter(queue));
+        set.RefillEnded(queue, mark, exhausted: false, Place(jobs[1]));
+        Assert.Null(set.StartRefill(queue));
 
-        // A read whose own jobs did not all fit.
+        // A read of three into a window of two.
         (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 1));
-        Enumerable.Range(0, 3).ToList().ForEach(i => set.Add(Job(i), T0));
-        set.RefillEnded(queue, mark, exhausted: false, position);
-        Assert.Null(set.ResumeAfter(queue));
+        set.StartRefill(queue);
+        jobs.ForEach(job => set.Add(job, T0));
+        set.RefillEnded(queue, mark, exhausted: false, Place(jobs[^1]));
+        Assert.Null(set.StartRefill(queue));
 
-        // A read that found the end: the next overflow starts from the first.
+        // A read that found the end: the queue is no longer marked, and the next overflow reads from the first.
         set.TakeNext();
         set.TakeNext();
         (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 1));
-        set.RefillEnded(queue, mark, exhausted: true, position);
-        Assert.Null(set.ResumeAfter(queue));
+        set.StartRefill(queue);
+        set.RefillEnded(queue, mark, exhausted: true, Place(jobs[^1]));
+        Assert.Null(set.StartRefill(queue));
         Assert.False(IsMarked(set, queue));
     }
 
