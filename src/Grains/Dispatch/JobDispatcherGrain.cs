@@ -599,7 +599,7 @@ internal sealed partial class JobDispatcherGrain(
                 var now = time.GetUtcNow();
                 foreach (var row in rows)
                 {
-                    if (_pending.Add(Ready(row.Id, row.Queue, row.Priority, row.CreatedAt, row.Type, row.Requires, row.ConcurrencyKey), now))
+                    if (_pending.Add(Ready(row.Id, row.Queue, row.Priority, row.CreatedAt, row.Type, row.Requires, row.ConcurrencyKey), now, fromTable: true))
                     {
                         added++;
                     }

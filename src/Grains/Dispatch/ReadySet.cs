@@ -13,7 +13,7 @@ namespace JobGrains.Dispatch;
 /// its queue marked as having more in the table, and the dispatcher refills the queue's lines from
 /// the table, in the same order, once they run low (<see cref="QueuesToRefill"/>). A refill goes on
 /// after the last job the one before it read (<see cref="StartRefill"/>) while no job was left out
-/// before that place. Not thread-safe: the dispatcher grain owns it.
+/// at or before that place. Not thread-safe: the dispatcher grain owns it.
 /// </summary>
 internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
 {
@@ -30,9 +30,11 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     private readonly Dictionary<string, long> _lastServed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _overflowed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ServingPosition> _resumeAfter = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ServingPosition> _leftOutSinceRefill = new(StringComparer.Ordinal);
+    // Per queue, the earliest place of a job left out since its last refill began.
+    private readonly Dictionary<string, ServingPosition> _earliestLeftOut = new(StringComparer.Ordinal);
     private readonly HashSet<Guid> _known = [];
     private readonly Dictionary<Guid, DateTimeOffset> _handedOut = [];
+    private readonly Dictionary<Guid, ReadyJob> _backWhileHandedOut = [];
     private readonly Queue<(Guid Id, DateTimeOffset At)> _handedOutOrder = new();
     private long _arrivals;
     private long _serves;
@@ -43,15 +45,28 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     public int ReadyCount { get; private set; }
 
     /// <summary>
-    /// Adds a ready job; false when it is here already, was handed out moments ago, or does not
-    /// fit its line (its queue is then marked as having more in the table). A job better than the
-    /// worst of a full line takes that one's place.
+    /// Adds a ready job, announced or read <paramref name="fromTable"/>; false when it is here
+    /// already, was handed out moments ago, or does not fit its line (its queue is then marked as
+    /// having more in the table). A job better than the worst of a full line takes that one's place.
     /// </summary>
-    public bool Add(ReadyJob job, DateTimeOffset now)
+    public bool Add(ReadyJob job, DateTimeOffset now, bool fromTable = false)
     {
         ForgetHandedOut(now);
-        if (_known.Contains(job.Id) || _handedOut.ContainsKey(job.Id))
+        if (_known.Contains(job.Id))
         {
+            return false;
+        }
+
+        if (_handedOut.ContainsKey(job.Id))
+        {
+            // Announced again while its hand-out is remembered: a quick retry or a hand-back (or an
+            // announcement that came after a refill found the job). It waits in the table, left
+            // out once that memory ends, so that a refill going on past its place reads it.
+            if (!fromTable)
+            {
+                _backWhileHandedOut[job.Id] = job;
+            }
+
             return false;
         }
 
@@ -138,7 +153,11 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     /// Forgets that <paramref name="id"/> was handed out: its attempt was handed back (its silo is
     /// gone), so it is ready again now rather than once <see cref="HandedOutMemory"/> has passed.
     /// </summary>
-    public void ForgetHandedOut(Guid id) => _handedOut.Remove(id);
+    public void ForgetHandedOut(Guid id)
+    {
+        _handedOut.Remove(id);
+        _backWhileHandedOut.Remove(id);
+    }
 
     /// <summary>Whether any job of <paramref name="queue"/> waits here.</summary>
     public bool HasReady(string queue) => _readyByQueue.ContainsKey(queue);
@@ -160,7 +179,7 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     /// </summary>
     public ServingPosition? StartRefill(string queue)
     {
-        _leftOutSinceRefill.Remove(queue);
+        _earliestLeftOut.Remove(queue);
         return _resumeAfter.TryGetValue(queue, out var position) ? position : null;
     }
 
@@ -194,7 +213,7 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     /// </summary>
     public void RefillEnded(string queue, long mark, bool exhausted, ServingPosition? last)
     {
-        var leftOut = _leftOutSinceRefill.Remove(queue, out var earliest);
+        var leftOut = _earliestLeftOut.Remove(queue, out var earliest);
         if (!exhausted && last is { } position && !(leftOut && AtOrBefore(earliest, position)))
         {
             _resumeAfter[queue] = position;
@@ -226,15 +245,20 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
 
     private void NoteLeftOut(string queue, ServingPosition place)
     {
-        if (!_leftOutSinceRefill.TryGetValue(queue, out var earliest) || AtOrBefore(place, earliest))
+        if (!_earliestLeftOut.TryGetValue(queue, out var earliest) || AtOrBefore(place, earliest))
         {
-            _leftOutSinceRefill[queue] = place;
+            _earliestLeftOut[queue] = place;
         }
     }
 
-    /// <summary>Whether <paramref name="place"/> comes at or before <paramref name="other"/> in serving order (a tie in creation counts as before, whatever the ids).</summary>
+    /// <summary>
+    /// Whether <paramref name="place"/> comes at or before <paramref name="other"/> in serving order.
+    /// A tie in creation counts as before, whatever the ids, and so does a creation up to a
+    /// microsecond later: an announced job carries its creation time to the tick, the table keeps
+    /// it to the microsecond.
+    /// </summary>
     private static bool AtOrBefore(ServingPosition place, ServingPosition other) =>
-        place.Priority > other.Priority || (place.Priority == other.Priority && place.CreatedAt <= other.CreatedAt);
+        place.Priority > other.Priority || (place.Priority == other.Priority && place.CreatedAt <= other.CreatedAt.AddTicks(TimeSpan.TicksPerMicrosecond));
 
     /// <summary>The next line to serve: priority, then FIFO within a queue, then the queue served longer ago.</summary>
     private bool Before(QueueLine line, QueueLine other)
@@ -276,6 +300,10 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
             if (_handedOut.TryGetValue(oldest.Id, out var at) && at == oldest.At)
             {
                 _handedOut.Remove(oldest.Id);
+                if (_backWhileHandedOut.Remove(oldest.Id, out var back))
+                {
+                    LeftOut(back);
+                }
             }
         }
     }

@@ -107,8 +107,9 @@ internal static class JobSql
     // The same, going on after a position ($3 priority, $4 created_at, $5 id). Every job that
     // started leaves its entry in the partial index until vacuum removes it, and those entries come
     // first in serving order; on a large table autovacuum comes rarely, and a read from the start
-    // walks millions of them. From a position, each part starts at its first live entry: the rest
-    // of that priority, then the lower ones.
+    // walks millions of them. The first part starts at the position, past the dead entries of its
+    // priority; the second, read only when the first runs out, starts at the front of the lower
+    // priorities, theirs included.
     public const string SelectQueuedAfter = """
         (SELECT id, queue, priority, created_at, type, requires::text, concurrency_key FROM jobs
          WHERE state = 'queued' AND queue = $1 AND priority = $3 AND (created_at, id) > ($4, $5)

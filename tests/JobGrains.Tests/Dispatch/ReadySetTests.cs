@@ -192,6 +192,54 @@ public sealed class ReadySetTests
     }
 
     [Fact]
+    public void A_job_announced_up_to_a_microsecond_after_the_last_job_read_counts_as_at_its_place()
+    {
+        // The table keeps creation times to the microsecond; an announced job carries its own to the tick.
+        var set = new ReadySet(lineCapacity: 2);
+        set.MarkOverflowed("default");
+        var (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 1));
+        set.StartRefill(queue);
+        var read = new[] { Job(0), Job(1) };
+        Array.ForEach(read, job => set.Add(job, T0, fromTable: true));
+        set.RefillEnded(queue, mark, exhausted: false, Place(read[1]));
+
+        Assert.False(set.Add(read[1] with { Id = Guid.NewGuid(), CreatedAt = read[1].CreatedAt.AddTicks(5) }, T0));
+        Assert.Null(set.StartRefill(queue));
+    }
+
+    [Fact]
+    public void A_job_announced_again_while_its_hand_out_is_remembered_is_left_out_when_that_memory_ends()
+    {
+        var set = new ReadySet(lineCapacity: 4);
+        var first = Job(0);
+        var second = Job(1);
+        set.Add(first, T0);
+        set.Add(second, T0);
+        set.NoteHandedOut(set.TakeNext()!.Id, T0);
+
+        // A refill goes on after a later job.
+        set.MarkOverflowed("default");
+        var (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 2));
+        set.StartRefill(queue);
+        var later = Job(5);
+        set.Add(later, T0, fromTable: true);
+        set.RefillEnded(queue, mark, exhausted: false, Place(later));
+
+        // Read from the table while its start is on its way: nothing to remember once the memory ends.
+        Assert.False(set.Add(first, T0.AddSeconds(1), fromTable: true));
+        set.Add(Job(20), T0.AddSeconds(16));
+        Assert.Equal(Place(later), set.StartRefill(queue));
+
+        // Announced again (a quick retry): it waits in the table before the place, and once the
+        // memory ends the next refill reads from the first.
+        set.NoteHandedOut(set.TakeNext()!.Id, T0.AddSeconds(16));
+        Assert.False(set.Add(second, T0.AddSeconds(17)));
+        Assert.Equal(Place(later), set.StartRefill(queue));
+        set.Add(Job(30), T0.AddSeconds(32));
+        Assert.Null(set.StartRefill(queue));
+    }
+
+    [Fact]
     public void A_job_handed_out_is_not_taken_back_from_the_table_while_its_start_is_on_its_way()
     {
         var set = new ReadySet();
