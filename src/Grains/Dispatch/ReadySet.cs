@@ -12,8 +12,10 @@ namespace JobGrains.Dispatch;
 /// at most <see cref="LineCapacity"/> jobs; a job that does not fit (or one it pushes out) leaves
 /// its queue marked as having more in the table, and the dispatcher refills the queue's lines from
 /// the table, in the same order, once they run low (<see cref="QueuesToRefill"/>). A refill goes on
-/// after the last job the one before it read (<see cref="StartRefill"/>) while no job was left out
-/// at or before that place. Not thread-safe: the dispatcher grain owns it.
+/// from a place in that order (<see cref="StartRefill"/>) before which every ready job of the queue
+/// is here or on its way to a silo: after the last job a refill read, or just before a job left
+/// out since, whichever comes first; from the first after a reconciliation. Not thread-safe: the
+/// dispatcher grain owns it.
 /// </summary>
 internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
 {
@@ -25,11 +27,13 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     /// <summary>A place before every job: the table may hold one anywhere.</summary>
     private static readonly ServingPosition First = new(int.MaxValue, DateTimeOffset.MinValue, Guid.Empty);
 
+    private static readonly Guid LastId = new("ffffffff-ffff-ffff-ffff-ffffffffffff");
+
     private readonly Dictionary<LineId, QueueLine> _lines = [];
     private readonly Dictionary<string, int> _readyByQueue = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastServed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _overflowed = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ServingPosition> _resumeAfter = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ServingPosition> _readAfter = new(StringComparer.Ordinal);
     // Per queue, the earliest place of a job left out since its last refill began.
     private readonly Dictionary<string, ServingPosition> _earliestLeftOut = new(StringComparer.Ordinal);
     private readonly HashSet<Guid> _known = [];
@@ -169,18 +173,17 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     public void MarkOverflowed(string queue)
     {
         _overflowed[queue] = ++_overflows;
-        _resumeAfter.Remove(queue);
+        _readAfter.Remove(queue);
         NoteLeftOut(queue, First);
     }
 
     /// <summary>
-    /// A refill of <paramref name="queue"/> begins: where it goes on from, after the last job the
-    /// one before it read, or null to read from the first.
+    /// A refill of <paramref name="queue"/> begins: the place it reads after, or null to read from the first.
     /// </summary>
     public ServingPosition? StartRefill(string queue)
     {
         _earliestLeftOut.Remove(queue);
-        return _resumeAfter.TryGetValue(queue, out var position) ? position : null;
+        return _readAfter.TryGetValue(queue, out var position) ? position : null;
     }
 
     /// <summary>
@@ -205,22 +208,20 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     }
 
     /// <summary>
-    /// A refill of <paramref name="queue"/> read what it asked for, up to <paramref name="last"/>;
-    /// <paramref name="exhausted"/>: the table had no more. Then the queue is no longer marked,
-    /// unless a job was left out since <paramref name="mark"/>. If the table has more and no job
-    /// was left out at or before <paramref name="last"/> since the refill began (newer ones, as a
-    /// flood brings, wait after it), the next refill goes on after <paramref name="last"/>.
+    /// A refill of <paramref name="queue"/> read what it asked for, up to <paramref name="last"/>
+    /// (null: nothing); <paramref name="exhausted"/>: the table had no more. Then the queue is no
+    /// longer marked, unless a job was left out since <paramref name="mark"/>. The next refill reads
+    /// after <paramref name="last"/>, or just before the first job left out at or before it since
+    /// this one began (newer ones, as a flood brings, wait after it).
     /// </summary>
     public void RefillEnded(string queue, long mark, bool exhausted, ServingPosition? last)
     {
         var leftOut = _earliestLeftOut.Remove(queue, out var earliest);
-        if (!exhausted && last is { } position && !(leftOut && AtOrBefore(earliest, position)))
+        if (last is { } position)
         {
-            _resumeAfter[queue] = position;
-            return;
+            ReadAfter(queue, leftOut && AtOrBefore(earliest, position) ? JustBefore(earliest) : position);
         }
 
-        _resumeAfter.Remove(queue);
         if (exhausted && _overflowed.TryGetValue(queue, out var current) && current == mark)
         {
             _overflowed.Remove(queue);
@@ -229,18 +230,30 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
 
     /// <summary>
     /// A job that does not fit the window waits in the table: its queue is marked, and a refill
-    /// that would go on past its place reads from the first instead.
+    /// that would go on past its place reads from just before it instead.
     /// </summary>
     private void LeftOut(ReadyJob job)
     {
         _overflowed[job.Queue] = ++_overflows;
         var place = new ServingPosition(job.Priority, job.CreatedAt, job.Id);
-        if (_resumeAfter.TryGetValue(job.Queue, out var from) && AtOrBefore(place, from))
+        if (_readAfter.TryGetValue(job.Queue, out var from) && AtOrBefore(place, from))
         {
-            _resumeAfter.Remove(job.Queue);
+            ReadAfter(job.Queue, JustBefore(place));
         }
 
         NoteLeftOut(job.Queue, place);
+    }
+
+    private void ReadAfter(string queue, ServingPosition? place)
+    {
+        if (place is { } position)
+        {
+            _readAfter[queue] = position;
+        }
+        else
+        {
+            _readAfter.Remove(queue);
+        }
     }
 
     private void NoteLeftOut(string queue, ServingPosition place)
@@ -250,6 +263,13 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
             _earliestLeftOut[queue] = place;
         }
     }
+
+    /// <summary>
+    /// A place that a read after it finds <paramref name="place"/>'s job from: a little earlier in
+    /// its priority (two microseconds, for the table's rounding); null for <see cref="First"/>.
+    /// </summary>
+    private static ServingPosition? JustBefore(ServingPosition place) =>
+        place == First ? null : new ServingPosition(place.Priority, place.CreatedAt.AddTicks(-2 * TimeSpan.TicksPerMicrosecond), LastId);
 
     /// <summary>
     /// Whether <paramref name="place"/> comes at or before <paramref name="other"/> in serving order.

@@ -16,6 +16,10 @@ public sealed class ReadySetTests
 
     private static ServingPosition Place(ReadyJob job) => new(job.Priority, job.CreatedAt, job.Id);
 
+    /// <summary>Whether a read of the table after <paramref name="from"/> (null: from the first) finds <paramref name="job"/>.</summary>
+    private static bool Finds(ServingPosition? from, ReadyJob job) =>
+        from is not { } place || job.Priority < place.Priority || (job.Priority == place.Priority && job.CreatedAt > place.CreatedAt);
+
     private static List<ReadyJob> TakeAll(ReadySet set)
     {
         var taken = new List<ReadyJob>();
@@ -151,14 +155,15 @@ public sealed class ReadySetTests
         set.RefillEnded(queue, mark, exhausted: false, last);
         Assert.Equal(last, set.StartRefill(queue));
 
-        // A more urgent one pushes out the last job read: that one waits before the place, so the
-        // next read starts from the first again.
+        // A more urgent one pushes out the last job read: the next read goes on from just before it.
         Assert.True(set.Add(Job(11, priority: 5), T0));
-        Assert.Null(set.StartRefill(queue));
+        var from = set.StartRefill(queue);
+        Assert.True(Finds(from, read[3]));
+        Assert.False(Finds(from, read[2]));
     }
 
     [Fact]
-    public void A_refill_reads_from_the_first_after_a_reconciliation_a_read_that_left_its_own_jobs_out_or_one_that_found_the_end()
+    public void A_refill_reads_from_the_first_after_a_reconciliation_and_from_just_before_a_job_it_left_out()
     {
         var set = new ReadySet(lineCapacity: 2);
         var jobs = Enumerable.Range(0, 3).Select(i => Job(i)).ToList();
@@ -174,21 +179,23 @@ public sealed class ReadySetTests
         set.RefillEnded(queue, mark, exhausted: false, Place(jobs[1]));
         Assert.Null(set.StartRefill(queue));
 
-        // A read of three into a window of two.
+        // A read of three into a window of two: the next goes on from just before the third.
         (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 1));
         set.StartRefill(queue);
-        jobs.ForEach(job => set.Add(job, T0));
+        jobs.ForEach(job => set.Add(job, T0, fromTable: true));
         set.RefillEnded(queue, mark, exhausted: false, Place(jobs[^1]));
-        Assert.Null(set.StartRefill(queue));
+        var from = set.StartRefill(queue);
+        Assert.True(Finds(from, jobs[2]));
+        Assert.False(Finds(from, jobs[1]));
 
-        // A read that found the end: the queue is no longer marked, and the next overflow reads from the first.
+        // A read that found the end: the queue is no longer marked, and the place stays.
         set.TakeNext();
         set.TakeNext();
         (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 1));
-        set.StartRefill(queue);
-        set.RefillEnded(queue, mark, exhausted: true, Place(jobs[^1]));
-        Assert.Null(set.StartRefill(queue));
+        Assert.Equal(from, set.StartRefill(queue));
+        set.RefillEnded(queue, mark, exhausted: true, last: null);
         Assert.False(IsMarked(set, queue));
+        Assert.Equal(from, set.StartRefill(queue));
     }
 
     [Fact]
@@ -203,8 +210,9 @@ public sealed class ReadySetTests
         Array.ForEach(read, job => set.Add(job, T0, fromTable: true));
         set.RefillEnded(queue, mark, exhausted: false, Place(read[1]));
 
+        // Left out, it is stored at the last job's microsecond: the next read must find that one's place again.
         Assert.False(set.Add(read[1] with { Id = Guid.NewGuid(), CreatedAt = read[1].CreatedAt.AddTicks(5) }, T0));
-        Assert.Null(set.StartRefill(queue));
+        Assert.True(Finds(set.StartRefill(queue), read[1]));
     }
 
     [Fact]
@@ -231,12 +239,12 @@ public sealed class ReadySetTests
         Assert.Equal(Place(later), set.StartRefill(queue));
 
         // Announced again (a quick retry): it waits in the table before the place, and once the
-        // memory ends the next refill reads from the first.
+        // memory ends the next refill goes on from just before it.
         set.NoteHandedOut(set.TakeNext()!.Id, T0.AddSeconds(16));
         Assert.False(set.Add(second, T0.AddSeconds(17)));
         Assert.Equal(Place(later), set.StartRefill(queue));
         set.Add(Job(30), T0.AddSeconds(32));
-        Assert.Null(set.StartRefill(queue));
+        Assert.True(Finds(set.StartRefill(queue), second));
     }
 
     [Fact]
