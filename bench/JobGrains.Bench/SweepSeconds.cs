@@ -56,10 +56,8 @@ internal sealed class SweepSeconds : IAsyncDisposable
             }
         }
 
-        var seconds = Enumerable.Range(0, (int)(to.ToUnixTimeSeconds() - from.ToUnixTimeSeconds()))
-            .Select(i => from.ToUnixTimeSeconds() + 1 + i) // whole seconds only
-            .Where(s => s < to.ToUnixTimeSeconds() && _watched.Contains(s))
-            .ToList();
+        // The whole seconds between the two, in which the watcher polled.
+        var seconds = _watched.Where(s => s > from.ToUnixTimeSeconds() && s < to.ToUnixTimeSeconds()).ToList();
         var deleting = seconds.Where(_deleting.Contains).Select(s => (double)finished.GetValueOrDefault(s)).ToList();
         var clear = seconds.Where(s => !_deleting.Contains(s)).Select(s => (double)finished.GetValueOrDefault(s)).ToList();
         var share = seconds.Count > 0 ? (double)deleting.Count / seconds.Count : 0;
