@@ -258,7 +258,11 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
 
     private void NoteLeftOut(string queue, ServingPosition place)
     {
-        if (!_earliestLeftOut.TryGetValue(queue, out var earliest) || AtOrBefore(place, earliest))
+        // In exact order, not AtOrBefore's: a batch's jobs are created a few ticks apart, and left
+        // out one after another each would count as at the one before, so that the earliest crept
+        // along the batch and the next read skipped its first jobs (found only by reconciliation).
+        if (!_earliestLeftOut.TryGetValue(queue, out var earliest)
+            || place.Priority > earliest.Priority || (place.Priority == earliest.Priority && place.CreatedAt < earliest.CreatedAt))
         {
             _earliestLeftOut[queue] = place;
         }

@@ -216,6 +216,25 @@ public sealed class ReadySetTests
     }
 
     [Fact]
+    public void Jobs_left_out_a_fraction_of_a_microsecond_apart_send_the_next_read_to_just_before_the_first_of_them()
+    {
+        // A batch's jobs are created a few ticks apart. Left out one after another while a read
+        // is on its way, each lies within the microsecond that counts as a tie with the one
+        // before: the earliest must stay the first of them, not creep along the batch.
+        var set = new ReadySet(lineCapacity: 2);
+        set.MarkOverflowed("default");
+        var (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: 1));
+        set.StartRefill(queue);
+        var batch = Enumerable.Range(0, 20).Select(i => Job(0) with { CreatedAt = T0.AddTicks(5 * i) }).ToList();
+        batch.ForEach(job => set.Add(job, T0));
+        var readPastThem = Job(1);
+        set.RefillEnded(queue, mark, exhausted: false, Place(readPastThem));
+
+        var from = set.StartRefill(queue);
+        Assert.True(Finds(from, batch[2]), "the first job left out must be read again");
+    }
+
+    [Fact]
     public void A_job_announced_again_while_its_hand_out_is_remembered_is_left_out_when_that_memory_ends()
     {
         var set = new ReadySet(lineCapacity: 4);
