@@ -19,7 +19,7 @@ internal sealed class ClusterGrain(Queues.QueueSettingsCache queueSettings, Time
         var silos = await Task.WhenAll(recent.Select(async host =>
         {
             var address = host.SiloAddress.ToParsableString();
-            var status = host.Status == SiloStatus.Active ? await WorkerStatuses.TryGetAsync(GrainFactory, address) : null;
+            var status = host.Status == SiloStatus.Active ? await SiloWorkers.TryGetStatusAsync(GrainFactory, address) : null;
             return (View: new SiloView
             {
                 Address = address,

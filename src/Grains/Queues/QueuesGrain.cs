@@ -1,5 +1,5 @@
+using JobGrains.Cluster;
 using JobGrains.Dispatch;
-using JobGrains.Execution;
 using Microsoft.Extensions.Options;
 
 namespace JobGrains.Queues;
@@ -17,8 +17,6 @@ internal sealed class QueuesGrain(
     IOptions<DispatcherOptions> options,
     TimeProvider time) : Grain, IQueuesGrain
 {
-    private static readonly TimeSpan TellTimeout = TimeSpan.FromSeconds(2);
-
     public async Task<IReadOnlyList<QueueSettingsView>> ListAsync()
     {
         var rules = await cache.RefreshAsync();
@@ -59,29 +57,12 @@ internal sealed class QueuesGrain(
         var row = await store.ChangeAsync(name, change, paused, configured, time.GetUtcNow());
         cache.Apply(row);
         await GrainFactory.GetGrain<IJobDispatcherGrain>(JobDispatcherGrainKeys.Default).QueuesChangedAsync();
-        await TellSilosAsync();
+        // Every active silo reads the change before the caller hears of it, so that none starts a
+        // job of a queue just paused on intake. The membership table, not this silo's snapshot:
+        // a silo that has just joined must hear of it too.
+        var silos = await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+        await SiloWorkers.TellQueuesChangedAsync(GrainFactory, silos.Keys);
         return await ViewAsync(row);
-    }
-
-    /// <summary>
-    /// Has every active silo read the change before the caller hears of it, so that no silo starts a
-    /// job of a queue just paused on intake. A silo that does not answer in time reads it within
-    /// <see cref="QueueSettingsCache.RefreshPeriod"/> anyway.
-    /// </summary>
-    private async Task TellSilosAsync()
-    {
-        var hosts = await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
-        await Task.WhenAll(hosts.Keys.Select(async silo =>
-        {
-            try
-            {
-                await GrainFactory.GetGrain<IWorkerGrain>(silo.ToParsableString()).RefreshQueuesAsync().WaitAsync(TellTimeout);
-            }
-            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
-            {
-                // Its own re-read covers it.
-            }
-        }));
     }
 
     private async Task<QueueSettingsView> ViewAsync(QueueSettings settings)

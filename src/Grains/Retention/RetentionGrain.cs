@@ -104,7 +104,7 @@ internal sealed partial class RetentionGrain(
         try
         {
             var active = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress);
-            return await WorkerStatuses.SlotUseAsync(GrainFactory, active) ?? 1;
+            return await SiloWorkers.SlotUseAsync(GrainFactory, active) ?? 1;
         }
         catch (Exception e)
         {

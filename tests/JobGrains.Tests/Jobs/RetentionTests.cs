@@ -53,7 +53,7 @@ public sealed class RetentionTests(ClusterFixture fixture)
     public async Task The_load_the_sweep_goes_by_is_the_share_of_the_cluster_slots_running_jobs()
     {
         var silos = fixture.Cluster.Silos.Select(s => s.SiloAddress).ToList();
-        Task<double?> SlotUseAsync() => WorkerStatuses.SlotUseAsync(fixture.Client, silos);
+        Task<double?> SlotUseAsync() => SiloWorkers.SlotUseAsync(fixture.Client, silos);
         var before = await SlotUseAsync();
 
         // Two silos of 8 slots: four long jobs hold a quarter of them.
@@ -71,7 +71,7 @@ public sealed class RetentionTests(ClusterFixture fixture)
         }
 
         await Eventually.MatchesAsync(SlotUseAsync, use => use <= before, "the cancelled jobs to free their slots");
-        Assert.Null(await WorkerStatuses.SlotUseAsync(fixture.Client, []));
+        Assert.Null(await SiloWorkers.SlotUseAsync(fixture.Client, []));
     }
 
     private async Task<Guid> SubmitAndFinishAsync(JobSubmission submission, JobState expected)
