@@ -56,6 +56,7 @@ internal interface IJobDispatcherGrain : IGrainWithIntegerKey
 /// with a handler for its <see cref="Type"/> and every tag it <see cref="Requires"/>.
 /// <see cref="PreferStable"/> marks long, non-resumable work that should avoid spot silos;
 /// <see cref="ConcurrencyKey"/> a job that runs only while its key has room in its queue.
+/// <see cref="Attempt"/> is the job's attempt number when it became ready: a hand-out starts the next.
 /// </summary>
 [GenerateSerializer]
 [Immutable]
@@ -69,7 +70,8 @@ internal sealed record ReadyJob(
     [property: Id(7)] IReadOnlyList<string>? Requires = null,
     [property: Id(4)] DateTimeOffset? RunAt = null,
     [property: Id(5)] bool PreferStable = false,
-    [property: Id(8)] string? ConcurrencyKey = null);
+    [property: Id(8)] string? ConcurrencyKey = null,
+    [property: Id(9)] int Attempt = 0);
 
 /// <summary>A silo's request for work, with its capacity at the time of asking.</summary>
 [GenerateSerializer]

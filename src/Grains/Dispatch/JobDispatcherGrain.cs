@@ -270,7 +270,7 @@ internal sealed partial class JobDispatcherGrain(
     private WorkAssignment Assign(string silo, ReadyJob job)
     {
         _gate.NoteAssigned(silo, job);
-        _pending.NoteHandedOut(job.Id, time.GetUtcNow());
+        _pending.NoteHandedOut(job, time.GetUtcNow());
         return new WorkAssignment(job.Id, job.Queue);
     }
 
@@ -399,7 +399,7 @@ internal sealed partial class JobDispatcherGrain(
                 promoted = await store.PromoteDueAsync(now, _options.PromotionBatch);
                 foreach (var row in promoted)
                 {
-                    _pending.Add(Ready(row.Id, row.Queue, row.Priority, row.CreatedAt, row.Type, row.Requires, row.ConcurrencyKey), now);
+                    _pending.Add(Ready(row.Id, row.Queue, row.Priority, row.CreatedAt, row.Type, row.Requires, row.ConcurrencyKey, row.Attempt), now);
                     changes.Committed(new JobChange(JobTransition.Promoted, row, now));
                 }
 
@@ -418,10 +418,10 @@ internal sealed partial class JobDispatcherGrain(
         }
     }
 
-    private ReadyJob Ready(Guid id, string queue, int priority, DateTimeOffset createdAt, string type, IReadOnlyList<string>? requires, string? concurrencyKey)
+    private ReadyJob Ready(Guid id, string queue, int priority, DateTimeOffset createdAt, string type, IReadOnlyList<string>? requires, string? concurrencyKey, int attempt)
     {
         _keysSeen |= concurrencyKey is not null;
-        return new(id, queue, priority, createdAt, type, requires, PreferStable: _options.StableTypes.Contains(type), ConcurrencyKey: concurrencyKey);
+        return new(id, queue, priority, createdAt, type, requires, PreferStable: _options.StableTypes.Contains(type), ConcurrencyKey: concurrencyKey, Attempt: attempt);
     }
 
     private async Task ReconcileTick()
@@ -599,7 +599,7 @@ internal sealed partial class JobDispatcherGrain(
                 var now = time.GetUtcNow();
                 foreach (var row in rows)
                 {
-                    if (_pending.Add(Ready(row.Id, row.Queue, row.Priority, row.CreatedAt, row.Type, row.Requires, row.ConcurrencyKey), now, fromTable: true))
+                    if (_pending.Add(Ready(row.Id, row.Queue, row.Priority, row.CreatedAt, row.Type, row.Requires, row.ConcurrencyKey, row.Attempt), now, fromTable: true))
                     {
                         added++;
                     }

@@ -27,7 +27,7 @@ internal sealed partial class ReadyJobForwarder(
         {
             Post(new ReadyJob(job.Id, job.Queue, job.Priority, job.CreatedAt, job.Type, job.Requires,
                 job.State == JobState.Scheduled ? job.RunAt : null,
-                PreferStable: options.Value.StableTypes.Contains(job.Type), ConcurrencyKey: job.ConcurrencyKey));
+                PreferStable: options.Value.StableTypes.Contains(job.Type), ConcurrencyKey: job.ConcurrencyKey, Attempt: job.Attempt));
         }
     }
 

@@ -37,7 +37,8 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     // Per queue, the earliest place of a job left out since its last refill began.
     private readonly Dictionary<string, ServingPosition> _earliestLeftOut = new(StringComparer.Ordinal);
     private readonly HashSet<Guid> _known = [];
-    private readonly Dictionary<Guid, DateTimeOffset> _handedOut = [];
+    // Per job handed out: when, and its attempt number then (the start makes the next one).
+    private readonly Dictionary<Guid, (DateTimeOffset At, int Attempt)> _handedOut = [];
     private readonly Dictionary<Guid, ReadyJob> _backWhileHandedOut = [];
     private readonly Queue<(Guid Id, DateTimeOffset At)> _handedOutOrder = new();
     private long _arrivals;
@@ -61,11 +62,18 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
             return false;
         }
 
-        if (_handedOut.ContainsKey(job.Id))
+        if (_handedOut.TryGetValue(job.Id, out var handedOut) && job.Attempt > handedOut.Attempt)
         {
-            // Announced again while its hand-out is remembered: a quick retry or a hand-back (or an
-            // announcement that came after a refill found the job). It waits in the table, left
-            // out once that memory ends, so that a refill going on past its place reads it.
+            // The attempt it was handed out for has started and ended since (a retry, a hand-back of
+            // a started attempt): its start is no longer on its way, so it is ready again now.
+            ForgetHandedOut(job.Id);
+        }
+        else if (_handedOut.ContainsKey(job.Id))
+        {
+            // Announced again at the attempt it was handed out for, while that is remembered: a
+            // hand-out its silo did not start, or an announcement that came after a refill found
+            // the job. It waits in the table, left out once that memory ends, so that a refill going
+            // on past its place reads it.
             if (!fromTable)
             {
                 _backWhileHandedOut[job.Id] = job;
@@ -144,13 +152,13 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     }
 
     /// <summary>
-    /// A job taken from here went to a silo: a refill that finds it still queued in the table (its
-    /// start is on its way) leaves it out for a while.
+    /// A job taken from here went to a silo: a refill that finds it still queued in the table at
+    /// the same attempt (its start is on its way) leaves it out for a while.
     /// </summary>
-    public void NoteHandedOut(Guid id, DateTimeOffset now)
+    public void NoteHandedOut(ReadyJob job, DateTimeOffset now)
     {
-        _handedOut[id] = now;
-        _handedOutOrder.Enqueue((id, now));
+        _handedOut[job.Id] = (now, job.Attempt);
+        _handedOutOrder.Enqueue((job.Id, now));
     }
 
     /// <summary>
@@ -321,7 +329,7 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
         while (_handedOutOrder.TryPeek(out var oldest) && now - oldest.At > HandedOutMemory)
         {
             _handedOutOrder.Dequeue();
-            if (_handedOut.TryGetValue(oldest.Id, out var at) && at == oldest.At)
+            if (_handedOut.TryGetValue(oldest.Id, out var handedOut) && handedOut.At == oldest.At)
             {
                 _handedOut.Remove(oldest.Id);
                 if (_backWhileHandedOut.Remove(oldest.Id, out var back))

@@ -98,7 +98,7 @@ internal static class JobSql
 
     // One queue's ready jobs in serving order (the partial index jobs_queued_serving_order).
     public const string SelectQueued = """
-        SELECT id, queue, priority, created_at, type, requires::text, concurrency_key FROM jobs
+        SELECT id, queue, priority, created_at, type, requires::text, concurrency_key, attempt FROM jobs
         WHERE state = 'queued' AND queue = $1
         ORDER BY priority DESC, created_at, id
         LIMIT $2
@@ -111,12 +111,12 @@ internal static class JobSql
     // priority; the second, read only when the first runs out, starts at the front of the lower
     // priorities, theirs included.
     public const string SelectQueuedAfter = """
-        (SELECT id, queue, priority, created_at, type, requires::text, concurrency_key FROM jobs
+        (SELECT id, queue, priority, created_at, type, requires::text, concurrency_key, attempt FROM jobs
          WHERE state = 'queued' AND queue = $1 AND priority = $3 AND (created_at, id) > ($4, $5)
          ORDER BY created_at, id
          LIMIT $2)
         UNION ALL
-        (SELECT id, queue, priority, created_at, type, requires::text, concurrency_key FROM jobs
+        (SELECT id, queue, priority, created_at, type, requires::text, concurrency_key, attempt FROM jobs
          WHERE state = 'queued' AND queue = $1 AND priority < $3
          ORDER BY priority DESC, created_at, id
          LIMIT $2)

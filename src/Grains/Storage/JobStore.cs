@@ -152,7 +152,8 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
                 reader.GetFieldValue<DateTimeOffset>(3),
                 reader.GetString(4),
                 reader.IsDBNull(5) ? null : System.Text.Json.JsonSerializer.Deserialize<string[]>(reader.GetString(5)),
-                reader.IsDBNull(6) ? null : reader.GetString(6)));
+                reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.GetInt32(7)));
         }
 
         return pending;
@@ -797,4 +798,4 @@ internal sealed partial class JobStore : ILifecycleParticipant<ISiloLifecycle>, 
 internal sealed record RunningAttemptRow(Guid JobId, int Attempt, string? Silo);
 
 /// <summary>A ready job, as the dispatcher needs it.</summary>
-internal sealed record PendingJob(Guid Id, string Queue, int Priority, DateTimeOffset CreatedAt, string Type, IReadOnlyList<string>? Requires, string? ConcurrencyKey);
+internal sealed record PendingJob(Guid Id, string Queue, int Priority, DateTimeOffset CreatedAt, string Type, IReadOnlyList<string>? Requires, string? ConcurrencyKey, int Attempt);

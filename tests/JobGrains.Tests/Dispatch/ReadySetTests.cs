@@ -242,7 +242,7 @@ public sealed class ReadySetTests
         var second = Job(1);
         set.Add(first, T0);
         set.Add(second, T0);
-        set.NoteHandedOut(set.TakeNext()!.Id, T0);
+        set.NoteHandedOut(set.TakeNext()!, T0);
 
         // A refill goes on after a later job.
         set.MarkOverflowed("default");
@@ -257,9 +257,10 @@ public sealed class ReadySetTests
         set.Add(Job(20), T0.AddSeconds(16));
         Assert.Equal(Place(later), set.StartRefill(queue));
 
-        // Announced again (a quick retry): it waits in the table before the place, and once the
-        // memory ends the next refill goes on from just before it.
-        set.NoteHandedOut(set.TakeNext()!.Id, T0.AddSeconds(16));
+        // Announced again at the attempt it was handed out for (its silo did not start it): it
+        // waits in the table before the place, and once the memory ends the next refill goes on
+        // from just before it.
+        set.NoteHandedOut(set.TakeNext()!, T0.AddSeconds(16));
         Assert.False(set.Add(second, T0.AddSeconds(17)));
         Assert.Equal(Place(later), set.StartRefill(queue));
         set.Add(Job(30), T0.AddSeconds(32));
@@ -272,9 +273,22 @@ public sealed class ReadySetTests
         var set = new ReadySet();
         var job = Job(0);
         set.Add(job, T0);
-        set.NoteHandedOut(set.TakeNext()!.Id, T0);
+        set.NoteHandedOut(set.TakeNext()!, T0);
         Assert.False(set.Add(job, T0.AddSeconds(5)));
         Assert.True(set.Add(job, T0.AddSeconds(16)));
+    }
+
+    [Fact]
+    public void A_job_ready_again_after_the_attempt_it_was_handed_out_for_is_taken_back_at_once()
+    {
+        // A quick retry: the attempt started, failed and was retried within the hand-out's memory.
+        var set = new ReadySet();
+        var job = Job(0);
+        set.Add(job, T0);
+        set.NoteHandedOut(set.TakeNext()!, T0);
+        Assert.False(set.Add(job, T0.AddSeconds(1), fromTable: true));
+        Assert.True(set.Add(job with { Attempt = 1 }, T0.AddSeconds(1)));
+        Assert.Equal(job.Id, set.TakeNext()!.Id);
     }
 
     [Fact]
@@ -283,7 +297,7 @@ public sealed class ReadySetTests
         var set = new ReadySet();
         var job = Job(0);
         set.Add(job, T0);
-        set.NoteHandedOut(set.TakeNext()!.Id, T0);
+        set.NoteHandedOut(set.TakeNext()!, T0);
         set.ForgetHandedOut(job.Id);
         Assert.True(set.Add(job, T0.AddSeconds(1)));
     }
