@@ -107,6 +107,12 @@ internal sealed record WorkRequest
 
     /// <summary>A silo at risk (a rebalance recommendation): no stable types, other work only when no healthy silo has room.</summary>
     [Id(10)] public bool AtRisk { get; init; }
+
+    /// <summary>
+    /// Jobs handed to this silo that it did not start, since an attempt of the same job was still
+    /// ending here (a cancel and a quick retry): dealt again from the table at once.
+    /// </summary>
+    [Id(11)] public IReadOnlyList<Guid> Declined { get; init; } = [];
 }
 
 /// <summary>A job handed to a silo, with its queue so that the silo can count what it holds per queue.</summary>

@@ -217,6 +217,11 @@ internal sealed partial class JobDispatcherGrain(
     {
         ArgumentNullException.ThrowIfNull(request);
         _gate.Concurrency.NotePull(request);
+        foreach (var declined in request.Declined)
+        {
+            _pending.Declined(declined);
+        }
+
         var abilities = NoteAbilities(request);
         var assigned = new List<WorkAssignment>(Math.Max(0, request.FreeSlots));
         while (assigned.Count < request.FreeSlots

@@ -37,8 +37,8 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     // Per queue, the earliest place of a job left out since its last refill began.
     private readonly Dictionary<string, ServingPosition> _earliestLeftOut = new(StringComparer.Ordinal);
     private readonly HashSet<Guid> _known = [];
-    // Per job handed out: when, and its attempt number then (the start makes the next one).
-    private readonly Dictionary<Guid, (DateTimeOffset At, int Attempt)> _handedOut = [];
+    // Per job handed out: when, and the job as it was handed out (its start makes the next attempt).
+    private readonly Dictionary<Guid, (DateTimeOffset At, ReadyJob Job)> _handedOut = [];
     private readonly Dictionary<Guid, ReadyJob> _backWhileHandedOut = [];
     private readonly Queue<(Guid Id, DateTimeOffset At)> _handedOutOrder = new();
     private long _arrivals;
@@ -62,7 +62,7 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
             return false;
         }
 
-        if (_handedOut.TryGetValue(job.Id, out var handedOut) && job.Attempt > handedOut.Attempt)
+        if (_handedOut.TryGetValue(job.Id, out var handedOut) && job.Attempt > handedOut.Job.Attempt)
         {
             // The attempt it was handed out for has started and ended since (a retry, a hand-back of
             // a started attempt): its start is no longer on its way, so it is ready again now.
@@ -157,7 +157,7 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     /// </summary>
     public void NoteHandedOut(ReadyJob job, DateTimeOffset now)
     {
-        _handedOut[job.Id] = (now, job.Attempt);
+        _handedOut[job.Id] = (now, job);
         _handedOutOrder.Enqueue((job.Id, now));
     }
 
@@ -169,6 +169,20 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     {
         _handedOut.Remove(id);
         _backWhileHandedOut.Remove(id);
+    }
+
+    /// <summary>
+    /// The silo <paramref name="id"/> was handed to did not start it (an attempt of the same job was
+    /// still ending there): its hand-out is forgotten and it waits in the table, where the next
+    /// refill reads it, rather than once <see cref="HandedOutMemory"/> has passed.
+    /// </summary>
+    public void Declined(Guid id)
+    {
+        if (_handedOut.Remove(id, out var handedOut))
+        {
+            _backWhileHandedOut.Remove(id);
+            LeftOut(handedOut.Job);
+        }
     }
 
     /// <summary>Whether any job of <paramref name="queue"/> waits here.</summary>

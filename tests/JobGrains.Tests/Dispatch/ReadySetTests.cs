@@ -292,6 +292,25 @@ public sealed class ReadySetTests
     }
 
     [Fact]
+    public void A_job_its_silo_declined_is_read_from_the_table_again_at_once()
+    {
+        // Handed to a silo where its previous attempt was still ending, and not started there.
+        var set = new ReadySet(lineCapacity: 4);
+        var read = Enumerable.Range(0, 3).Select(i => Job(i)).ToList();
+        read.ForEach(job => set.Add(job, T0, fromTable: true));
+        set.RefillEnded("default", 0, exhausted: false, Place(read[^1]));
+        var declined = set.TakeNext()!;
+        set.NoteHandedOut(declined, T0);
+
+        set.Declined(declined.Id);
+        var (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: int.MaxValue));
+        Assert.True(Finds(set.StartRefill(queue), declined));
+        Assert.True(set.Add(declined, T0.AddSeconds(1), fromTable: true));
+        set.RefillEnded(queue, mark, exhausted: true, last: null);
+        Assert.Equal(declined.Id, set.TakeNext()!.Id);
+    }
+
+    [Fact]
     public void A_job_whose_attempt_was_handed_back_is_taken_back_at_once()
     {
         var set = new ReadySet();

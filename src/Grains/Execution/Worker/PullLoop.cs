@@ -24,6 +24,9 @@ internal sealed partial class PullLoop(
     /// <summary>How long the loop waits after a failed pull.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
+    // Jobs handed here that this silo did not start, told to the dispatcher with the next pull.
+    private List<Guid> _declined = [];
+
     public async Task RunAsync(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
@@ -82,7 +85,9 @@ internal sealed partial class PullLoop(
             HeldByQueue = held,
             Types = identity.Types,
             Tags = identity.Tags,
+            Declined = _declined,
         };
+        _declined = [];
         IReadOnlyList<WorkAssignment> assigned = [];
         try
         {
@@ -102,7 +107,8 @@ internal sealed partial class PullLoop(
             ledger.Hold(queue);
 
             // A job handed out twice (the dispatcher's reconciliation can re-add one that
-            // waits to start) runs here once.
+            // waits to start) runs here once. One whose previous attempt is still ending here (a
+            // cancel and a quick retry) is declined, so that it is dealt again at once.
             if (ledger.TryClaim(jobId))
             {
                 launch(jobId, queue);
@@ -110,6 +116,7 @@ internal sealed partial class PullLoop(
             else
             {
                 releases.Free(queue);
+                _declined.Add(jobId);
             }
         }
     }
