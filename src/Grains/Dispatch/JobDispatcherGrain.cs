@@ -275,7 +275,7 @@ internal sealed partial class JobDispatcherGrain(
     private WorkAssignment Assign(string silo, ReadyJob job)
     {
         _gate.NoteAssigned(silo, job);
-        _pending.NoteHandedOut(job, time.GetUtcNow());
+        _pending.NoteHandedOut(job, silo, time.GetUtcNow());
         return new WorkAssignment(job.Id, job.Queue);
     }
 
@@ -479,6 +479,11 @@ internal sealed partial class JobDispatcherGrain(
             var dead = hosts.Where(h => h.Status == SiloStatus.Dead).Select(h => h.SiloAddress.ToParsableString()).ToHashSet();
             if (!dead.IsSubsetOf(_deadSilos))
             {
+                foreach (var silo in dead.Except(_deadSilos))
+                {
+                    _pending.SiloLost(silo);
+                }
+
                 // A silo just died with work it had pulled but not started, or announcements it had
                 // not forwarded: read the table now rather than at the next reconciliation.
                 await ReconcileAsync();

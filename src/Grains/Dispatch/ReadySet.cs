@@ -37,8 +37,8 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     // Per queue, the earliest place of a job left out since its last refill began.
     private readonly Dictionary<string, ServingPosition> _earliestLeftOut = new(StringComparer.Ordinal);
     private readonly HashSet<Guid> _known = [];
-    // Per job handed out: when, and the job as it was handed out (its start makes the next attempt).
-    private readonly Dictionary<Guid, (DateTimeOffset At, ReadyJob Job)> _handedOut = [];
+    // Per job handed out: when, the job as it was handed out (its start makes the next attempt), and to which silo.
+    private readonly Dictionary<Guid, (DateTimeOffset At, ReadyJob Job, string Silo)> _handedOut = [];
     private readonly Dictionary<Guid, ReadyJob> _backWhileHandedOut = [];
     private readonly Queue<(Guid Id, DateTimeOffset At)> _handedOutOrder = new();
     private long _arrivals;
@@ -155,9 +155,9 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     /// A job taken from here went to a silo: a refill that finds it still queued in the table at
     /// the same attempt (its start is on its way) leaves it out for a while.
     /// </summary>
-    public void NoteHandedOut(ReadyJob job, DateTimeOffset now)
+    public void NoteHandedOut(ReadyJob job, string silo, DateTimeOffset now)
     {
-        _handedOut[job.Id] = (now, job);
+        _handedOut[job.Id] = (now, job, silo);
         _handedOutOrder.Enqueue((job.Id, now));
     }
 
@@ -182,6 +182,19 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
         {
             _backWhileHandedOut.Remove(id);
             LeftOut(handedOut.Job);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="silo"/> is gone: every job handed to it is treated as <see cref="Declined"/>.
+    /// One it had started is running in the table, where no refill reads it (its attempt is handed
+    /// back); one it had not waits queued, and the next refill reads it.
+    /// </summary>
+    public void SiloLost(string silo)
+    {
+        foreach (var id in _handedOut.Where(h => h.Value.Silo == silo).Select(h => h.Key).ToList())
+        {
+            Declined(id);
         }
     }
 

@@ -242,7 +242,7 @@ public sealed class ReadySetTests
         var second = Job(1);
         set.Add(first, T0);
         set.Add(second, T0);
-        set.NoteHandedOut(set.TakeNext()!, T0);
+        set.NoteHandedOut(set.TakeNext()!, "silo-a", T0);
 
         // A refill goes on after a later job.
         set.MarkOverflowed("default");
@@ -260,7 +260,7 @@ public sealed class ReadySetTests
         // Announced again at the attempt it was handed out for (its silo did not start it): it
         // waits in the table before the place, and once the memory ends the next refill goes on
         // from just before it.
-        set.NoteHandedOut(set.TakeNext()!, T0.AddSeconds(16));
+        set.NoteHandedOut(set.TakeNext()!, "silo-a", T0.AddSeconds(16));
         Assert.False(set.Add(second, T0.AddSeconds(17)));
         Assert.Equal(Place(later), set.StartRefill(queue));
         set.Add(Job(30), T0.AddSeconds(32));
@@ -273,7 +273,7 @@ public sealed class ReadySetTests
         var set = new ReadySet();
         var job = Job(0);
         set.Add(job, T0);
-        set.NoteHandedOut(set.TakeNext()!, T0);
+        set.NoteHandedOut(set.TakeNext()!, "silo-a", T0);
         Assert.False(set.Add(job, T0.AddSeconds(5)));
         Assert.True(set.Add(job, T0.AddSeconds(16)));
     }
@@ -285,7 +285,7 @@ public sealed class ReadySetTests
         var set = new ReadySet();
         var job = Job(0);
         set.Add(job, T0);
-        set.NoteHandedOut(set.TakeNext()!, T0);
+        set.NoteHandedOut(set.TakeNext()!, "silo-a", T0);
         Assert.False(set.Add(job, T0.AddSeconds(1), fromTable: true));
         Assert.True(set.Add(job with { Attempt = 1 }, T0.AddSeconds(1)));
         Assert.Equal(job.Id, set.TakeNext()!.Id);
@@ -300,7 +300,7 @@ public sealed class ReadySetTests
         read.ForEach(job => set.Add(job, T0, fromTable: true));
         set.RefillEnded("default", 0, exhausted: false, Place(read[^1]));
         var declined = set.TakeNext()!;
-        set.NoteHandedOut(declined, T0);
+        set.NoteHandedOut(declined, "silo-a", T0);
 
         set.Declined(declined.Id);
         var (queue, mark) = Assert.Single(set.QueuesToRefill(lowWater: int.MaxValue));
@@ -311,12 +311,30 @@ public sealed class ReadySetTests
     }
 
     [Fact]
+    public void Jobs_handed_to_a_silo_that_died_are_read_from_the_table_again_at_once()
+    {
+        var set = new ReadySet(lineCapacity: 4);
+        var read = Enumerable.Range(0, 3).Select(i => Job(i)).ToList();
+        read.ForEach(job => set.Add(job, T0, fromTable: true));
+        set.RefillEnded("default", 0, exhausted: false, Place(read[^1]));
+        var toDead = set.TakeNext()!;
+        set.NoteHandedOut(toDead, "silo-a", T0);
+        var toLive = set.TakeNext()!;
+        set.NoteHandedOut(toLive, "silo-b", T0);
+
+        set.SiloLost("silo-a");
+        Assert.True(Finds(set.StartRefill("default"), toDead));
+        Assert.True(set.Add(toDead, T0.AddSeconds(1), fromTable: true));
+        Assert.False(set.Add(toLive, T0.AddSeconds(1), fromTable: true));
+    }
+
+    [Fact]
     public void A_job_whose_attempt_was_handed_back_is_taken_back_at_once()
     {
         var set = new ReadySet();
         var job = Job(0);
         set.Add(job, T0);
-        set.NoteHandedOut(set.TakeNext()!, T0);
+        set.NoteHandedOut(set.TakeNext()!, "silo-a", T0);
         set.ForgetHandedOut(job.Id);
         Assert.True(set.Add(job, T0.AddSeconds(1)));
     }

@@ -35,8 +35,9 @@ public sealed class SiloProcessFaultTests(ITestOutputHelper output)
     [Fact]
     public async Task Killing_one_of_three_silos_loses_no_job_and_reruns_only_its_attempts()
     {
-        // 100 ms each on 3 x 4 slots: 5 s of work, so the kill lands mid-batch even on a slow machine.
-        const int JobCount = 600;
+        // 250 ms each on 3 x 4 slots: 8 s of work, so the kill lands mid-batch even on a slow machine,
+        // and attempts last long enough that the victim's cannot all end between the check and the kill.
+        const int JobCount = 400;
         await using var cluster = await ProcessCluster.CreateAsync("kill");
         for (var i = 0; i < 3; i++)
         {
@@ -47,14 +48,14 @@ public sealed class SiloProcessFaultTests(ITestOutputHelper output)
         var victim = cluster.Silos[1];
         var victimAddress = await cluster.AddressOfAsync(victim);
         var submitted = await cluster.Jobs.SubmitManyAsync(Enumerable.Range(0, JobCount)
-            .Select(_ => new JobSubmission { Type = "sleep", Instruction = """{"ms": 100}""" }));
+            .Select(_ => new JobSubmission { Type = "sleep", Instruction = """{"ms": 250}""" }));
         var ids = submitted.Select(s => s.Job!.Id).ToList();
 
         // Kill it while it runs attempts, with enough work still queued (two rounds of every slot)
         // that it cannot finish them all in the moment between this check and the kill.
         await Eventually.MatchesAsync(
             () => cluster.Database.ScalarAsync<bool>(
-                "select count(*) filter (where state = 'running' and silo = $1) > 0 and count(*) filter (where state = 'queued') >= 24 from jobs",
+                "select count(*) filter (where state = 'running' and silo = $1) >= 2 and count(*) filter (where state = 'queued') >= 24 from jobs",
                 victimAddress),
             busy => busy, "the victim silo to run attempts while more are queued");
         await victim.KillAsync();
@@ -83,7 +84,8 @@ public sealed class SiloProcessFaultTests(ITestOutputHelper output)
             }
         }
 
-        Assert.True(rerun > 0, "The killed silo should have had attempts to hand back.");
+        Assert.True(rerun > 0, $"The killed silo should have had attempts to hand back; it ran {await cluster.Database.ScalarAsync<long>(
+            "select count(*) from job_attempts where silo = $1", victimAddress)} attempts, all of them to an end.");
         Assert.Equal(JobCount, await cluster.Database.ScalarAsync<long>("select count(*) from jobs where state = 'succeeded'"));
         foreach (var line in cluster.Silos.SelectMany(silo => silo.Log.Split('\n').Select(l => silo.Name + " " + l))
                      .Where(l => l.Contains("JobGrains.Dispatch", StringComparison.Ordinal)))
