@@ -509,27 +509,20 @@ internal sealed partial class JobDispatcherGrain(
             }
 
             LogRecoveringLostAttempts(logger, lost.Count);
-            var handedBack = await Task.WhenAll(lost.Select(async attempt =>
+            await Task.WhenAll(lost.Select(async attempt =>
             {
                 try
                 {
-                    return await attempts.HandBackAsync(attempt.JobId, attempt.Attempt) ? attempt.JobId : (Guid?)null;
+                    await attempts.HandBackAsync(attempt.JobId, attempt.Attempt);
                 }
                 catch (Exception e)
                 {
                     LogRecoverFailed(logger, e, attempt.JobId);
-                    return null;
                 }
             }));
 
-            // These jobs were handed out moments before their silo was lost, and the window would
-            // not take them back in for a while (their start seemed on its way): that wait, not
-            // membership, made a hung silo's work start again only ~18 s after it froze.
-            foreach (var id in handedBack.OfType<Guid>())
-            {
-                _pending.ForgetHandedOut(id);
-            }
-
+            // Each handed-back job waits queued at the attempt it lost, later than the one it was
+            // handed out for, so the window takes it back at once (ReadySet.Add).
             await ReconcileAsync();
         }
         catch (Exception e)

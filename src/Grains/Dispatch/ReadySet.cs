@@ -37,9 +37,7 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     // Per queue, the earliest place of a job left out since its last refill began.
     private readonly Dictionary<string, ServingPosition> _earliestLeftOut = new(StringComparer.Ordinal);
     private readonly HashSet<Guid> _known = [];
-    // Per job handed out: when, the job as it was handed out (its start makes the next attempt), and to which silo.
-    private readonly Dictionary<Guid, (DateTimeOffset At, ReadyJob Job, string Silo)> _handedOut = [];
-    private readonly Dictionary<Guid, ReadyJob> _backWhileHandedOut = [];
+    private readonly Dictionary<Guid, HandOut> _handedOut = [];
     private readonly Queue<(Guid Id, DateTimeOffset At)> _handedOutOrder = new();
     private long _arrivals;
     private long _serves;
@@ -62,24 +60,25 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
             return false;
         }
 
-        if (_handedOut.TryGetValue(job.Id, out var handedOut) && job.Attempt > handedOut.Job.Attempt)
+        if (_handedOut.TryGetValue(job.Id, out var handedOut))
         {
-            // The attempt it was handed out for has started and ended since (a retry, a hand-back of
-            // a started attempt): its start is no longer on its way, so it is ready again now.
-            ForgetHandedOut(job.Id);
-        }
-        else if (_handedOut.ContainsKey(job.Id))
-        {
-            // Announced again at the attempt it was handed out for, while that is remembered: a
-            // hand-out its silo did not start, or an announcement that came after a refill found
-            // the job. It waits in the table, left out once that memory ends, so that a refill going
-            // on past its place reads it.
-            if (!fromTable)
+            if (job.Attempt <= handedOut.Job.Attempt)
             {
-                _backWhileHandedOut[job.Id] = job;
+                // Announced again at the attempt it was handed out for, while that is remembered: an
+                // announcement that came after a refill found the job, or a hand-out its silo did not
+                // start. It waits in the table, left out once that memory ends, so that a refill
+                // going on past its place reads it.
+                if (!fromTable)
+                {
+                    _handedOut[job.Id] = handedOut with { Job = job, AnnouncedAgain = true };
+                }
+
+                return false;
             }
 
-            return false;
+            // The attempt it was handed out for has started and ended since (a retry, a hand-back of
+            // a started attempt): its start is no longer on its way, so it is ready again now.
+            _handedOut.Remove(job.Id);
         }
 
         var id = new LineId(job.Queue, job.Type, job.Requires is { Count: > 0 } requires ? string.Join(',', requires) : "", job.ConcurrencyKey);
@@ -157,18 +156,8 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     /// </summary>
     public void NoteHandedOut(ReadyJob job, string silo, DateTimeOffset now)
     {
-        _handedOut[job.Id] = (now, job, silo);
+        _handedOut[job.Id] = new HandOut(now, job, silo, AnnouncedAgain: false);
         _handedOutOrder.Enqueue((job.Id, now));
-    }
-
-    /// <summary>
-    /// Forgets that <paramref name="id"/> was handed out: its attempt was handed back (its silo is
-    /// gone), so it is ready again now rather than once <see cref="HandedOutMemory"/> has passed.
-    /// </summary>
-    public void ForgetHandedOut(Guid id)
-    {
-        _handedOut.Remove(id);
-        _backWhileHandedOut.Remove(id);
     }
 
     /// <summary>
@@ -180,7 +169,6 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
     {
         if (_handedOut.Remove(id, out var handedOut))
         {
-            _backWhileHandedOut.Remove(id);
             LeftOut(handedOut.Job);
         }
     }
@@ -359,13 +347,20 @@ internal sealed class ReadySet(int lineCapacity = ReadySet.DefaultLineCapacity)
             if (_handedOut.TryGetValue(oldest.Id, out var handedOut) && handedOut.At == oldest.At)
             {
                 _handedOut.Remove(oldest.Id);
-                if (_backWhileHandedOut.Remove(oldest.Id, out var back))
+                if (handedOut.AnnouncedAgain)
                 {
-                    LeftOut(back);
+                    LeftOut(handedOut.Job);
                 }
             }
         }
     }
+
+    /// <summary>
+    /// A job handed to <paramref name="Silo"/> at <paramref name="At"/>, as it was then (its start makes
+    /// the attempt after <see cref="ReadyJob.Attempt"/>); <paramref name="AnnouncedAgain"/> when it was
+    /// announced again at that attempt since, and is to be left out once the memory ends.
+    /// </summary>
+    private readonly record struct HandOut(DateTimeOffset At, ReadyJob Job, string Silo, bool AnnouncedAgain);
 
     /// <summary>A job in its line, ordered by priority (negated: higher first), creation, then arrival.</summary>
     private sealed record LineEntry(int NegatedPriority, DateTimeOffset CreatedAt, long Arrival, ReadyJob Job)

@@ -96,9 +96,12 @@ internal static class JobSql
         FROM (SELECT created_at, id FROM doomed ORDER BY created_at, id LIMIT 1) AS last
         """;
 
+    // What the dispatcher's window keeps of a ready job (JobStore.LoadQueuedAsync reads them in this order).
+    private const string QueuedColumns = "id, queue, priority, created_at, type, requires::text, concurrency_key, attempt";
+
     // One queue's ready jobs in serving order (the partial index jobs_queued_serving_order).
-    public const string SelectQueued = """
-        SELECT id, queue, priority, created_at, type, requires::text, concurrency_key, attempt FROM jobs
+    public const string SelectQueued = $"""
+        SELECT {QueuedColumns} FROM jobs
         WHERE state = 'queued' AND queue = $1
         ORDER BY priority DESC, created_at, id
         LIMIT $2
@@ -110,13 +113,13 @@ internal static class JobSql
     // walks millions of them. The first part starts at the position, past the dead entries of its
     // priority; the second, read only when the first runs out, starts at the front of the lower
     // priorities, theirs included.
-    public const string SelectQueuedAfter = """
-        (SELECT id, queue, priority, created_at, type, requires::text, concurrency_key, attempt FROM jobs
+    public const string SelectQueuedAfter = $"""
+        (SELECT {QueuedColumns} FROM jobs
          WHERE state = 'queued' AND queue = $1 AND priority = $3 AND (created_at, id) > ($4, $5)
          ORDER BY created_at, id
          LIMIT $2)
         UNION ALL
-        (SELECT id, queue, priority, created_at, type, requires::text, concurrency_key, attempt FROM jobs
+        (SELECT {QueuedColumns} FROM jobs
          WHERE state = 'queued' AND queue = $1 AND priority < $3
          ORDER BY priority DESC, created_at, id
          LIMIT $2)
